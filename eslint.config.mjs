@@ -1,0 +1,68 @@
+import js from '@eslint/js';
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+// Libraries that must never reach a `type:util` project: those run in browsers and edge clients too.
+const SERVER_ONLY = [
+  '@nestjs/*', 'nats', '@nats-io/*', '@opentelemetry/*', 'pg', 'pg-*', 'postgres', 'kafkajs',
+  '@confluentinc/*', 'mongodb', 'reflect-metadata', 'rxjs', 'express', 'fastify',
+];
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/build/**', '.nx/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['*.mjs', '*.ts', 'tools/*.mjs', 'apps/*/bin/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { '@nx': nx },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          // Package-internal subpath imports (package.json "imports"), chosen per platform by conditions.
+          allow: ['#hash-backend'],
+          banTransitiveDependencies: true,
+          checkDynamicDependenciesExceptions: [],
+          depConstraints: [
+            // Layers: apps on top; util at the bottom; no wildcards.
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:data-access', 'type:util'] },
+            { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:data-access', 'type:util'] },
+            { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:data-access', 'type:util'] },
+            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'], bannedExternalImports: SERVER_ONLY },
+            // Scopes: shared code is reachable from every scope; a scope reaches only itself and shared.
+            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:cli'] },
+            { sourceTag: 'scope:bench', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bench'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Pure libraries run in browsers: no Node built-ins, except the Node-only hash backend that the
+    // package's "imports" conditions select for Node alone.
+    files: ['libs/merkle/src/**/*.ts'],
+    ignores: ['libs/merkle/src/hash/backend.node.ts', 'libs/merkle/src/hash/native.ts', 'libs/merkle/src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'libs/merkle is pure: no Node built-ins outside the Node hash backend.' }] }],
+      'no-restricted-globals': ['error', { name: 'process', message: 'Pure libraries read no environment.' }, { name: 'Buffer', message: 'Use Uint8Array.' }],
+    },
+  },
+  {
+    files: ['**/*.spec.ts', 'bench/**/*.ts', '**/*.mjs'],
+    rules: {
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+    },
+  },
+);

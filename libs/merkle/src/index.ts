@@ -1,0 +1,16 @@
+// Public API of @merklesync/merkle. Byte formats: libs/merkle/README.md.
+export { MerkleError, MerkleErrorCode } from './errors.ts';
+export {
+  assertBytes,
+  assertIndex,
+  compareBytes,
+  concatBytes,
+  equalBytes,
+  fromBase64,
+  fromHex,
+  toBase64,
+  toHex,
+} from './bytes.ts';
+export { HASH_SUITE_NAMES, getHashSuite, getPortableHashSuite, isHashSuiteName, type HashSuite, type HashSuiteName } from './hash/index.ts';
+export { Tag } from './tags.ts';
+export { PROOF_FORMAT_VERSION, ProofKind } from './proof-format.ts';

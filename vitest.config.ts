@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+
+// One Vitest project per Nx project; `vitest run --project <name>` runs one of them.
+// Integration suites (real Postgres / JetStream / Kafka) get their own projects in later issues.
+export default defineConfig({
+  test: {
+    env: { TZ: 'UTC' },
+    reporters: ['default', './tools/vitest-count-reporter.ts'],
+    projects: [
+      {
+        test: {
+          name: 'merkle',
+          root: 'libs/merkle',
+          include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'cli',
+          root: 'apps/cli',
+          include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
+          testTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
