@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../bytes.ts';
-import { MerkleError } from '../errors.ts';
+import { type MerkleError } from '../errors.ts';
 import { getHashSuite } from '../hash/index.ts';
 import {
   decodeLogProof,
@@ -14,6 +14,7 @@ import {
   type LogProof,
 } from './codec.ts';
 import { LogTree } from './log-tree.ts';
+import { expectMalformed } from '../../test/expect-malformed.ts';
 
 const trees = (['sha256', 'blake3'] as const).map((n) => {
   const t = new LogTree(getHashSuite(n));
@@ -22,16 +23,6 @@ const trees = (['sha256', 'blake3'] as const).map((n) => {
 });
 const [sha, blake] = trees as [LogTree, LogTree];
 
-const malformed = (f: () => unknown): void => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(MerkleError);
-    expect((e as MerkleError).code).toBe('MALFORMED_INPUT');
-    return;
-  }
-  throw new Error('expected MALFORMED_INPUT');
-};
 
 describe('log proof codecs', () => {
   it('JSON form of an inclusion proof has the documented fields', () => {
@@ -97,18 +88,18 @@ describe('log proof codecs', () => {
 
   it('binary decoder rejects garbage with MALFORMED_INPUT', () => {
     const good = encodeLogProof(proveLogInclusion(sha, 3, 11));
-    malformed(() => decodeLogProof(new Uint8Array()));
-    malformed(() => decodeLogProof(good.subarray(0, good.length - 1)));
-    malformed(() => decodeLogProof(Uint8Array.of(...good, 0)));
-    malformed(() => decodeLogProof(Uint8Array.of(2, ...good.subarray(1))));
-    malformed(() => decodeLogProof(Uint8Array.of(1, 3, ...good.subarray(2))));
-    malformed(() => decodeLogProof(Uint8Array.of(1, 1, 9, ...good.subarray(3))));
+    expectMalformed(() => decodeLogProof(new Uint8Array()));
+    expectMalformed(() => decodeLogProof(good.subarray(0, good.length - 1)));
+    expectMalformed(() => decodeLogProof(Uint8Array.of(...good, 0)));
+    expectMalformed(() => decodeLogProof(Uint8Array.of(2, ...good.subarray(1))));
+    expectMalformed(() => decodeLogProof(Uint8Array.of(1, 3, ...good.subarray(2))));
+    expectMalformed(() => decodeLogProof(Uint8Array.of(1, 1, 9, ...good.subarray(3))));
     const huge = good.slice();
     new DataView(huge.buffer).setUint32(3 + 16 + 64, 0xffffffff);
-    malformed(() => decodeLogProof(huge));
+    expectMalformed(() => decodeLogProof(huge));
     const big = good.slice();
     new DataView(big.buffer).setBigUint64(3, 1n << 60n);
-    malformed(() => decodeLogProof(big));
+    expectMalformed(() => decodeLogProof(big));
     expect(() => decodeLogProof('x' as never)).toThrow(TypeError);
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), (g) => {
@@ -143,7 +134,7 @@ describe('log proof codecs', () => {
       { ...j, path: [...(j.path as string[]), '00'] },
       Object.fromEntries(Object.entries(j).filter(([k]) => k !== 'root2')),
     ];
-    for (const b of bad) malformed(() => logProofFromJson(b));
+    for (const b of bad) expectMalformed(() => logProofFromJson(b));
   });
 
   it('encoders reject ill-typed proofs with TypeError/RangeError', () => {

@@ -187,7 +187,7 @@ export function logProofFromJson(json: unknown): LogProof {
 }
 
 /**
- * The binary form: version, kind code, suite code, then the fields big-endian (docs/log.md).
+ * The binary form: version, kind code, suite code, then the fields big-endian (libs/merkle/README.md, "Append-only log tree").
  * @throws TypeError/RangeError when `proof` is not a well-formed LogProof.
  * @example const bytes = encodeLogProof(proveLogConsistency(log, 1))
  */

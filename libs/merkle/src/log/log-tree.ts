@@ -14,6 +14,9 @@ function _assertSuite(suite: unknown): asserts suite is HashSuite {
   }
 }
 
+/** Bound on cached right-edge folds (each ≈ 100 bytes); a full cache is simply cleared. */
+const _FOLD_CACHE_MAX = 4096;
+
 /**
  * Append-only Merkle log per RFC 9162 §2.1 (C2SP tlog): leaf H(0x00||d), node H(0x01||l||r), empty root H("").
  *
@@ -34,6 +37,8 @@ export class LogTree {
   readonly tags: TreeHashTags;
   private readonly _store = new _LevelStore();
   private _size = 0;
+  /** Folded hashes of incomplete ranges (right edges of past and present sizes); cleared on append. */
+  private readonly _foldCache = new Map<string, Uint8Array>();
 
   /**
    * An empty tree. `tags` defaults to RFC 9162's; other RFC 9162-shaped structures pass their own.
@@ -168,6 +173,7 @@ export class LogTree {
       hi = pTo;
     }
     this._size = to;
+    this._foldCache.clear();
   }
 
   /**
@@ -283,24 +289,28 @@ export class LogTree {
   /**
    * MTH of leaves [start, end) for the ranges RFC 9162's recursion produces (start a multiple of a power of two
    * at least end - start): the greedy split into aligned complete subtrees, folded right to left.
+   * A complete subtree is one stored node (a copy is returned, no hashing); only ranges ending at a size that is
+   * not a power-of-two boundary need folding, and those folds are cached until the next append.
    */
   private _rangeHash(start: number, end: number): Uint8Array {
     const s = this._store;
-    const parts: Uint8Array[] = [];
-    let p = start;
-    while (p < end) {
-      let level = 0;
-      let w = 1;
-      while (p % (w * 2) === 0 && p + w * 2 <= end) {
-        w *= 2;
-        level++;
-      }
-      parts.push(s.view(level, p / w));
-      p += w;
+    let level = 0;
+    let w = 1;
+    while (start % (w * 2) === 0 && start + w * 2 <= end) {
+      w *= 2;
+      level++;
     }
-    let acc = parts[parts.length - 1]!;
-    if (parts.length === 1) return acc.slice();
-    for (let i = parts.length - 2; i >= 0; i--) acc = this.suite.digestPair(this.tags.node, parts[i]!, acc);
-    return acc;
+    if (start + w === end) {
+      const off = (start / w) * 32;
+      return s.buffer(level).slice(off, off + 32);
+    }
+    const key = `${start}:${end}`;
+    const cached = this._foldCache.get(key);
+    if (cached) return cached.slice();
+    const right = this._rangeHash(start + w, end);
+    const folded = this.suite.digestPair(this.tags.node, s.view(level, start / w), right);
+    if (this._foldCache.size >= _FOLD_CACHE_MAX) this._foldCache.clear();
+    this._foldCache.set(key, folded);
+    return folded.slice();
   }
 }

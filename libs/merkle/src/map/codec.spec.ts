@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MerkleError } from '../errors.ts';
+import { type MerkleError } from '../errors.ts';
 import {
   SparseMerkleMap,
   decodeMapProofBinary,
@@ -10,6 +10,7 @@ import {
   verifyMapProof,
   type MapProofDocument,
 } from './index.ts';
+import { expectMalformed } from '../../test/expect-malformed.ts';
 
 const arbKey = fc.uint8Array({ minLength: 32, maxLength: 32 });
 const arbOps = fc.array(fc.record({ key: arbKey, value: fc.uint8Array({ maxLength: 16 }) }), { maxLength: 20 });
@@ -29,16 +30,6 @@ function docs(ops: { key: Uint8Array; value: Uint8Array }[], probe: Uint8Array, 
   return out;
 }
 
-const malformed = (f: () => unknown): void => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(MerkleError);
-    expect((e as MerkleError).code).toBe('MALFORMED_INPUT');
-    return;
-  }
-  throw new Error('expected MALFORMED_INPUT');
-};
 
 describe('map proof codecs', () => {
   it('JSON and binary round trip and verify; a flipped binary bit never verifies', () => {
@@ -70,8 +61,8 @@ describe('map proof codecs', () => {
           } catch (e) {
             expect((e as MerkleError).code).toBe('MALFORMED_INPUT');
           }
-          malformed(() => decodeMapProofBinary(bin.subarray(0, pick % bin.length)));
-          malformed(() => decodeMapProofBinary(Uint8Array.of(...bin, 0)));
+          expectMalformed(() => decodeMapProofBinary(bin.subarray(0, pick % bin.length)));
+          expectMalformed(() => decodeMapProofBinary(Uint8Array.of(...bin, 0)));
         }
       }),
       { numRuns: 100 },
@@ -95,39 +86,39 @@ describe('map proof codecs', () => {
       'sha256',
     );
     const good = [m!, n!, multi!].map((d) => encodeMapProofJson(d));
-    malformed(() => decodeMapProofJson('{'));
-    malformed(() => decodeMapProofJson(null));
-    malformed(() => decodeMapProofJson([]));
+    expectMalformed(() => decodeMapProofJson('{'));
+    expectMalformed(() => decodeMapProofJson(null));
+    expectMalformed(() => decodeMapProofJson([]));
     for (const g of good) {
-      malformed(() => decodeMapProofJson({ ...g, v: 2 }));
-      malformed(() => decodeMapProofJson({ ...g, hash: 'md5' }));
-      malformed(() => decodeMapProofJson({ ...g, kind: 'log-inclusion' }));
-      malformed(() => decodeMapProofJson({ ...g, extra: 1 }));
-      malformed(() => decodeMapProofJson({ ...g, root: 'AB'.repeat(32) }));
-      malformed(() => decodeMapProofJson({ ...g, root: 'ab' }));
+      expectMalformed(() => decodeMapProofJson({ ...g, v: 2 }));
+      expectMalformed(() => decodeMapProofJson({ ...g, hash: 'md5' }));
+      expectMalformed(() => decodeMapProofJson({ ...g, kind: 'log-inclusion' }));
+      expectMalformed(() => decodeMapProofJson({ ...g, extra: 1 }));
+      expectMalformed(() => decodeMapProofJson({ ...g, root: 'AB'.repeat(32) }));
+      expectMalformed(() => decodeMapProofJson({ ...g, root: 'ab' }));
       const { root: _r, ...noRoot } = g;
-      malformed(() => decodeMapProofJson(noRoot));
+      expectMalformed(() => decodeMapProofJson(noRoot));
     }
-    malformed(() => decodeMapProofJson({ ...good[0], bits: [256] }));
-    malformed(() => decodeMapProofJson({ ...good[0], bits: [1], siblings: [] }));
-    malformed(() => decodeMapProofJson({ ...good[0], value: 'xyz' }));
-    malformed(() => decodeMapProofJson({ ...good[1], leaf: { key: '00' } }));
-    malformed(() => decodeMapProofJson({ ...good[2], nodes: [{ type: 'what' }] }));
-    malformed(() => decodeMapProofJson({ ...good[2], nodes: [{ type: 'entry', x: 1 }] }));
-    malformed(() => decodeMapProofJson({ ...good[2], entries: [{ key: '00', value: null }] }));
+    expectMalformed(() => decodeMapProofJson({ ...good[0], bits: [256] }));
+    expectMalformed(() => decodeMapProofJson({ ...good[0], bits: [1], siblings: [] }));
+    expectMalformed(() => decodeMapProofJson({ ...good[0], value: 'xyz' }));
+    expectMalformed(() => decodeMapProofJson({ ...good[1], leaf: { key: '00' } }));
+    expectMalformed(() => decodeMapProofJson({ ...good[2], nodes: [{ type: 'what' }] }));
+    expectMalformed(() => decodeMapProofJson({ ...good[2], nodes: [{ type: 'entry', x: 1 }] }));
+    expectMalformed(() => decodeMapProofJson({ ...good[2], entries: [{ key: '00', value: null }] }));
   });
 
   it('rejects malformed binary with MALFORMED_INPUT', () => {
-    malformed(() => decodeMapProofBinary(new Uint8Array()));
-    malformed(() => decodeMapProofBinary(Uint8Array.of(2, 3, 0)));
-    malformed(() => decodeMapProofBinary(Uint8Array.of(1, 1, 0, ...new Uint8Array(32))));
-    malformed(() => decodeMapProofBinary(Uint8Array.of(1, 3, 9, ...new Uint8Array(32))));
+    expectMalformed(() => decodeMapProofBinary(new Uint8Array()));
+    expectMalformed(() => decodeMapProofBinary(Uint8Array.of(2, 3, 0)));
+    expectMalformed(() => decodeMapProofBinary(Uint8Array.of(1, 1, 0, ...new Uint8Array(32))));
+    expectMalformed(() => decodeMapProofBinary(Uint8Array.of(1, 3, 9, ...new Uint8Array(32))));
     // A non-membership proof with a bad leaf flag, and one claiming 300 path items.
-    malformed(() => decodeMapProofBinary(Uint8Array.of(1, 4, 0, ...new Uint8Array(64), 0, 0, 2)));
-    malformed(() => decodeMapProofBinary(Uint8Array.of(1, 4, 0, ...new Uint8Array(64), 1, 44)));
+    expectMalformed(() => decodeMapProofBinary(Uint8Array.of(1, 4, 0, ...new Uint8Array(64), 0, 0, 2)));
+    expectMalformed(() => decodeMapProofBinary(Uint8Array.of(1, 4, 0, ...new Uint8Array(64), 1, 44)));
     // A multiproof with an absurd entry count and one with an unknown node type.
-    malformed(() => decodeMapProofBinary(Uint8Array.of(1, 5, 0, ...new Uint8Array(32), 0xff, 0xff, 0xff, 0xff)));
-    malformed(() => decodeMapProofBinary(Uint8Array.of(1, 5, 0, ...new Uint8Array(32), 0, 0, 0, 0, 0, 0, 0, 1, 9)));
+    expectMalformed(() => decodeMapProofBinary(Uint8Array.of(1, 5, 0, ...new Uint8Array(32), 0xff, 0xff, 0xff, 0xff)));
+    expectMalformed(() => decodeMapProofBinary(Uint8Array.of(1, 5, 0, ...new Uint8Array(32), 0, 0, 0, 0, 0, 0, 0, 1, 9)));
     expect(verifyMapProof({ kind: 'nope', hash: 'sha256' } as never)).toBe(false);
     expect(verifyMapProof(null as never)).toBe(false);
   });

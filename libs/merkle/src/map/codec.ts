@@ -40,7 +40,7 @@ const _bad = (reason: string): never => {
 };
 
 /**
- * JSON form of a map proof (byte strings as lowercase hex; see docs/map.md).
+ * JSON form of a map proof (byte strings as lowercase hex; see libs/merkle/README.md, "Authenticated map").
  * @throws TypeError when `doc` is not a map proof document.
  * @example JSON.stringify(encodeMapProofJson({ kind: 'map-membership', hash: 'sha256', root, key, value, proof }))
  */
@@ -204,7 +204,7 @@ function _writePath(w: ByteWriter, p: { bits: readonly number[]; siblings: reado
 }
 
 /**
- * Binary form of a map proof (layouts in docs/map.md).
+ * Binary form of a map proof (layouts in libs/merkle/README.md, "Authenticated map").
  * @throws TypeError when `doc` is not a map proof document; RangeError when a path is longer than 256.
  * @example const bytes = encodeMapProofBinary(doc)
  */
