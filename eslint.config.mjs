@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import nx from '@nx/eslint-plugin';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 // Libraries that must never reach a `type:util` project: those run in browsers and edge clients too.
@@ -14,6 +15,7 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
+      globals: { ...globals.node },
       parserOptions: { projectService: { allowDefaultProject: ['*.mjs', '*.ts', 'tools/*.mjs', 'apps/*/bin/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
     },
     plugins: { '@nx': nx },
@@ -40,6 +42,7 @@ export default tseslint.config(
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:cli'] },
             { sourceTag: 'scope:bench', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bench'] },
+            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:tools'] },
           ],
         },
       ],

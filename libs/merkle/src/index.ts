@@ -14,3 +14,8 @@ export {
 export { HASH_SUITE_NAMES, getHashSuite, getPortableHashSuite, isHashSuiteName, type HashSuite, type HashSuiteName } from './hash/index.ts';
 export { Tag } from './tags.ts';
 export { PROOF_FORMAT_VERSION, ProofKind } from './proof-format.ts';
+export * from './log/index.ts';
+export * from './compose/index.ts';
+export * from './oz/index.ts';
+export * from './map/index.ts';
+export { decodeProof, encodeProof, proofFromJson, proofToJson, verifyProof, type Proof } from './proof.ts';

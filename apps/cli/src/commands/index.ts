@@ -1,0 +1,7 @@
+import type { Command } from '../args.ts';
+import { logCommands } from './log.ts';
+import { mapCommands } from './map.ts';
+import { verifyCommand } from './verify.ts';
+
+/** Every command of the CLI, in help order. */
+export const COMMANDS: readonly Command[] = [...logCommands, ...mapCommands, verifyCommand];
