@@ -80,6 +80,10 @@ describe('merklesync log', () => {
     expect(ms('verify', file('c.json', r.out)).code).toBe(0);
     expect(ms('verify', file('c1.json', JSON.stringify({ ...proof, root1: proof.root2 }))).code).toBe(1);
     expect(ms('verify', file('c2.json', JSON.stringify({ ...proof, hash: 'sha256' }))).code).toBe(1);
+    // --hash on verify pins the suite: the proof is blake3, so requiring sha256 fails and blake3 passes.
+    expect(ms('verify', join(dir, 'c.json'), '--hash', 'sha256').code).toBe(1);
+    expect(ms('verify', join(dir, 'c.json'), '--hash', 'blake3').code).toBe(0);
+    expect(ms('verify', join(dir, 'c.json'), '--hash', 'sha1').code).toBe(2);
   });
 
   it('bad arguments are one-line errors with exit 2', () => {
@@ -107,7 +111,9 @@ describe('merklesync log', () => {
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.out, args.join(' ')).toMatch(/merklesync/);
     }
-    expect(ms('log', 'root', '--help').out).toMatch(/--hash sha256\|blake3/);
+    for (const cmd of [['log', 'root'], ['log', 'prove'], ['log', 'consistency'], ['map', 'root'], ['map', 'prove'], ['verify']]) {
+      expect(ms(...cmd, '--help').out, cmd.join(' ')).toMatch(/--hash sha256\|blake3/);
+    }
   });
 
   it('reads standard input for "-"', () => {
