@@ -62,8 +62,9 @@ async function _runTree(task: TreeTask): Promise<TreeResult> {
   const buildMs = performance.now() - t;
   const idx = proofIndices(task.proofs, task.size);
   const proofs: unknown[] = new Array(idx.length);
-  // Untimed warm-up on a tenth of the work, so every implementation is measured JIT-compiled, not cold.
-  for (let k = 0; k < idx.length / 10; k++) tree.verify(idx[k]!, tree.prove(idx[k]!));
+  // One untimed pass of the same work first, so every implementation is measured in its steady state
+  // (JIT-compiled), not while V8 is still optimizing.
+  for (let k = 0; k < idx.length; k++) tree.verify(idx[k]!, tree.prove(idx[k]!));
   t = performance.now();
   for (let k = 0; k < idx.length; k++) proofs[k] = tree.prove(idx[k]!);
   const proveMs = performance.now() - t;
@@ -99,10 +100,13 @@ async function _runMap(task: MapTask): Promise<MapResult> {
   for (let b = 0; b < task.size; b += task.batch) m = map.insertBatch(m, keys.slice(b, b + task.batch), values.slice(b, b + task.batch));
   const insertKeysPerSec = task.size / ((performance.now() - t) / 1000);
   const idx = proofIndices(task.proofs, task.size);
+  const absent = makeLeaves(task.proofs, 3);
+  // Untimed warm-up pass, as for the trees.
+  for (const i of idx) map.prove(m, keys[i]!);
+  for (const k of absent) map.proveAbsent(m, k);
   t = performance.now();
   for (const i of idx) map.prove(m, keys[i]!);
   const proofsPerSec = task.proofs / ((performance.now() - t) / 1000);
-  const absent = makeLeaves(task.proofs, 3);
   t = performance.now();
   for (const k of absent) map.proveAbsent(m, k);
   const absentProofsPerSec = task.proofs / ((performance.now() - t) / 1000);
@@ -112,6 +116,7 @@ async function _runMap(task: MapTask): Promise<MapResult> {
     changed.map((i) => keys[i]!),
     makeLeaves(task.diff, 4),
   );
+  map.diffCount(m2, m); // untimed warm-up (the other direction)
   t = performance.now();
   const n = map.diffCount(m, m2);
   const diffMs = performance.now() - t;
@@ -277,7 +282,7 @@ async function _main(): Promise<void> {
     ...body.map(line),
     '',
     'Same leaves for every implementation (deterministic 32-byte values); each cell measured in its own child process.',
-    'Verification includes hashing the leaf. Peak RSS is the whole child process: Node itself plus the leaves' +
+    'Verification includes hashing the leaf. Proof, verification and diff timings follow one untimed warm-up pass of the same work. Peak RSS is the whole child process: Node itself plus the leaves' +
       (baseline === null ? '.' : ` (baseline for ${_fmtN(sizes[sizes.length - 1]!)} leaves alone: ${_fmt(baseline)} MB).`),
     ...cols.map((c) => `- ${c}: ${notes[c]}`),
     `Total ${meta.totalSeconds.toFixed(1)} s.`,
