@@ -29,7 +29,7 @@ export default tseslint.config(
         {
           enforceBuildableLibDependency: false,
           // Package-internal subpath imports (package.json "imports"), chosen per platform by conditions.
-          allow: ['#hash-backend'],
+          allow: ['#hash-backend', '#crypto-backend'],
           banTransitiveDependencies: true,
           checkDynamicDependenciesExceptions: [],
           depConstraints: [
@@ -51,10 +51,15 @@ export default tseslint.config(
   {
     // Pure libraries run in browsers: no Node built-ins, except the Node-only hash backend that the
     // package's "imports" conditions select for Node alone.
-    files: ['libs/merkle/src/**/*.ts'],
-    ignores: ['libs/merkle/src/hash/backend.node.ts', 'libs/merkle/src/hash/native.ts', 'libs/merkle/src/**/*.spec.ts'],
+    files: ['libs/merkle/src/**/*.ts', 'libs/crypto/src/**/*.ts', 'libs/protocol/src/**/*.ts'],
+    ignores: [
+      'libs/merkle/src/hash/backend.node.ts',
+      'libs/merkle/src/hash/native.ts',
+      'libs/crypto/src/backend/node.ts',
+      'libs/*/src/**/*.spec.ts',
+    ],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'libs/merkle is pure: no Node built-ins outside the Node hash backend.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'Pure libraries: no Node built-ins outside their Node-only backend file.' }] }],
       'no-restricted-globals': ['error', { name: 'process', message: 'Pure libraries read no environment.' }, { name: 'Buffer', message: 'Use Uint8Array.' }],
     },
   },

@@ -1,0 +1,87 @@
+// Node build of '#crypto-backend': node:crypto (OpenSSL) for everything it has, @noble for BLAKE3.
+import {
+  type KeyObject,
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  hash,
+  hkdfSync,
+  pbkdf2Sync,
+  randomBytes,
+  scryptSync,
+  sign,
+  verify,
+} from 'node:crypto';
+import { portableBackend } from './portable.ts';
+import type { CryptoBackend } from './types.ts';
+
+// DER prefixes that wrap a raw 32-byte Ed25519 seed (PKCS#8) or public key (SPKI), RFC 8410.
+const _PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]);
+const _SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
+
+/** KeyObjects cost a DER parse each; checkpoints verify against a handful of keys again and again. */
+const _CACHE_MAX = 256;
+const _keyCache = new Map<string, KeyObject>();
+function _cached(kind: 'sk' | 'pk', raw: Uint8Array, make: () => KeyObject): KeyObject {
+  const id = kind + Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('hex');
+  let k = _keyCache.get(id);
+  if (!k) {
+    if (_keyCache.size >= _CACHE_MAX) _keyCache.clear();
+    k = make();
+    _keyCache.set(id, k);
+  }
+  return k;
+}
+const _der = (prefix: Uint8Array, raw: Uint8Array): Buffer => Buffer.concat([prefix, raw]);
+const _privateKey = (seed: Uint8Array): KeyObject =>
+  _cached('sk', seed, () => createPrivateKey({ key: _der(_PKCS8_PREFIX, seed), format: 'der', type: 'pkcs8' }));
+const _publicKey = (pub: Uint8Array): KeyObject =>
+  _cached('pk', pub, () => createPublicKey({ key: _der(_SPKI_PREFIX, pub), format: 'der', type: 'spki' }));
+const _u8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+
+/** node:crypto primitives (native OpenSSL); byte-identical to the portable backend. */
+export const nodeBackend: CryptoBackend = {
+  name: 'node',
+  aesGcmEncrypt(key, nonce, plaintext, aad) {
+    const c = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: 16 });
+    c.setAAD(aad);
+    return _u8(Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]));
+  },
+  aesGcmDecrypt(key, nonce, sealed, aad) {
+    if (sealed.length < 16) return null;
+    try {
+      const d = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: 16 });
+      d.setAAD(aad);
+      d.setAuthTag(sealed.subarray(sealed.length - 16));
+      return _u8(Buffer.concat([d.update(sealed.subarray(0, sealed.length - 16)), d.final()]));
+    } catch {
+      return null;
+    }
+  },
+  sha256: (msg) => _u8(hash('sha256', msg, 'buffer')),
+  hmacSha256: (key, msg) => _u8(createHmac('sha256', key).update(msg).digest()),
+  hkdfSha256: (ikm, salt, info, length) => new Uint8Array(hkdfSync('sha256', ikm, salt, info, length)),
+  pbkdf2Sha256: (password, salt, iterations, length) => _u8(pbkdf2Sync(password, salt, iterations, length, 'sha256')),
+  scrypt: (password, salt, { N, r, p }, length) =>
+    // maxmem: OpenSSL's default (32 MiB) refuses N=2^17, r=8 (128 MiB), a common interactive setting.
+    _u8(scryptSync(password, salt, length, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 })),
+  blake3Keyed: portableBackend.blake3Keyed,
+  ed25519PublicKey(seed) {
+    const jwk = createPublicKey(_privateKey(seed)).export({ format: 'jwk' });
+    return _u8(Buffer.from(jwk.x!, 'base64url'));
+  },
+  ed25519Sign: (seed, msg) => _u8(sign(null, msg, _privateKey(seed))),
+  ed25519Verify(publicKey, msg, signature) {
+    if (publicKey.length !== 32 || signature.length !== 64) return false;
+    try {
+      return verify(null, msg, _publicKey(publicKey), signature);
+    } catch {
+      return false;
+    }
+  },
+  randomBytes: (n) => _u8(randomBytes(n)),
+};
+
+export { nodeBackend as backend };
