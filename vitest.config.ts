@@ -17,6 +17,22 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'crypto',
+          root: 'libs/crypto',
+          include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'protocol',
+          root: 'libs/protocol',
+          include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: 'cli',
           root: 'apps/cli',
           include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
