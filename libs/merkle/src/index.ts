@@ -1,6 +1,8 @@
 // Public API of @merklesync/merkle. Byte formats: libs/merkle/README.md.
 export { MerkleError, MerkleErrorCode } from './errors.ts';
 export {
+  ByteReader,
+  ByteWriter,
   assertBytes,
   assertIndex,
   compareBytes,
