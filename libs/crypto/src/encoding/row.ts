@@ -1,0 +1,84 @@
+// Top-level encodings: a relational row, a MongoDB document, a primary key. Each starts with the version
+// byte and a kind byte, so the three can never be confused with each other or with a later format.
+import { compareBytes } from '@merklesync/merkle';
+import { _Writer } from './_writer.ts';
+import { _canonicalEjson } from './ejson.ts';
+import { _encodeValue } from './value.ts';
+import { _unsupported, _utf8 } from './_util.ts';
+import { ENCODING_VERSION, EncodingKind, ValueTag, type PgColumn, type PgValue } from './types.ts';
+
+const _enc = new TextEncoder();
+
+/**
+ * The canonical encoding of a row: version, kind 'R', the column count, then per column — sorted by the
+ * UTF-8 bytes of its name, so the table's column order does not matter — the name and the typed value.
+ * The table and primary key are not part of it (the commitment and the AAD bind them separately).
+ * @param columns `[{ name, value }, ...]` or an object `{ name: value, ... }`.
+ * @throws TypeError for input of the wrong shape; CryptoError(UNSUPPORTED_VALUE) for duplicate or invalid
+ *   column names and for values the encoding cannot represent.
+ * @example encodeRow({ id: { type: 'int8', value: 1n }, note: null })
+ */
+export function encodeRow(columns: readonly PgColumn[] | Readonly<Record<string, PgValue>>): Uint8Array {
+  let list: { name: string; value: PgValue }[];
+  if (Array.isArray(columns)) list = columns.map((c: unknown, i) => {
+    if (typeof c !== 'object' || c === null || typeof (c as PgColumn).name !== 'string' || !('value' in c)) throw new TypeError(`columns[${i}] must be { name, value }`);
+    return c as PgColumn;
+  });
+  else if (typeof columns === 'object' && columns !== null) list = Object.entries(columns as Record<string, PgValue>).map(([name, value]) => ({ name, value }));
+  else throw new TypeError('columns must be an array of { name, value } or an object');
+  const named = list.map((c) => {
+    if (c.name === '' || c.name.includes('\u0000')) _unsupported('column name', `invalid name ${JSON.stringify(c.name)}`);
+    return { bytes: _utf8('column name', c.name), ...c };
+  });
+  named.sort((a, b) => compareBytes(a.bytes, b.bytes));
+  for (let i = 1; i < named.length; i++) {
+    if (compareBytes(named[i - 1]!.bytes, named[i]!.bytes) === 0) _unsupported('row', `duplicate column ${JSON.stringify(named[i]!.name)}`);
+  }
+  const w = new _Writer().u8(ENCODING_VERSION).u8(EncodingKind.row).u32(named.length);
+  for (const c of named) {
+    w.lenBytes(c.bytes);
+    _encodeValue(w, `row.${c.name}`, c.value);
+  }
+  return w.finish();
+}
+
+/**
+ * The canonical encoding of a primary key: version, kind 'K', the count, then the key columns' typed values
+ * in the key's column order (no names: the key's definition fixes them). Used for map keys and the AAD.
+ * @throws TypeError for input of the wrong shape; CryptoError(UNSUPPORTED_VALUE) for an empty key, a NULL
+ *   (primary keys are NOT NULL) or a value the encoding cannot represent.
+ * @example encodePrimaryKey([{ type: 'int4', value: 7 }, { type: 'text', value: 'eu' }])
+ */
+export function encodePrimaryKey(values: readonly PgValue[]): Uint8Array {
+  if (!Array.isArray(values)) throw new TypeError('values must be an array');
+  if (values.length === 0) _unsupported('primary key', 'no columns');
+  const w = new _Writer().u8(ENCODING_VERSION).u8(EncodingKind.key).u32(values.length);
+  values.forEach((v: PgValue, i) => {
+    if (v === null) _unsupported(`primary key[${i}]`, 'NULL in a primary key');
+    _encodeValue(w, `primary key[${i}]`, v);
+  });
+  return w.finish();
+}
+
+/**
+ * The canonical encoding of a MongoDB document: version, kind 'D', then the document as an `ejson` value
+ * (tag 0x18, u32 length, canonical Extended JSON text; field order kept).
+ * @param doc canonical Extended JSON v2 text, or `{ text }`, or `{ value }` (the JSON.parse of that text).
+ * @throws CryptoError(MALFORMED_INPUT) for text that is not JSON; CryptoError(UNSUPPORTED_VALUE) for non-canonical EJSON or a non-document.
+ * @example encodeMongoDocument('{"_id":{"$oid":"65f000000000000000000001"},"n":{"$numberInt":"1"}}')
+ */
+export function encodeMongoDocument(doc: string | { text: string } | { value: unknown }): Uint8Array {
+  const canon = _enc.encode(_canonicalEjson(doc, true));
+  return new _Writer().u8(ENCODING_VERSION).u8(EncodingKind.document).u8(ValueTag.ejson).lenBytes(canon).finish();
+}
+
+/**
+ * The primary-key encoding of a MongoDB `_id`: version, kind 'K', count 1, the `_id` as an `ejson` value.
+ * @throws CryptoError(MALFORMED_INPUT / UNSUPPORTED_VALUE) as encodeMongoDocument; UNSUPPORTED_VALUE for a null `_id`.
+ * @example encodeMongoId('{"$oid":"65f000000000000000000001"}')
+ */
+export function encodeMongoId(id: string | { text: string } | { value: unknown }): Uint8Array {
+  const canon = _canonicalEjson(id, false);
+  if (canon === 'null') _unsupported('ejson', 'a null _id');
+  return new _Writer().u8(ENCODING_VERSION).u8(EncodingKind.key).u32(1).u8(ValueTag.ejson).lenBytes(_enc.encode(canon)).finish();
+}
