@@ -1,0 +1,67 @@
+import { assertBytes, concatBytes } from '@merklesync/merkle';
+import { getCryptoBackend, type CryptoBackend } from '../backend/index.ts';
+import { CryptoError, CryptoErrorCode } from '../errors.ts';
+import { defaultRandom, type RandomSource } from '../keys/master-key.ts';
+import { encodeRowBinding, type RowBinding } from './binding.ts';
+import { BLOCK_NONCE_BYTES, MAX_BLOCK_PLAINTEXT_BYTES, encodeBlockHeader, parseBlockHeader, type BlockHeader } from './header.ts';
+
+/** A data key together with the master key id and version it was derived from (they go into the header). */
+export interface DataKeyRef {
+  readonly kid: string;
+  readonly version: number;
+  /** The 32-byte AES-256-GCM data key of the block's (source, table) under that master key version. */
+  readonly key: Uint8Array;
+}
+
+/**
+ * Encrypts one row into a block: header || AES-256-GCM(dataKey, nonce, plaintext, AAD = header || binding).
+ * The nonce is 12 random bytes; with random nonces NIST SP 800-38D allows at most 2^32 blocks per data key,
+ * i.e. per (master key version, source, table) — rotate the master key well before that.
+ * @throws TypeError/RangeError for a bad key ref, binding, nonce, or a plaintext above MAX_BLOCK_PLAINTEXT_BYTES.
+ * @example const block = sealBlock({ kid: 'k1', version: 1, key: dataKey }, binding, rowBytes);
+ */
+export function sealBlock(
+  dataKey: DataKeyRef,
+  binding: RowBinding,
+  plaintext: Uint8Array,
+  opts: { random?: RandomSource; backend?: CryptoBackend } = {},
+): Uint8Array {
+  assertBytes('dataKey.key', dataKey.key, 32);
+  assertBytes('plaintext', plaintext);
+  if (plaintext.length > MAX_BLOCK_PLAINTEXT_BYTES) throw new RangeError(`plaintext must be at most ${MAX_BLOCK_PLAINTEXT_BYTES} bytes, got ${plaintext.length}`);
+  const bind = encodeRowBinding(binding);
+  const nonce = (opts.random ?? defaultRandom)(BLOCK_NONCE_BYTES);
+  assertBytes('random(12)', nonce, BLOCK_NONCE_BYTES);
+  const header = encodeBlockHeader({ kid: dataKey.kid, keyVersion: dataKey.version, nonce, plaintextLength: plaintext.length });
+  const sealed = (opts.backend ?? getCryptoBackend()).aesGcmEncrypt(dataKey.key, nonce, plaintext, concatBytes(header, bind));
+  return concatBytes(header, sealed);
+}
+
+/**
+ * Looks up the data key a block's header names, for the block's binding; undefined when unknown.
+ * Called once per block, synchronously.
+ */
+export type DataKeyResolver = (kid: string, version: number, binding: RowBinding) => Uint8Array | undefined;
+
+/**
+ * Decrypts a block for the row `binding` names. Never returns unauthenticated plaintext.
+ * @throws CryptoError(MALFORMED_INPUT) for a malformed block; CryptoError(UNKNOWN_KEY) when the resolver
+ *   has no key for the header's kid/version; CryptoError(DECRYPTION_FAILED) for a wrong key, another binding,
+ *   or any tampered byte; TypeError/RangeError for a bad binding.
+ * @example const row = openBlock(block, binding, (kid, v) => keys.get(`${kid}/${v}`));
+ */
+export function openBlock(block: Uint8Array, binding: RowBinding, resolve: DataKeyResolver, opts: { backend?: CryptoBackend } = {}): Uint8Array {
+  const header = parseBlockHeader(block);
+  const bind = encodeRowBinding(binding);
+  const key = resolve(header.kid, header.keyVersion, binding);
+  if (key === undefined) throw new CryptoError(CryptoErrorCode.UnknownKey, `block: no data key for ${header.kid} version ${header.keyVersion}`);
+  assertBytes('resolved data key', key, 32);
+  return _open(block, header, bind, key, opts.backend ?? getCryptoBackend());
+}
+
+function _open(block: Uint8Array, header: BlockHeader, bind: Uint8Array, key: Uint8Array, backend: CryptoBackend): Uint8Array {
+  const headerBytes = block.subarray(0, header.headerLength);
+  const plain = backend.aesGcmDecrypt(key, header.nonce, block.subarray(header.headerLength), concatBytes(headerBytes, bind));
+  if (plain === null) throw new CryptoError(CryptoErrorCode.DecryptionFailed, 'block: authentication failed (wrong key, wrong row binding, or tampered block)');
+  return plain;
+}
