@@ -1,3 +1,4 @@
+import { CryptoError } from '@merklesync/crypto';
 import { MerkleError } from '@merklesync/merkle';
 import { commandHelp, parseCommandArgs, type Command } from './args.ts';
 import { CliInputError, ExitCode } from './cli-error.ts';
@@ -54,7 +55,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await cmd.run(parseCommandArgs(cmd, rest));
   } catch (e) {
     // Commands validate their arguments themselves, so a library TypeError/RangeError here is a bug.
-    if (e instanceof CliInputError || e instanceof MerkleError) {
+    if (e instanceof CliInputError || e instanceof MerkleError || e instanceof CryptoError) {
       err(e.message.split('\n')[0]!);
       return ExitCode.Malformed;
     }

@@ -67,7 +67,7 @@ export const nodeBackend: CryptoBackend = {
   scrypt: (password, salt, { N, r, p }, length) =>
     // maxmem: OpenSSL's default (32 MiB) refuses N=2^17, r=8 (128 MiB), a common interactive setting.
     _u8(scryptSync(password, salt, length, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 })),
-  blake3Keyed: portableBackend.blake3Keyed,
+  blake3Keyed: (key, msg) => portableBackend.blake3Keyed(key, msg),
   ed25519PublicKey(seed) {
     const jwk = createPublicKey(_privateKey(seed)).export({ format: 'jwk' });
     return _u8(Buffer.from(jwk.x!, 'base64url'));

@@ -1,5 +1,5 @@
 // Canonical row encoding: typed values, Postgres text parsers, RFC 8785 JSON, canonical Extended JSON.
-// Byte format: libs/crypto/docs/encoding.md.
+// Byte format: libs/crypto/README.md part A.
 export {
   ENCODING_VERSION,
   EncodingKind,

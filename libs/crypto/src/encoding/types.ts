@@ -1,7 +1,7 @@
 /**
  * The typed value model of the canonical row encoding. Rows arrive in different shapes (pgoutput text,
  * Debezium JSON, node-postgres results, browser objects); every source first builds these typed values
- * (directly or with `fromPgText`), and only typed values are encoded. Byte format: docs/encoding.md.
+ * (directly or with `fromPgText`), and only typed values are encoded. Byte format: README.md part A.
  */
 
 /** Scalar PostgreSQL types the encoding supports (canonical `pg_type.typname`). */

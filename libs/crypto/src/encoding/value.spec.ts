@@ -14,7 +14,7 @@ const code = (f: () => unknown): string | undefined => {
   return undefined;
 };
 
-// Known answers: the examples of docs/encoding.md, one or more per type (hex written out from the spec).
+// Known answers: the examples of README.md part A, one or more per type (hex written out from the spec).
 const KNOWN: [string, PgValue, string][] = [
   ['NULL', null, '00'],
   ['bool true', { type: 'bool', value: true }, '0101'],
