@@ -23,9 +23,10 @@ function listFiles(dir: string): string[] {
 
 function check(outDir: string): number {
   // `--output` re-roots the plugin's `out: src/gen`, so the fresh copy lands in <tmp>/src/gen.
-  // The local plugin (protoc-gen-es) and buf itself come from the workspace's node_modules/.bin.
+  // buf runs through tools/buf.mjs (its platform package); the local plugin protoc-gen-es comes from node_modules/.bin.
   const env = { ...process.env, PATH: `${workspaceBin}${delimiter}${process.env.PATH ?? ''}` };
-  const gen = spawnSync('buf', ['generate', '--output', outDir], { cwd: projectDir, env, encoding: 'utf8' });
+  const bufScript = join(projectDir, '..', '..', 'tools', 'buf.mjs');
+  const gen = spawnSync(process.execPath, [bufScript, 'generate', '--output', outDir], { cwd: projectDir, env, encoding: 'utf8' });
   if (gen.error !== undefined || gen.status !== 0) {
     console.error(`check-generated: buf generate failed:\n${gen.error?.message ?? ''}${gen.stdout}${gen.stderr}`);
     return 1;
