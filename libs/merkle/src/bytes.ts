@@ -147,9 +147,17 @@ export function fromBase64(b64: string, what = 'base64'): Uint8Array {
   return out;
 }
 
-/** Growable big-endian byte writer for the binary proof encodings. @example new ByteWriter().u8(1).bytes(h).finish() */
+const _I64_MIN = -(1n << 63n);
+const _I64_MAX = (1n << 63n) - 1n;
+
+/**
+ * Growable big-endian byte writer for binary encodings (proofs here; canonical rows and blocks in libs/crypto).
+ * @throws RangeError from i64/u64 when the value is out of range.
+ * @example new ByteWriter().u8(1).bytes(h).finish()
+ */
 export class ByteWriter {
   private _buf = new Uint8Array(256);
+  private _view = new DataView(this._buf.buffer);
   private _len = 0;
   private _ensure(n: number): void {
     if (this._len + n <= this._buf.length) return;
@@ -158,6 +166,7 @@ export class ByteWriter {
     const next = new Uint8Array(cap);
     next.set(this._buf.subarray(0, this._len));
     this._buf = next;
+    this._view = new DataView(next.buffer);
   }
   u8(v: number): this {
     this._ensure(1);
@@ -166,20 +175,48 @@ export class ByteWriter {
   }
   u16(v: number): this {
     this._ensure(2);
-    this._buf[this._len++] = (v >>> 8) & 255;
-    this._buf[this._len++] = v & 255;
+    this._view.setUint16(this._len, v & 0xffff);
+    this._len += 2;
     return this;
   }
   u32(v: number): this {
     this._ensure(4);
-    new DataView(this._buf.buffer).setUint32(this._len, v >>> 0);
+    this._view.setUint32(this._len, v >>> 0);
     this._len += 4;
     return this;
   }
-  /** Unsigned 64-bit big-endian from a safe integer. */
-  u64(v: number): this {
+  i32(v: number): this {
+    this._ensure(4);
+    this._view.setInt32(this._len, v | 0);
+    this._len += 4;
+    return this;
+  }
+  /** Unsigned 64-bit from a safe integer or a bigint in [0, 2^64). */
+  u64(v: number | bigint): this {
+    const b = BigInt(v);
+    if (b < 0n || b >= 1n << 64n) throw new RangeError('u64 out of range');
     this._ensure(8);
-    new DataView(this._buf.buffer).setBigUint64(this._len, BigInt(v));
+    this._view.setBigUint64(this._len, b);
+    this._len += 8;
+    return this;
+  }
+  /** Two's-complement signed 64-bit. */
+  i64(v: bigint): this {
+    if (v < _I64_MIN || v > _I64_MAX) throw new RangeError('int64 out of range');
+    this._ensure(8);
+    this._view.setBigInt64(this._len, v);
+    this._len += 8;
+    return this;
+  }
+  f32(v: number): this {
+    this._ensure(4);
+    this._view.setFloat32(this._len, v);
+    this._len += 4;
+    return this;
+  }
+  f64(v: number): this {
+    this._ensure(8);
+    this._view.setFloat64(this._len, v);
     this._len += 8;
     return this;
   }
@@ -188,6 +225,10 @@ export class ByteWriter {
     this._buf.set(b, this._len);
     this._len += b.length;
     return this;
+  }
+  /** u32 length prefix, then the bytes. */
+  lenBytes(b: Uint8Array): this {
+    return this.u32(b.length).bytes(b);
   }
   finish(): Uint8Array {
     return this._buf.slice(0, this._len);

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CryptoError } from '../errors.ts';
 import { canonicalExtendedJson } from './ejson.ts';
+import { errorCode } from '../../test/error-code.ts';
 
-const code = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof CryptoError ? e.code : `untyped ${String(e)}`;
-  }
-  return undefined;
-};
 
 describe('canonical Extended JSON v2', () => {
   it('keeps document field order and strips whitespace', () => {
@@ -62,7 +54,7 @@ describe('canonical Extended JSON v2', () => {
     const text = '{"_id":{"$oid":"65f000000000000000000001"},"n":{"$numberInt":"1"}}';
     expect(canonicalExtendedJson({ value: JSON.parse(text) })).toBe(text);
     expect(canonicalExtendedJson({ text })).toBe(text);
-    expect(code(() => canonicalExtendedJson({ value: JSON.parse('{"b":true,"1":true}') }))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => canonicalExtendedJson({ value: JSON.parse('{"b":true,"1":true}') }))).toBe('UNSUPPORTED_VALUE');
     expect(canonicalExtendedJson('{"b":true,"1":true}')).toBe('{"b":true,"1":true}');
   });
 
@@ -87,8 +79,8 @@ describe('canonical Extended JSON v2', () => {
       '{"a":1,"a":2}',
       '"\\ud800"',
     ];
-    for (const s of unsupported) expect(code(() => canonicalExtendedJson(s)), s).toBe('UNSUPPORTED_VALUE');
-    expect(code(() => canonicalExtendedJson('{"a":'))).toBe('MALFORMED_INPUT');
+    for (const s of unsupported) expect(errorCode(() => canonicalExtendedJson(s)), s).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => canonicalExtendedJson('{"a":'))).toBe('MALFORMED_INPUT');
     expect(() => canonicalExtendedJson(5 as never)).toThrow(TypeError);
   });
 });

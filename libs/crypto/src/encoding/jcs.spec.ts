@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CryptoError } from '../errors.ts';
 import { _decimalKey, canonicalJson, canonicalJsonText } from './jcs.ts';
+import { errorCode } from '../../test/error-code.ts';
 
-const code = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof CryptoError ? e.code : `untyped ${String(e)}`;
-  }
-  return undefined;
-};
 
 describe('RFC 8785 (JCS)', () => {
   it('§3.2.2 example: whitespace, numbers, string escapes, literals', () => {
@@ -86,7 +78,7 @@ describe('RFC 8785 (JCS)', () => {
       // The shortest form round-trips, so the exact-number rule accepts it as text too.
       expect(canonicalJsonText(want)).toBe(want);
     }
-    for (const bad of [NaN, Infinity, -Infinity]) expect(code(() => canonicalJson(bad))).toBe('UNSUPPORTED_VALUE');
+    for (const bad of [NaN, Infinity, -Infinity]) expect(errorCode(() => canonicalJson(bad))).toBe('UNSUPPORTED_VALUE');
   });
 
   it('escapes only quote, backslash and C0 controls', () => {
@@ -95,16 +87,16 @@ describe('RFC 8785 (JCS)', () => {
   });
 
   it('refuses what JCS cannot represent', () => {
-    expect(code(() => canonicalJson('\ud800'))).toBe('UNSUPPORTED_VALUE');
-    expect(code(() => canonicalJsonText('"\\ud800"'))).toBe('UNSUPPORTED_VALUE');
-    expect(code(() => canonicalJsonText('"\\udc00\\ud800"'))).toBe('UNSUPPORTED_VALUE');
-    expect(code(() => canonicalJsonText('{"a":1,"a":2}'))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => canonicalJson('\ud800'))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => canonicalJsonText('"\\ud800"'))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => canonicalJsonText('"\\udc00\\ud800"'))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => canonicalJsonText('{"a":1,"a":2}'))).toBe('UNSUPPORTED_VALUE');
     expect(canonicalJsonText('{"a":1,"a":2}', { duplicates: 'last' })).toBe('{"a":2}');
     expect(canonicalJsonText('12345678901234567890', { numbers: 'double' })).toBe('12345678901234567000');
-    expect(code(() => canonicalJsonText('1e400', { numbers: 'double' }))).toBe('UNSUPPORTED_VALUE');
-    expect(code(() => canonicalJson({ a: undefined } as never))).toBe('UNSUPPORTED_VALUE');
-    expect(code(() => canonicalJson(new Date(0) as never))).toBe('UNSUPPORTED_VALUE');
-    expect(code(() => canonicalJson(1n as never))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => canonicalJsonText('1e400', { numbers: 'double' }))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => canonicalJson({ a: undefined } as never))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => canonicalJson(new Date(0) as never))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => canonicalJson(1n as never))).toBe('UNSUPPORTED_VALUE');
   });
 
   it('writes numbers a double cannot carry in exact scientific form (injective in the decimal value)', () => {
@@ -128,7 +120,7 @@ describe('RFC 8785 (JCS)', () => {
 
   it('refuses malformed JSON text', () => {
     for (const bad of ['', '{', '[1,]', '{"a":1,}', '01', '1.', '.5', '+1', 'NaN', "'a'", '"\t"', '"\\x"', '[1] 2', 'tru', '{"a" 1}', '"\\u12"'])
-      expect(code(() => canonicalJsonText(bad)), bad).toBe('MALFORMED_INPUT');
+      expect(errorCode(() => canonicalJsonText(bad)), bad).toBe('MALFORMED_INPUT');
     expect(() => canonicalJsonText(1 as never)).toThrow(TypeError);
   });
 

@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { toHex } from '@merklesync/merkle';
-import { CryptoError } from '../errors.ts';
 import { fromPgText } from './pg-text.ts';
 import { encodeValue } from './value.ts';
 import { PG_TYPE_OIDS, resolvePgType } from './pg-types.ts';
 import type { PgType, PgValue } from './types.ts';
+import { errorCode } from '../../test/error-code.ts';
 
-const code = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof CryptoError ? e.code : `untyped ${String(e)}`;
-  }
-  return undefined;
-};
 const i4 = (value: number): PgValue => ({ type: 'int4', value });
 const t = (value: string): PgValue => ({ type: 'text', value });
 
@@ -177,13 +169,13 @@ describe('fromPgText: Postgres text output → typed values', () => {
       [{ composite: ['int4', 'text'] }, '1,2'],
       [{ composite: ['int4', 'text'] }, '(1,"x)'],
     ];
-    for (const [type, text] of bad) expect(code(() => fromPgText(type, text)), `${JSON.stringify(type)} ${text}`).toBe('MALFORMED_INPUT');
+    for (const [type, text] of bad) expect(errorCode(() => fromPgText(type, text)), `${JSON.stringify(type)} ${text}`).toBe('MALFORMED_INPUT');
   });
 
   it('unsupported types → UNSUPPORTED_VALUE; bad arguments → TypeError', () => {
-    expect(code(() => fromPgText('money', '$1.00'))).toBe('UNSUPPORTED_VALUE');
-    expect(code(() => fromPgText('record', '(1)'))).toBe('UNSUPPORTED_VALUE');
-    expect(code(() => fromPgText({ array: '_int4' }, '{}'))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => fromPgText('money', '$1.00'))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => fromPgText('record', '(1)'))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => fromPgText({ array: '_int4' }, '{}'))).toBe('UNSUPPORTED_VALUE');
     expect(() => fromPgText('int4', 5 as never)).toThrow(TypeError);
     expect(() => fromPgText({} as never, '5')).toThrow(TypeError);
   });

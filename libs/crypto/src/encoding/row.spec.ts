@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { equalBytes, toHex } from '@merklesync/merkle';
-import { CryptoError } from '../errors.ts';
 import { encodeMongoDocument, encodeMongoId, encodePrimaryKey, encodeRow } from './row.ts';
 import { canonicalJson } from './jcs.ts';
 import type { JsonValue, PgColumn, PgValue } from './types.ts';
+import { errorCode } from '../../test/error-code.ts';
 
 const utf8 = (s: string): string => toHex(new TextEncoder().encode(s));
-const code = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof CryptoError ? e.code : e instanceof TypeError ? 'TypeError' : `untyped ${String(e)}`;
-  }
-  return undefined;
-};
 
 describe('encodeRow / encodePrimaryKey / encodeMongoDocument known answers', () => {
   it('row: version, kind R, count, columns sorted by UTF-8 name', () => {
@@ -54,22 +46,22 @@ describe('encodeRow / encodePrimaryKey / encodeMongoDocument known answers', () 
   });
 
   it('rejects duplicate or invalid columns, NULL or empty keys, non-documents', () => {
-    expect(code(() => encodeRow([{ name: 'a', value: null }, { name: 'a', value: null }]))).toBe('UNSUPPORTED_VALUE');
-    expect(code(() => encodeRow({ '': null }))).toBe('UNSUPPORTED_VALUE');
-    expect(code(() => encodeRow({ 'a\u0000': null }))).toBe('UNSUPPORTED_VALUE');
-    expect(code(() => encodeRow({ '\ud800': null }))).toBe('UNSUPPORTED_VALUE');
-    expect(code(() => encodeRow({ a: { type: 'int2', value: 1e6 } }))).toBe('UNSUPPORTED_VALUE');
-    expect(code(() => encodeRow([{ name: 1, value: null }] as never))).toBe('TypeError');
-    expect(code(() => encodeRow([{ name: 'a' }] as never))).toBe('TypeError');
-    expect(code(() => encodeRow(5 as never))).toBe('TypeError');
-    expect(code(() => encodePrimaryKey([]))).toBe('UNSUPPORTED_VALUE');
-    expect(code(() => encodePrimaryKey([null]))).toBe('UNSUPPORTED_VALUE');
-    expect(code(() => encodePrimaryKey('x' as never))).toBe('TypeError');
-    expect(code(() => encodeMongoDocument('[1]'))).toBe('UNSUPPORTED_VALUE');
-    expect(code(() => encodeMongoDocument('{"$oid":"65f000000000000000000001"}'))).toBe('UNSUPPORTED_VALUE');
-    expect(code(() => encodeMongoDocument('{"a": 1}'))).toBe('UNSUPPORTED_VALUE');
-    expect(code(() => encodeMongoDocument('{"a":'))).toBe('MALFORMED_INPUT');
-    expect(code(() => encodeMongoId('null'))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => encodeRow([{ name: 'a', value: null }, { name: 'a', value: null }]))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => encodeRow({ '': null }))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => encodeRow({ 'a\u0000': null }))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => encodeRow({ '\ud800': null }))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => encodeRow({ a: { type: 'int2', value: 1e6 } }))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => encodeRow([{ name: 1, value: null }] as never))).toBe('TypeError');
+    expect(errorCode(() => encodeRow([{ name: 'a' }] as never))).toBe('TypeError');
+    expect(errorCode(() => encodeRow(5 as never))).toBe('TypeError');
+    expect(errorCode(() => encodePrimaryKey([]))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => encodePrimaryKey([null]))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => encodePrimaryKey('x' as never))).toBe('TypeError');
+    expect(errorCode(() => encodeMongoDocument('[1]'))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => encodeMongoDocument('{"$oid":"65f000000000000000000001"}'))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => encodeMongoDocument('{"a": 1}'))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => encodeMongoDocument('{"a":'))).toBe('MALFORMED_INPUT');
+    expect(errorCode(() => encodeMongoId('null'))).toBe('UNSUPPORTED_VALUE');
   });
 });
 

@@ -1,7 +1,6 @@
 // Top-level encodings: a relational row, a MongoDB document, a primary key. Each starts with the version
 // byte and a kind byte, so the three can never be confused with each other or with a later format.
-import { compareBytes } from '@merklesync/merkle';
-import { _Writer } from './_writer.ts';
+import { ByteWriter, compareBytes } from '@merklesync/merkle';
 import { _canonicalEjson } from './ejson.ts';
 import { _encodeValue } from './value.ts';
 import { _unsupported, _utf8 } from './_util.ts';
@@ -34,7 +33,7 @@ export function encodeRow(columns: readonly PgColumn[] | Readonly<Record<string,
   for (let i = 1; i < named.length; i++) {
     if (compareBytes(named[i - 1]!.bytes, named[i]!.bytes) === 0) _unsupported('row', `duplicate column ${JSON.stringify(named[i]!.name)}`);
   }
-  const w = new _Writer().u8(ENCODING_VERSION).u8(EncodingKind.row).u32(named.length);
+  const w = new ByteWriter().u8(ENCODING_VERSION).u8(EncodingKind.row).u32(named.length);
   for (const c of named) {
     w.lenBytes(c.bytes);
     _encodeValue(w, `row.${c.name}`, c.value);
@@ -52,7 +51,7 @@ export function encodeRow(columns: readonly PgColumn[] | Readonly<Record<string,
 export function encodePrimaryKey(values: readonly PgValue[]): Uint8Array {
   if (!Array.isArray(values)) throw new TypeError('values must be an array');
   if (values.length === 0) _unsupported('primary key', 'no columns');
-  const w = new _Writer().u8(ENCODING_VERSION).u8(EncodingKind.key).u32(values.length);
+  const w = new ByteWriter().u8(ENCODING_VERSION).u8(EncodingKind.key).u32(values.length);
   values.forEach((v: PgValue, i) => {
     if (v === null) _unsupported(`primary key[${i}]`, 'NULL in a primary key');
     _encodeValue(w, `primary key[${i}]`, v);
@@ -69,7 +68,7 @@ export function encodePrimaryKey(values: readonly PgValue[]): Uint8Array {
  */
 export function encodeMongoDocument(doc: string | { text: string } | { value: unknown }): Uint8Array {
   const canon = _enc.encode(_canonicalEjson(doc, true));
-  return new _Writer().u8(ENCODING_VERSION).u8(EncodingKind.document).u8(ValueTag.ejson).lenBytes(canon).finish();
+  return new ByteWriter().u8(ENCODING_VERSION).u8(EncodingKind.document).u8(ValueTag.ejson).lenBytes(canon).finish();
 }
 
 /**
@@ -80,5 +79,5 @@ export function encodeMongoDocument(doc: string | { text: string } | { value: un
 export function encodeMongoId(id: string | { text: string } | { value: unknown }): Uint8Array {
   const canon = _canonicalEjson(id, false);
   if (canon === 'null') _unsupported('ejson', 'a null _id');
-  return new _Writer().u8(ENCODING_VERSION).u8(EncodingKind.key).u32(1).u8(ValueTag.ejson).lenBytes(_enc.encode(canon)).finish();
+  return new ByteWriter().u8(ENCODING_VERSION).u8(EncodingKind.key).u32(1).u8(ValueTag.ejson).lenBytes(_enc.encode(canon)).finish();
 }

@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '@merklesync/merkle';
-import { CryptoError } from '../errors.ts';
 import { encodeValue } from './value.ts';
 import type { PgValue } from './types.ts';
+import { errorCode } from '../../test/error-code.ts';
 
 const hex = (v: PgValue): string => toHex(encodeValue(v));
-const code = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof CryptoError ? e.code : e instanceof TypeError ? 'TypeError' : `untyped ${String(e)}`;
-  }
-  return undefined;
-};
 
 // Known answers: the examples of README.md part A, one or more per type (hex written out from the spec).
 const KNOWN: [string, PgValue, string][] = [
@@ -145,7 +137,7 @@ describe('encodeValue known answers', () => {
       { type: 'ejson', text: '{"a": 1}' },
       { type: 'money' } as never,
     ];
-    for (const v of bad) expect(code(() => encodeValue(v)), JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? String(x) : x))).toBe('UNSUPPORTED_VALUE');
+    for (const v of bad) expect(errorCode(() => encodeValue(v)), JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? String(x) : x))).toBe('UNSUPPORTED_VALUE');
   });
 
   it('rejects wrong JS shapes with TypeError', () => {
@@ -164,6 +156,6 @@ describe('encodeValue known answers', () => {
       { type: 'array', elementType: 'int4', value: 'x' },
       { type: 'composite', fields: 'x' },
     ];
-    for (const v of bad) expect(code(() => encodeValue(v as never)), JSON.stringify(v)).toBe('TypeError');
+    for (const v of bad) expect(errorCode(() => encodeValue(v as never)), JSON.stringify(v)).toBe('TypeError');
   });
 });

@@ -1,6 +1,6 @@
 // Typed value → canonical bytes: one tag byte, then a payload that is fixed-size or length-prefixed, so a
 // sequence of encoded values can be split again without knowing anything else (the injectivity argument).
-import { _Writer } from './_writer.ts';
+import { ByteWriter } from '@merklesync/merkle';
 import { _I32_MAX, _I32_MIN, _I64_MAX, _I64_MIN, _assertString, _toBigInt, _unsupported, _utf8 } from './_util.ts';
 import { canonicalJson, canonicalJsonText } from './jcs.ts';
 import { canonicalExtendedJson } from './ejson.ts';
@@ -16,13 +16,13 @@ function _isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }
 
-function _int64OrInfinite(w: _Writer, what: string, v: unknown): void {
+function _int64OrInfinite(w: ByteWriter, what: string, v: unknown): void {
   if (v === 'infinity') w.i64(_I64_MAX);
   else if (v === '-infinity') w.i64(_I64_MIN);
   else w.i64(_toBigInt(what, v, _I64_MIN, _I64_MAX));
 }
 
-function _numeric(w: _Writer, what: string, v: unknown): void {
+function _numeric(w: ByteWriter, what: string, v: unknown): void {
   let n: CanonicalNumeric;
   if (typeof v === 'bigint') n = { kind: 'finite', negative: v < 0n, scale: 0, digits: String(v < 0n ? -v : v) };
   else if (typeof v === 'string') {
@@ -80,7 +80,7 @@ function _dims(what: string, items: PgArrayItems): number[] {
   return dims;
 }
 
-function _array(w: _Writer, what: string, v: Record<string, unknown>, depth: number): void {
+function _array(w: ByteWriter, what: string, v: Record<string, unknown>, depth: number): void {
   const et = v['elementType'];
   if (typeof et !== 'string' || !_ELEMENT_TYPES.has(et)) _unsupported(`${what}.elementType`, `unsupported element type ${String(et)}`);
   const items = v['value'];
@@ -114,7 +114,7 @@ function _array(w: _Writer, what: string, v: Record<string, unknown>, depth: num
 }
 
 /** Appends the canonical encoding of one typed value. `what` names it in errors. */
-export function _encodeValue(w: _Writer, what: string, v: PgValue, depth = 0): void {
+export function _encodeValue(w: ByteWriter, what: string, v: PgValue, depth = 0): void {
   if (v === null) {
     w.u8(ValueTag.null);
     return;
@@ -241,7 +241,7 @@ export function _encodeValue(w: _Writer, what: string, v: PgValue, depth = 0): v
  * @example toHex(encodeValue({ type: 'int4', value: 5 })) // '030000000000000005'
  */
 export function encodeValue(value: PgValue): Uint8Array {
-  const w = new _Writer();
+  const w = new ByteWriter();
   _encodeValue(w, 'value', value);
   return w.finish();
 }
