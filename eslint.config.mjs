@@ -17,7 +17,7 @@ export default tseslint.config(
   {
     languageOptions: {
       globals: { ...globals.node },
-      parserOptions: { projectService: { allowDefaultProject: ['*.mjs', '*.ts', 'tools/*.mjs', 'apps/*/bin/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: { allowDefaultProject: ['*.mjs', '*.ts', 'tools/*.mjs', 'apps/*/bin/*.mjs', 'test/*/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
     },
     plugins: { '@nx': nx },
     rules: {
@@ -44,6 +44,7 @@ export default tseslint.config(
             { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:cli'] },
             { sourceTag: 'scope:bench', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bench'] },
             { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:tools'] },
+            { sourceTag: 'scope:test', onlyDependOnLibsWithTags: ['scope:shared', 'scope:test'] },
           ],
         },
       ],

@@ -33,6 +33,14 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'browser-compat',
+          root: 'test/browser',
+          include: ['*.spec.ts'],
+          testTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: 'cli',
           root: 'apps/cli',
           include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],

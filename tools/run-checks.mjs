@@ -8,6 +8,13 @@ const countsDir = join(root, 'tmp', 'test-counts');
 rmSync(countsDir, { recursive: true, force: true });
 
 const env = { ...process.env, TZ: 'UTC', NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+
+// Integration tests talk to the real PostgreSQL (wal_level=logical) and NATS JetStream: make sure they run.
+const services = spawnSync('bash', [join(root, 'test', 'infra', 'services.sh')], { cwd: root, env, stdio: 'inherit' });
+if (services.status !== 0) {
+  console.error('run-checks: test/infra/services.sh could not prepare PostgreSQL and NATS');
+  process.exit(1);
+}
 const targets = process.argv.slice(2).length ? process.argv.slice(2) : ['lint', 'typecheck', 'test'];
 // Nx 23 shares its task cache between checkouts of one workspace on a machine: CI must really run every task.
 const cacheFlags = process.env.CI ? ['--skip-nx-cache'] : [];

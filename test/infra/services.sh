@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Makes this machine's PostgreSQL and NATS ready for MerkleSync's integration tests (idempotent):
+# - PostgreSQL on 127.0.0.1:5432 running, with wal_level=logical (logical replication for ingest);
+# - NATS on 127.0.0.1:4222 running with JetStream.
+# Used by .ci/run and by developers: bash test/infra/services.sh
+set -euo pipefail
+
+PG_VERSION="$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)"
+psql_q() { psql -h 127.0.0.1 -U postgres -d postgres -Atqc "$1"; }
+wait_for() { # wait_for SECONDS what command...
+  local deadline=$((SECONDS + $1)) what=$2; shift 2
+  until "$@" >/dev/null 2>&1; do
+    if [ "$SECONDS" -ge "$deadline" ]; then echo "services: $what did not come up" >&2; return 1; fi
+    sleep 0.5
+  done
+}
+
+if ! psql_q 'select 1' >/dev/null 2>&1; then
+  echo "services: starting PostgreSQL $PG_VERSION"
+  pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" main start
+  wait_for 60 PostgreSQL psql_q 'select 1'
+fi
+if [ "$(psql_q 'show wal_level')" != "logical" ]; then
+  echo "services: setting wal_level=logical and restarting PostgreSQL"
+  psql_q "ALTER SYSTEM SET wal_level = 'logical'"
+  pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" main restart
+  wait_for 60 PostgreSQL psql_q 'select 1'
+fi
+echo "services: PostgreSQL $(psql_q 'show server_version') wal_level=$(psql_q 'show wal_level')"
+
+nats_up() { (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null; }
+if ! nats_up; then
+  echo "services: starting NATS with JetStream"
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- \
+    -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
+  wait_for 30 NATS nats_up
+fi
+echo "services: NATS on 127.0.0.1:4222"
