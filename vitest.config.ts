@@ -2,6 +2,26 @@ import { defineConfig } from 'vitest/config';
 
 // One Vitest project per Nx project; `vitest run --project <name>` runs one of them.
 // Integration suites (real Postgres / JetStream / Kafka) get their own projects in later issues.
+// Nest's dependency injection needs legacy decorators with design-type metadata; Vite's oxc transformer
+// emits both (no native swc build, which this registry does not serve for every platform).
+const nestTransform = { decorator: { legacy: true, emitDecoratorMetadata: true } };
+
+/** A project whose tests may talk to the real Postgres / NATS: longer timeouts, one file at a time. */
+function serviceProject(name: string, root: string) {
+  return {
+    extends: true as const,
+    oxc: nestTransform,
+    test: {
+      name,
+      root,
+      include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
+      testTimeout: 120_000,
+      hookTimeout: 120_000,
+      fileParallelism: false,
+    },
+  };
+}
+
 export default defineConfig({
   test: {
     env: { TZ: 'UTC' },
@@ -31,6 +51,8 @@ export default defineConfig({
           testTimeout: 60_000,
         },
       },
+      serviceProject('messaging', 'libs/messaging'),
+      serviceProject('sources', 'libs/sources'),
       {
         test: {
           name: 'browser-compat',

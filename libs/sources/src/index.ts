@@ -1,0 +1,8 @@
+// Public API of @merklesync/sources. Guarantees, snapshot procedure and rules: libs/sources/README.md.
+export { PgLogicalSource, type PgLogicalSourceDeps } from './pg-logical-source.ts';
+export { resolveSourceConfig, type PgLogicalSourceConfig, type ResolvedSourceConfig } from './config.ts';
+export { SourceError, SourceErrorCode } from './errors.ts';
+export { MemorySourceStateStore, type SourceState, type SourceStateStore } from './state.ts';
+export { formatLsn, parseLsn } from './lsn.ts';
+export type { CapturedTable } from './catalog.ts';
+export type { BatchPosition, Change, ChangeBatch, RowChange, RowOp, TruncateChange } from './types.ts';
