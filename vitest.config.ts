@@ -52,6 +52,7 @@ export default defineConfig({
         },
       },
       serviceProject('messaging', 'libs/messaging'),
+      serviceProject('store', 'libs/store'),
       serviceProject('sources', 'libs/sources'),
       {
         test: {

@@ -1,5 +1,8 @@
-import { assertBytes } from '../bytes.ts';
-import type { MapNode } from './node.ts';
+import { assertBytes, equalBytes, toHex } from '../bytes.ts';
+import { MerkleError, MerkleErrorCode } from '../errors.ts';
+import { HASH_SUITE_NAMES, getHashSuite } from '../hash/index.ts';
+import type { HashSuite } from '../hash/suite.ts';
+import { _branchHash, _emptyRoot, _leafHash, type MapNode } from './node.ts';
 import type { MapNodeSource } from './source.ts';
 import { _NONE, type _Tree } from './tree.ts';
 
@@ -17,6 +20,22 @@ export const _CH_MASK = _CH - 1;
 const _VCH = 1 << 20;
 /** `_lookupLoc` result for an unknown hash. */
 export const _MISSING = -(2 ** 52);
+
+/**
+ * A position in a store's append order, taken by {@link MemoryMapStore.mark}: every record added later
+ * is "new" relative to it. {@link MemoryMapStore.prune} rewrites the arenas, which invalidates marks.
+ */
+export interface MapStoreMark {
+  readonly branches: number;
+  readonly leaves: number;
+  readonly epoch: number;
+}
+
+/** A node with its hash, as {@link MemoryMapStore.newNodesSince} lists them. */
+export interface MapNodeWithHash {
+  readonly hash: Uint8Array;
+  readonly node: MapNode;
+}
 
 /**
  * The in-memory node store. Nodes live in packed records in chunked typed-array arenas (branches 80 bytes,
@@ -57,6 +76,8 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
   private _slab: ArrayBuffer | null = null;
   private _slabUsed = 0;
   private _slabTotal = 0;
+  /** Bumped by {@link prune} (which renumbers every record), so stale marks are detected. */
+  private _epoch = 0;
 
   /**
    * @param initialCapacity node records to reserve up front (grows as needed).
@@ -350,6 +371,146 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
     return _copy32(this.hbuf(loc), this.hoff(loc));
   }
 
+  // ---- persistence support ----
+
+  /**
+   * The current end of the append order. Persist with {@link newNodesSince}(mark, roots) later: nodes are
+   * immutable and only ever appended, so "created after the mark" is a comparison of record numbers.
+   * @example const m = store.mark(); root = map.update(root, ops); save(store.newNodesSince(m, [root]))
+   */
+  mark(): MapStoreMark {
+    return { branches: this._bcount, leaves: this._lcount, epoch: this._epoch };
+  }
+
+  /**
+   * The nodes reachable from `roots` that were created after `mark` (each once; copies, in no particular
+   * order): what a persistent store must write so that every node of those roots is stored, given that
+   * everything reachable from the roots that existed at `mark` was stored already. Older subtrees are
+   * not entered (a node created before the mark never points at a newer one). The empty root and roots
+   * older than the mark contribute nothing.
+   * @throws TypeError/RangeError when a root is not 32 bytes or `mark` is not a mark of this store's
+   *   current epoch (a {@link prune} happened since); MerkleError(NODE_NOT_FOUND) for an unknown root.
+   * @example const nodes = store.newNodesSince(mark, [newRoot]); await pg.putNodes(suite, nodes)
+   */
+  newNodesSince(mark: MapStoreMark, roots: readonly Uint8Array[]): MapNodeWithHash[] {
+    if (typeof mark !== 'object' || mark === null) throw new TypeError('mark must be a MapStoreMark');
+    if (mark.epoch !== this._epoch) throw new RangeError('mark is stale: the store was pruned since it was taken');
+    if (!(mark.branches >= 0 && mark.branches <= this._bcount && mark.leaves >= 0 && mark.leaves <= this._lcount)) {
+      throw new RangeError('mark does not belong to this store');
+    }
+    if (!Array.isArray(roots)) throw new TypeError('roots must be an array');
+    const out: MapNodeWithHash[] = [];
+    const seenB = new Uint8Array(this._bcount - mark.branches);
+    const seenL = new Uint8Array(this._lcount - mark.leaves);
+    // Stack of (ref, hash handle) pairs; a handle is where the node's hash is kept (parent slot or root table).
+    const stack: number[] = [];
+    const visit = (ref: number, loc: number): void => {
+      if (ref < 0) {
+        const i = ~ref - mark.leaves;
+        if (i < 0 || seenL[i] === 1) return;
+        seenL[i] = 1;
+      } else {
+        const i = ref - mark.branches;
+        if (i < 0 || seenB[i] === 1) return;
+        seenB[i] = 1;
+      }
+      stack.push(ref, loc);
+    };
+    for (const [i, root] of roots.entries()) {
+      assertBytes(`roots[${i}]`, root, 32);
+      const loc = this._lookupLoc(root);
+      if (loc === _MISSING) {
+        // The empty map's root is no stored node; anything else unknown is an error.
+        if (_isEmptyRoot(root)) continue;
+        throw new MerkleError(MerkleErrorCode.NodeNotFound, `map root ${toHex(root)} not in the store`);
+      }
+      visit(this._refAt(loc), loc);
+    }
+    while (stack.length > 0) {
+      const loc = stack.pop()!;
+      const ref = stack.pop()!;
+      out.push({ hash: this.hashCopy(loc), node: _copyNode(this._node(ref)) });
+      if (ref >= 0) {
+        visit(this.child(ref, 0), 2 * ref);
+        visit(this.child(ref, 1), 2 * ref + 1);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Copies the trie below `root` from `source` into this store and registers `root` as a root (readable
+   * and updatable through a {@link SparseMerkleMap} on this store). `source` must hold every node of the
+   * trie (e.g. a map filled by one bulk read from a database). With `options.suite`, every node's hash is
+   * recomputed and compared with the hash it was found under, so a corrupt source cannot plant a trie that
+   * does not match `root`. The empty root is accepted and imports nothing.
+   * @throws TypeError/RangeError for a root not 32 bytes; MerkleError(NODE_NOT_FOUND) when the source
+   *   lacks a node; MerkleError(MALFORMED_INPUT) when verification finds a node whose hash differs, or a
+   *   branch whose children do not split below its bit.
+   * @example store.importTree(root, { getNode: (h) => fetched.get(hex(h)) }, { suite })
+   */
+  importTree(root: Uint8Array, source: MapNodeSource, options: { suite?: HashSuite } = {}): void {
+    assertBytes('root', root, 32);
+    if (typeof source !== 'object' || source === null || typeof source.getNode !== 'function') {
+      throw new TypeError('source must be a MapNodeSource');
+    }
+    const suite = options.suite;
+    const get = (h: Uint8Array): MapNode => {
+      const n = source.getNode(h);
+      if (n === undefined) throw new MerkleError(MerkleErrorCode.NodeNotFound, `map node ${toHex(h)} not found`);
+      if (suite !== undefined) {
+        const re = n.type === 'leaf' ? _leafHash(suite, n.key, n.value) : _branchHash(suite, n.bit, n.left, n.right);
+        if (!equalBytes(re, h)) throw new MerkleError(MerkleErrorCode.MalformedInput, `map node ${toHex(h)} does not hash to its address`);
+      }
+      return n;
+    };
+    if (_isEmptyRoot(root)) return;
+    // Post-order without recursion (tries can be 256 deep): a frame is a branch waiting for its children.
+    interface Frame {
+      readonly node: MapNode & { type: 'branch' };
+      readonly refs: number[];
+    }
+    const frames: Frame[] = [];
+    let pending: MapNode | null = get(root);
+    let done = 0;
+    for (;;) {
+      let ref: number;
+      if (pending !== null) {
+        const n: MapNode = pending;
+        pending = null;
+        if (n.type === 'branch') {
+          frames.push({ node: n, refs: [] });
+          pending = get(n.left);
+          continue;
+        }
+        ref = this._newLeaf(n.key, 0, n.value, 0, n.value.length);
+      } else {
+        ref = done;
+      }
+      const top = frames.at(-1);
+      if (top === undefined) {
+        this._addRoot(root, 0, ref);
+        return;
+      }
+      top.refs.push(ref);
+      if (top.refs.length === 1) {
+        pending = get(top.node.right);
+        continue;
+      }
+      frames.pop();
+      const { node } = top;
+      if (suite !== undefined && (this.bit(top.refs[0]!) <= node.bit || this.bit(top.refs[1]!) <= node.bit)) {
+        throw new MerkleError(MerkleErrorCode.MalformedInput, `map branch at bit ${node.bit} has a child splitting at or above it`);
+      }
+      const b = this._newBranch(node.bit, top.refs[0]!, top.refs[1]!);
+      const c8 = this._bc8[b >>> _CH_SHIFT]!;
+      const o = _BR_BYTES * (b & _CH_MASK);
+      c8.set(node.left, o);
+      c8.set(node.right, o + 32);
+      done = b;
+    }
+  }
+
   // ---- pruning ----
 
   /**
@@ -419,6 +580,7 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
       for (let i = 0; i < 16; i++) d32[dw + i] = b32[w + i]!;
     }
     const removed = bc + lc - this._bcount - this._lcount;
+    this._epoch++;
     this._index = null;
     this._indexedTo = 0;
     this._rootHashes = new Uint8Array(32 * 64);
@@ -438,6 +600,17 @@ function _grownChunk(cur: Uint8Array | null, start: number, recBytes: number): U
   const b = new Uint8Array(Math.min(2 * cur.length, recBytes * _CH));
   b.set(cur);
   return b;
+}
+
+/** True for the empty map's root under any suite (the store itself is suite-agnostic; it is no stored node). */
+function _isEmptyRoot(root: Uint8Array): boolean {
+  return HASH_SUITE_NAMES.some((n) => equalBytes(root, _emptyRoot(getHashSuite(n))));
+}
+
+function _copyNode(n: MapNode): MapNode {
+  return n.type === 'leaf'
+    ? { type: 'leaf', key: n.key.slice(), value: n.value.slice() }
+    : { type: 'branch', bit: n.bit, left: n.left.slice(), right: n.right.slice(), minKey: n.minKey.slice() };
 }
 
 function _copy32(src: Uint8Array, o: number): Uint8Array {

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { toHex } from '../bytes.ts';
+import { MerkleError } from '../errors.ts';
+import { getHashSuite } from '../hash/index.ts';
+import { MemoryMapStore, SparseMerkleMap, type MapEntry, type MapNode, type MapNodeSource } from './index.ts';
+
+const suite = getHashSuite('sha256');
+
+/** Deterministic pseudo-random bytes (xorshift), so failures reproduce. */
+function rng(seed: number): (n: number) => Uint8Array {
+  let x = seed >>> 0 || 1;
+  return (n) => {
+    const b = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      b[i] = x & 0xff;
+    }
+    return b;
+  };
+}
+
+function ops(rand: (n: number) => Uint8Array, n: number): MapEntry[] {
+  return Array.from({ length: n }, (_, i) => ({ key: rand(32), value: rand(i % 5 === 0 ? 0 : 1 + (i % 40)) }));
+}
+
+/** Every node reachable from `root` in `store`, keyed by hex hash. */
+function reachable(store: MemoryMapStore, root: Uint8Array): Map<string, MapNode> {
+  const out = new Map<string, MapNode>();
+  const stack = [root];
+  while (stack.length > 0) {
+    const h = stack.pop()!;
+    const n = store.getNode(h)!;
+    out.set(toHex(h), n);
+    if (n.type === 'branch') stack.push(n.left, n.right);
+  }
+  return out;
+}
+
+const sourceOf = (m: Map<string, MapNode>): MapNodeSource => ({ getNode: (h) => m.get(toHex(h)) });
+
+describe('MemoryMapStore persistence support', () => {
+  it('newNodesSince lists exactly the nodes a persistent store is missing', () => {
+    const rand = rng(7);
+    const map = new SparseMerkleMap();
+    const persisted = new Map<string, MapNode>();
+    let root = map.emptyRoot;
+    const inserted: Uint8Array[] = [];
+    for (let round = 0; round < 6; round++) {
+      const mark = map.store.mark();
+      const roots: Uint8Array[] = [];
+      // Two updates between persists: both versions must end up stored.
+      for (let j = 0; j < 2; j++) {
+        const batch = ops(rand, 50);
+        // Deletes too: a collapsed branch must not leave its replacement unlisted.
+        if (inserted.length > 0) batch.push({ key: inserted.shift()!, value: null });
+        inserted.push(...batch.filter((o) => o.value !== null).map((o) => o.key));
+        root = map.update(root, batch);
+        roots.push(root);
+      }
+      const fresh = map.store.newNodesSince(mark, roots);
+      const hexes = fresh.map((x) => toHex(x.hash));
+      expect(new Set(hexes).size).toBe(hexes.length);
+      for (const x of fresh) {
+        expect(persisted.has(toHex(x.hash))).toBe(false);
+        persisted.set(toHex(x.hash), x.node);
+      }
+      for (const r of roots) for (const h of reachable(map.store, r).keys()) expect(persisted.has(h)).toBe(true);
+    }
+  });
+
+  it('newNodesSince skips the empty root and old roots, and rejects unknown roots and stale marks', () => {
+    const rand = rng(3);
+    const map = new SparseMerkleMap();
+    const r1 = map.update(map.emptyRoot, ops(rand, 10));
+    const mark = map.store.mark();
+    expect(map.store.newNodesSince(mark, [map.emptyRoot, r1])).toEqual([]);
+    expect(() => map.store.newNodesSince(mark, [rand(32)])).toThrow(MerkleError);
+    map.prune([r1]);
+    expect(() => map.store.newNodesSince(mark, [r1])).toThrow(RangeError);
+  });
+
+  it('importTree rebuilds a map that updates and proves like the original', () => {
+    const rand = rng(11);
+    const a = new SparseMerkleMap();
+    const root = a.update(a.emptyRoot, ops(rand, 300));
+    const nodes = reachable(a.store, root);
+    const b = new SparseMerkleMap({ store: new MemoryMapStore() });
+    b.store.importTree(root, sourceOf(nodes), { suite });
+    expect(b.store.size).toBe(nodes.size);
+    const more = ops(rand, 40);
+    expect(toHex(b.update(root, more))).toBe(toHex(a.update(root, more)));
+    const k = [...nodes.values()].find((n) => n.type === 'leaf')!;
+    expect(b.prove(root, (k as { key: Uint8Array }).key)).toEqual(a.prove(root, (k as { key: Uint8Array }).key));
+    b.store.importTree(b.emptyRoot, sourceOf(new Map()));
+  });
+
+  it('importTree imports single-leaf maps and rejects missing or corrupt nodes', () => {
+    const rand = rng(5);
+    const a = new SparseMerkleMap();
+    const one = a.update(a.emptyRoot, ops(rand, 1));
+    const b = new SparseMerkleMap();
+    b.store.importTree(one, sourceOf(reachable(a.store, one)), { suite });
+    expect(toHex(b.update(one, []))).toBe(toHex(one));
+
+    const root = a.update(a.emptyRoot, ops(rand, 20));
+    const nodes = reachable(a.store, root);
+    const missing = new Map(nodes);
+    missing.delete([...missing.keys()].at(-1)!);
+    expect(() => new MemoryMapStore().importTree(root, sourceOf(missing))).toThrow(/not found/);
+    const corrupt = new Map(nodes);
+    const [h, n] = [...corrupt.entries()].find(([, x]) => x.type === 'leaf')!;
+    if (n.type === 'leaf') corrupt.set(h, { ...n, value: Uint8Array.of(1, 2, 3) });
+    expect(() => new MemoryMapStore().importTree(root, sourceOf(corrupt), { suite })).toThrow(/does not hash/);
+  });
+});

@@ -1,0 +1,23 @@
+// Public API of @merklesync/store. Schema, node encoding and contracts: libs/store/README.md.
+export { StoreError, StoreErrorCode } from './errors.ts';
+export { DEFAULT_STORE_SCHEMA, storeConfig, type StoreConfig } from './config.ts';
+export { inTransaction, type PgPool, type Queryable } from './db.ts';
+export { MIGRATIONS, type Migration } from './migrations/index.ts';
+export { migrate, type MigrationResult } from './migrations/runner.ts';
+export { NODE_BRANCH, NODE_LEAF, decodeMapNode, encodeMapNode, suiteCode, suiteName } from './map/node-codec.ts';
+export { PgMapNodeStore, type PgMapNodeStoreOptions } from './map/pg-map-node-store.ts';
+export { CachedMapNodeSource, type NodeCacheOptions, type NodeCacheStats } from './map/cached-source.ts';
+export { loadMapIntoMemory, type LoadMapOptions, type LoadMapResult, type TrieFetcher } from './map/load.ts';
+export {
+  logConsistencyPlan,
+  logInclusionPlan,
+  logNodesCompleted,
+  logRootPlan,
+  resolveLogPlan,
+  type LogNodeRef,
+  type LogProofPlan,
+} from './log/proof-plan.ts';
+export { PgLogStore, type StoredLog } from './log/pg-log-store.ts';
+export { PgCheckpointStore, checkpointHash, type CheckpointInput, type StoredCheckpoint } from './checkpoint/pg-checkpoint-store.ts';
+export { PgApplyStore, type ApplyResult, type BatchWriter, type StoredTableRoot } from './apply/pg-apply-store.ts';
+export { createStore, type MerkleStore } from './store.ts';

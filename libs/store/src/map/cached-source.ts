@@ -1,0 +1,120 @@
+import type { AsyncMapNodeSource, MapNode } from '@merklesync/merkle';
+
+/** Bounds of {@link CachedMapNodeSource}. */
+export interface NodeCacheOptions {
+  /** Most nodes kept (default 100,000). */
+  readonly maxEntries?: number;
+  /** Most bytes of node payload kept, approximately (default 64 MiB). */
+  readonly maxBytes?: number;
+}
+
+/** Counters for metrics. */
+export interface NodeCacheStats {
+  readonly hits: number;
+  readonly misses: number;
+  readonly entries: number;
+  readonly bytes: number;
+}
+
+/** Approximate footprint of a cached node (payload plus per-entry overhead). */
+function _size(n: MapNode): number {
+  return n.type === 'leaf' ? 32 + 32 + n.value.length + 120 : 32 + 128 + 120;
+}
+
+/**
+ * A read-through LRU cache in front of an AsyncMapNodeSource (the stateless prover's view of Postgres).
+ * Nodes are immutable and content-addressed, so cached entries are never stale; only eviction matters.
+ * Concurrent misses for one hash share one fetch; the misses of one call go to the source in one call.
+ *
+ * @example
+ * const source = new CachedMapNodeSource(new PgMapNodeStore(pool, config, 'sha256'), { maxBytes: 256 << 20 });
+ * await runMapReadAsync(mapProve(suite, root, key), source);
+ */
+export class CachedMapNodeSource implements AsyncMapNodeSource {
+  private readonly _source: AsyncMapNodeSource;
+  private readonly _maxEntries: number;
+  private readonly _maxBytes: number;
+  /** Insertion order = recency order (a hit re-inserts), so the first key is the least recently used. */
+  private readonly _lru = new Map<string, MapNode>();
+  private readonly _pending = new Map<string, Promise<MapNode | undefined>>();
+  private _bytes = 0;
+  private _hits = 0;
+  private _misses = 0;
+
+  /** @throws RangeError for non-positive bounds. */
+  constructor(source: AsyncMapNodeSource, options: NodeCacheOptions = {}) {
+    this._source = source;
+    this._maxEntries = options.maxEntries ?? 100_000;
+    this._maxBytes = options.maxBytes ?? 64 << 20;
+    if (!(this._maxEntries > 0) || !(this._maxBytes > 0)) throw new RangeError('maxEntries and maxBytes must be positive');
+  }
+
+  /** Current counters. @example cache.stats.hits */
+  get stats(): NodeCacheStats {
+    return { hits: this._hits, misses: this._misses, entries: this._lru.size, bytes: this._bytes };
+  }
+
+  /**
+   * The nodes for `hashes`, from the cache where present, the rest in one source call.
+   * @throws whatever the source throws (nothing is cached from a failed call).
+   * @example await cache.getNodes([root])
+   */
+  async getNodes(hashes: readonly Uint8Array[]): Promise<(MapNode | undefined)[]> {
+    const out = new Array<MapNode | undefined>(hashes.length);
+    const waits: Promise<void>[] = [];
+    const missIdx: number[] = [];
+    const missKeys: string[] = [];
+    for (let i = 0; i < hashes.length; i++) {
+      const k = Buffer.from(hashes[i]!.buffer, hashes[i]!.byteOffset, hashes[i]!.byteLength).toString('latin1');
+      const hit = this._lru.get(k);
+      if (hit !== undefined) {
+        this._hits++;
+        this._lru.delete(k);
+        this._lru.set(k, hit);
+        out[i] = hit;
+        continue;
+      }
+      const p = this._pending.get(k);
+      if (p !== undefined) {
+        this._hits++;
+        waits.push(p.then((n) => void (out[i] = n)));
+        continue;
+      }
+      this._misses++;
+      missIdx.push(i);
+      missKeys.push(k);
+    }
+    if (missIdx.length > 0) {
+      const fetch = this._source.getNodes(missIdx.map((i) => hashes[i]!));
+      missKeys.forEach((k, j) => {
+        const p = fetch.then((ns) => ns[j]);
+        // Failures reach the caller through `fetch`; this copy only feeds concurrent waiters.
+        p.catch(() => undefined);
+        this._pending.set(k, p);
+      });
+      try {
+        const got = await fetch;
+        missIdx.forEach((i, j) => {
+          const n = got[j];
+          out[i] = n;
+          if (n !== undefined) this._put(missKeys[j]!, n);
+        });
+      } finally {
+        for (const k of missKeys) this._pending.delete(k);
+      }
+    }
+    await Promise.all(waits);
+    return out;
+  }
+
+  private _put(k: string, n: MapNode): void {
+    if (this._lru.has(k)) return;
+    this._lru.set(k, n);
+    this._bytes += _size(n);
+    while (this._lru.size > this._maxEntries || this._bytes > this._maxBytes) {
+      const [oldK, oldN] = this._lru.entries().next().value as [string, MapNode];
+      this._lru.delete(oldK);
+      this._bytes -= _size(oldN);
+    }
+  }
+}

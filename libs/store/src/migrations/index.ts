@@ -1,0 +1,11 @@
+import { sql as initial } from './001_initial.ts';
+
+/** One schema migration: applied once, in `version` order, inside the migration transaction. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/** Every migration this code knows, ascending by version (append only). */
+export const MIGRATIONS: readonly Migration[] = Object.freeze([{ version: 1, name: 'initial', sql: initial }]);

@@ -1,0 +1,149 @@
+import {
+  MemoryMapStore,
+  SparseMerkleMap,
+  mapDiff,
+  mapProve,
+  mapProveMulti,
+  runMapReadAsync,
+  toHex,
+  verifyMembership,
+  verifyNonMembership,
+  type MapEntry,
+} from '@merklesync/merkle';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CachedMapNodeSource, PgMapNodeStore, StoreErrorCode, inTransaction, loadMapIntoMemory, migrate, storeConfig } from '../src/index.ts';
+import { createTestDb, rng, type TestDb } from './pg.ts';
+
+let db: TestDb;
+const config = storeConfig({ schema: 'ms_map' });
+let nodes: PgMapNodeStore;
+const rand = rng(42);
+const map = new SparseMerkleMap();
+const entries: MapEntry[] = Array.from({ length: 2000 }, (_, i) => ({ key: rand(32), value: rand(i % 7 === 0 ? 0 : 8 + (i % 50)) }));
+let root1: Uint8Array;
+let root2: Uint8Array;
+
+beforeAll(async () => {
+  db = await createTestDb();
+  await migrate(db.pool, config);
+  nodes = new PgMapNodeStore(db.pool, config, 'sha256', { insertChunk: 700 });
+  // Two versions persisted incrementally, exactly as the merkle service does.
+  let mark = map.store.mark();
+  root1 = map.update(map.emptyRoot, entries.slice(0, 1500));
+  await nodes.putNodes(map.store.newNodesSince(mark, [root1]));
+  mark = map.store.mark();
+  root2 = map.update(root1, [...entries.slice(1500), { key: entries[0]!.key, value: null }, { key: entries[1]!.key, value: Uint8Array.of(9) }]);
+  await nodes.putNodes(map.store.newNodesSince(mark, [root2]));
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+describe('PgMapNodeStore', () => {
+  it('round-trips nodes and skips already-stored ones', async () => {
+    const fresh = new SparseMerkleMap();
+    const r = fresh.update(fresh.emptyRoot, entries.slice(0, 10));
+    const all = fresh.store.newNodesSince({ branches: 0, leaves: 0, epoch: 0 }, [r]);
+    const got = await nodes.getNodes([...all.map((n) => n.hash), rand(32)]);
+    expect(got.at(-1)).toBeUndefined();
+    // Only the path nodes new to this small map are absent from the store; re-putting inserts nothing twice.
+    const first = await nodes.putNodes(all);
+    expect(await nodes.putNodes(all)).toBe(0);
+    expect(first).toBeLessThanOrEqual(all.length);
+    const back = await nodes.getNodes(all.map((n) => n.hash));
+    back.forEach((n, i) => expect(n).toEqual(all[i]!.node));
+  });
+
+  it('writes the same rows by COPY and by unnest, inside and outside a transaction', async () => {
+    const fresh = new SparseMerkleMap();
+    const r = fresh.update(fresh.emptyRoot, Array.from({ length: 300 }, () => ({ key: rand(32), value: rand(5) })));
+    const all = fresh.store.newNodesSince({ branches: 0, leaves: 0, epoch: 0 }, [r]);
+    const byCopy = new PgMapNodeStore(db.pool, config, 'sha256', { copyThreshold: 1 });
+    const byUnnest = new PgMapNodeStore(db.pool, config, 'sha256', { copyThreshold: Infinity });
+    expect(await byCopy.putNodes(all.slice(0, 200))).toBe(200);
+    expect(await byUnnest.putNodes(all.slice(0, 300))).toBe(100);
+    await inTransaction(db.pool, async (tx) => {
+      expect(await byCopy.putNodes(all, tx)).toBe(all.length - 300);
+      expect(await byCopy.putNodes(all, tx)).toBe(0);
+    });
+    const back = await byCopy.getNodes(all.map((n) => n.hash));
+    back.forEach((n, i) => expect(n).toEqual(all[i]!.node));
+    // A failed transaction keeps none of its COPY.
+    const more = fresh.update(r, [{ key: rand(32), value: rand(5) }]);
+    const extra = fresh.store.newNodesSince({ branches: 0, leaves: 0, epoch: 0 }, [more]);
+    await expect(
+      inTransaction(db.pool, async (tx) => {
+        await byCopy.putNodes(extra, tx);
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect((await byCopy.getNodes([more]))[0]).toBeUndefined();
+  });
+
+  it('proves from Postgres exactly as in memory, for both versions, and the proofs verify', async () => {
+    for (const root of [root1, root2]) {
+      for (const e of [...entries.slice(0, 40), { key: rand(32), value: null }]) {
+        const fromPg = await runMapReadAsync(mapProve(map.suite, root, e.key), nodes);
+        expect(fromPg).toEqual(map.prove(root, e.key));
+        if (fromPg.kind === 'map-membership') expect(verifyMembership(map.suite, root, e.key, fromPg.value, fromPg.proof)).toBe(true);
+        else expect(verifyNonMembership(map.suite, root, e.key, fromPg.proof)).toBe(true);
+      }
+    }
+    const keys = entries.slice(100, 130).map((e) => e.key);
+    expect(await runMapReadAsync(mapProveMulti(map.suite, root2, keys), nodes)).toEqual(map.proveMulti(root2, keys));
+    expect(await runMapReadAsync(mapDiff(map.suite, root1, root2), nodes)).toEqual(map.diff(root1, root2));
+  });
+
+  it('serves proofs through the LRU cache with hits, bounded size and shared in-flight fetches', async () => {
+    const cache = new CachedMapNodeSource(nodes, { maxEntries: 50 });
+    const k = entries[5]!.key;
+    const a = await runMapReadAsync(mapProve(map.suite, root2, k), cache);
+    const misses = cache.stats.misses;
+    const b = await runMapReadAsync(mapProve(map.suite, root2, k), cache);
+    expect(b).toEqual(a);
+    expect(cache.stats.misses).toBe(misses);
+    await Promise.all(entries.slice(0, 30).map((e) => runMapReadAsync(mapProve(map.suite, root2, e.key), cache)));
+    expect(cache.stats.entries).toBeLessThanOrEqual(50);
+    const byBytes = new CachedMapNodeSource(nodes, { maxBytes: 2000 });
+    await runMapReadAsync(mapProve(map.suite, root2, k), byBytes);
+    expect(byBytes.stats.bytes).toBeLessThanOrEqual(2000);
+  });
+
+  it('loadMapIntoMemory reproduces the root, proofs and further updates', async () => {
+    const store = new MemoryMapStore();
+    const res = await loadMapIntoMemory(nodes, map.suite, store, root2);
+    expect(res).toEqual({ nodes: 2 * 1999 - 1, rounds: 1 });
+    const bfsStore = new MemoryMapStore();
+    const bfs = await loadMapIntoMemory(nodes, map.suite, bfsStore, root2, { breadthFirst: true });
+    expect(bfs.nodes).toBe(res.nodes);
+    expect(bfs.rounds).toBeGreaterThan(5);
+    expect(new SparseMerkleMap({ store: bfsStore }).prove(root2, entries[9]!.key)).toEqual(map.prove(root2, entries[9]!.key));
+    const loaded = new SparseMerkleMap({ store });
+    for (const e of entries.slice(2, 30)) expect(loaded.prove(root2, e.key)).toEqual(map.prove(root2, e.key));
+    const more = entries.slice(0, 5).map((e) => ({ key: e.key, value: Uint8Array.of(1, 2) }));
+    expect(toHex(loaded.update(root2, more))).toBe(toHex(map.update(root2, more)));
+    expect(await loadMapIntoMemory(nodes, map.suite, new MemoryMapStore(), map.emptyRoot)).toEqual({ nodes: 0, rounds: 0 });
+  });
+
+  it('loadMapIntoMemory reports missing and corrupt nodes with typed errors', async () => {
+    await expect(loadMapIntoMemory(nodes, map.suite, new MemoryMapStore(), rand(32))).rejects.toMatchObject({ code: StoreErrorCode.NotFound });
+    await expect(loadMapIntoMemory(nodes, map.suite, new MemoryMapStore(), rand(32), { breadthFirst: true })).rejects.toMatchObject({
+      code: StoreErrorCode.NotFound,
+    });
+    // The leaf of a live key (leaves are `0x00 ‖ key ‖ value`), its value altered.
+    const { rows } = await db.pool.query('SELECT hash, node FROM ms_map.map_nodes WHERE get_byte(node, 0) = 0 AND substring(node from 2 for 32) = $1', [
+      Buffer.from(entries[3]!.key),
+    ]);
+    expect(rows).toHaveLength(1);
+    const leafHash = rows[0].hash as Buffer;
+    const orig = rows[0].node as Buffer;
+    const bad = Buffer.from(orig);
+    bad[bad.length - 1] = (bad[bad.length - 1]! + 1) & 0xff;
+    await db.pool.query('UPDATE ms_map.map_nodes SET node = $2 WHERE hash = $1', [Buffer.from(leafHash), bad]);
+    try {
+      await expect(loadMapIntoMemory(nodes, map.suite, new MemoryMapStore(), root2)).rejects.toMatchObject({ code: StoreErrorCode.CorruptNode });
+    } finally {
+      await db.pool.query('UPDATE ms_map.map_nodes SET node = $2 WHERE hash = $1', [Buffer.from(leafHash), orig]);
+    }
+  });
+});
