@@ -29,3 +29,4 @@ export {
   type ParsedSubject,
   type StreamSpec,
 } from './subjects.ts';
+export { stateRoot, stateTableName, type TableState } from './state-root.ts';
