@@ -31,7 +31,9 @@ interface _ScratchLayout {
   readonly prefixMax: number;
 }
 
-const _ADDON_PATH = '../../native/build/merkle_native.node';
+// Relative to this file in the source tree; through the package's exports when this module is bundled
+// into a service (dist/apps/<name>/main.js), where the relative path no longer points at libs/merkle.
+const _ADDON_PATHS = ['../../native/build/merkle_native.node', '@merklesync/merkle/native/build/merkle_native.node'];
 // SHA-256("abc"), FIPS 180-4: a load-time check that the addon hashes what it claims to.
 const _ABC = Uint8Array.of(0x61, 0x62, 0x63);
 const _ABC_SHA256 = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
@@ -212,14 +214,18 @@ function _scratchSuite(addon: _NativeAddon, buffer: ArrayBuffer, L: _ScratchLayo
 }
 
 function _load(): HashSuite | undefined {
-  let addon: _NativeAddon;
-  try {
-    addon = createRequire(import.meta.url)(_ADDON_PATH) as _NativeAddon;
-  } catch {
-    // Not built (no compiler at install time), built for another platform, or OpenSSL symbols
-    // missing from this node binary: the WebAssembly suite is the fallback.
-    return undefined;
+  let addon: _NativeAddon | undefined;
+  const require = createRequire(import.meta.url);
+  for (const path of _ADDON_PATHS) {
+    try {
+      addon = require(path) as _NativeAddon;
+      break;
+    } catch {
+      // Not built (no compiler at install time), built for another platform, or OpenSSL symbols
+      // missing from this node binary: try the next path, then fall back to the WebAssembly suite.
+    }
   }
+  if (addon === undefined) return undefined;
   let suite: HashSuite;
   let buffer: ArrayBuffer | undefined;
   try {
