@@ -42,6 +42,9 @@ export default tseslint.config(
             // Scopes: shared code is reachable from every scope; a scope reaches only itself and shared.
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:cli'] },
+            { sourceTag: 'scope:ingest', onlyDependOnLibsWithTags: ['scope:shared', 'scope:ingest'] },
+            { sourceTag: 'scope:merkle', onlyDependOnLibsWithTags: ['scope:shared', 'scope:merkle'] },
+            { sourceTag: 'scope:prover', onlyDependOnLibsWithTags: ['scope:shared', 'scope:prover'] },
             { sourceTag: 'scope:bench', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bench'] },
             { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:tools'] },
             { sourceTag: 'scope:test', onlyDependOnLibsWithTags: ['scope:shared', 'scope:test'] },

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.ts';
+import { MerkleServiceError } from './errors.ts';
+
+const env = { MERKLE_DATABASE_URL: 'postgres://postgres@127.0.0.1/db', MERKLE_CHECKPOINT_KEY_FILE: '/keys/log.key' };
+
+describe('loadConfig', () => {
+  it('fills the defaults', () => {
+    const c = loadConfig(env);
+    expect(c.bus).toMatchObject({ subjectPrefix: 'ms', changesStream: 'MS_CHANGES', changesFilter: 'ms.changes.>', consumer: 'merkle', maxDeliver: -1 });
+    expect(c.checkpoint).toMatchObject({ logId: 'global', everyChanges: 10_000, everyMs: 5_000, origin: undefined });
+    expect(c.hashSuite).toBe('sha256');
+    expect(c.nats.servers).toEqual(['127.0.0.1:4222']);
+  });
+
+  it('derives the filter from the prefix', () => {
+    expect(loadConfig({ ...env, MERKLE_SUBJECT_PREFIX: 't1' }).bus.changesFilter).toBe('t1.changes.>');
+  });
+
+  it.each([
+    [{ MERKLE_DATABASE_URL: undefined }, 'MERKLE_DATABASE_URL'],
+    [{ MERKLE_DATABASE_URL: 'mysql://x' }, 'MERKLE_DATABASE_URL'],
+    [{ MERKLE_CHECKPOINT_KEY_FILE: '' }, 'MERKLE_CHECKPOINT_KEY_FILE'],
+    [{ MERKLE_HASH_SUITE: 'md5' }, 'MERKLE_HASH_SUITE'],
+    [{ MERKLE_CHECKPOINT_EVERY_CHANGES: '0' }, 'MERKLE_CHECKPOINT_EVERY_CHANGES'],
+    [{ MERKLE_CHECKPOINT_EVERY_MS: 'soon' }, 'MERKLE_CHECKPOINT_EVERY_MS'],
+    [{ MERKLE_MAX_DELIVER: '1' }, 'MERKLE_MAX_DELIVER'],
+    [{ MERKLE_SUBJECT_PREFIX: 'a.b' }, 'MERKLE_SUBJECT_PREFIX'],
+    [{ MERKLE_CHANGES_FILTER: 'other.>' }, 'MERKLE_CHANGES_FILTER'],
+    [{ MERKLE_DB_SCHEMA: 'Bad-Name' }, 'MERKLE_DB_SCHEMA'],
+  ])('names the bad variable %o', (patch, name) => {
+    expect(() => loadConfig({ ...env, ...patch })).toThrow(MerkleServiceError);
+    expect(() => loadConfig({ ...env, ...patch })).toThrow(name);
+  });
+});

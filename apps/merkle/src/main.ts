@@ -1,0 +1,26 @@
+// Entry point (bootstrap only): config from the environment, the checkpoint key from its file, then the
+// microservice with shutdown hooks (SIGTERM/SIGINT stop pulling, finish the batch in hand, drain, exit).
+import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { Logger } from '@nestjs/common';
+import { createMerkleApp, readSignerKey } from './bootstrap.ts';
+import { loadConfig } from './config.ts';
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  let signer;
+  try {
+    signer = readSignerKey(readFileSync(config.checkpoint.signerKeyFile, 'utf8'));
+  } catch (e) {
+    throw new Error(`MERKLE_CHECKPOINT_KEY_FILE: cannot use ${config.checkpoint.signerKeyFile}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  const app = await createMerkleApp(config, { signer });
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await app.listen();
+  new Logger('Merkle').log(`consuming ${config.bus.changesStream}/${config.bus.consumer} (${config.bus.changesFilter})`);
+}
+
+main().catch((e: unknown) => {
+  new Logger('Merkle').error(`start-up failed: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

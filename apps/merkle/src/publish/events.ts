@@ -1,0 +1,65 @@
+// Builds the bus messages the service publishes (libs/protocol events), with deterministic msgIds so a
+// retried publish is deduplicated by the stream.
+import type { BatchMessage } from '@merklesync/messaging';
+import type { HashSuiteName } from '@merklesync/merkle';
+import { HashSuite, encodeEvent, newEvent } from '@merklesync/protocol';
+import type { StoredCheckpoint } from '@merklesync/store';
+import type { BusSubjects } from '../bus-subjects.ts';
+import type { StagedBatch } from '../state/merkle-state.ts';
+
+/** The protocol's HashSuite code of a suite name. */
+export function protoSuite(name: HashSuiteName): HashSuite {
+  return name === 'blake3' ? HashSuite.BLAKE3 : HashSuite.SHA256;
+}
+
+/**
+ * One RootUpdate per table touched by an applied batch, to `<prefix>.roots.<source>.<table>`.
+ * @throws ProtocolError when a field is out of the protocol's limits (a bug, not input).
+ * @example await outbox.send(rootUpdateMessages(subjects, 'sha256', staged, seq))
+ */
+export function rootUpdateMessages(subjects: BusSubjects, suite: HashSuiteName, staged: StagedBatch, sequence: number): BatchMessage[] {
+  return staged.tables.map((t) => ({
+    subject: subjects.roots(t.source, t.table),
+    msgId: `root:${subjects.roots(t.source, t.table)}:${sequence}`,
+    payload: encodeEvent(
+      'root-update',
+      newEvent('root-update', {
+        source: t.source,
+        table: t.table,
+        hashSuite: protoSuite(suite),
+        tableRoot: t.root,
+        stateRoot: staged.stateRoot,
+        logSize: BigInt(staged.logSize),
+        logRoot: staged.logRoot,
+        sequence: BigInt(sequence),
+        blockCount: BigInt(t.count),
+      }),
+    ),
+  }));
+}
+
+/**
+ * The CheckpointEvent of a stored checkpoint, to `<prefix>.checkpoints`.
+ * @throws ProtocolError when the note does not match its parsed fields (a bug, not input).
+ * @example await outbox.send([checkpointMessage(subjects, 'sha256', origin, stored)])
+ */
+export function checkpointMessage(subjects: BusSubjects, suite: HashSuiteName, origin: string, cp: StoredCheckpoint): BatchMessage {
+  return {
+    subject: subjects.checkpoints,
+    msgId: `checkpoint:${origin}:${cp.seq}`,
+    payload: encodeEvent(
+      'checkpoint',
+      newEvent('checkpoint', {
+        checkpoint: {
+          signedNote: new TextEncoder().encode(cp.note),
+          origin,
+          logSize: BigInt(cp.logSize),
+          logRoot: cp.logRoot,
+          stateRoot: cp.stateRoot,
+          sequence: BigInt(cp.seq),
+          hashSuite: protoSuite(suite),
+        },
+      }),
+    ),
+  };
+}

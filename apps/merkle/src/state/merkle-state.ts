@@ -1,0 +1,181 @@
+// The service's live state: every table's authenticated map (one shared MemoryMapStore) and the global log,
+// plus the stream sequence they reflect. Changes are staged (new map roots computed, log leaves appended),
+// persisted by the caller, then committed; a failed persist leaves the state unusable (the log tree was
+// appended to), and the owner reloads it from the store (StateHolder).
+import { LogTree, MemoryMapStore, SparseMerkleMap, equalBytes, getHashSuite, type HashSuite, type HashSuiteName, type MapEntry, type MapNodeWithHash, type MapStoreMark } from '@merklesync/merkle';
+import { RowOperation, stateRoot, type ChangeEvent } from '@merklesync/protocol';
+import { loadMapIntoMemory, type MerkleStore } from '@merklesync/store';
+import { MerkleServiceError, MerkleServiceErrorCode } from '../errors.ts';
+import { encodeLogLeaf } from './log-leaf.ts';
+
+/** One table's current root. */
+export interface TableRoot {
+  readonly source: string;
+  readonly table: string;
+  readonly root: Uint8Array;
+}
+
+/** A table touched by a staged batch. */
+export interface StagedTable extends TableRoot {
+  /** Changes of this table in the batch. */
+  readonly count: number;
+}
+
+/** Changes applied in memory but not yet persisted/committed. */
+export interface StagedBatch {
+  readonly tables: readonly StagedTable[];
+  /** Changes in the batch (= leaves appended to the log). */
+  readonly changes: number;
+  readonly logSize: number;
+  readonly logRoot: Uint8Array;
+  /** State root over every table, with the staged roots in place. */
+  readonly stateRoot: Uint8Array;
+  /** Map nodes to persist for the staged roots. */
+  newMapNodes(): MapNodeWithHash[];
+}
+
+const _tableKey = (source: string, table: string): string => `${source}\u0000${table}`;
+
+/**
+ * In-memory maps + log for one consumer. Not thread-safe by design: the owner serialises every call.
+ * @example
+ * const s = await MerkleState.load(store, { consumer: 'merkle', logId: 'global', suite: 'sha256' });
+ * const staged = s.stage(batch.events);  await persist(staged);  s.commit(staged, seq);
+ */
+export class MerkleState {
+  readonly suite: HashSuite;
+  readonly log: LogTree;
+  /** Stream sequence the state reflects (0 = nothing applied). */
+  sequence: number;
+  private readonly store: MemoryMapStore;
+  private readonly map: SparseMerkleMap;
+  private readonly roots = new Map<string, TableRoot>();
+  private persistedMark: MapStoreMark;
+  private staged: StagedBatch | undefined;
+  private broken = false;
+  private changesSincePrune = 0;
+
+  /** An empty state (fresh database). */
+  constructor(suite: HashSuite, log: LogTree = new LogTree(suite), store: MemoryMapStore = new MemoryMapStore(), sequence = 0) {
+    this.suite = suite;
+    this.log = log;
+    this.store = store;
+    this.map = new SparseMerkleMap({ suite, store });
+    this.sequence = sequence;
+    this.persistedMark = store.mark();
+  }
+
+  /**
+   * Loads the stored state: applied sequence, every table's map (hashes re-verified) and the log.
+   * @throws MerkleServiceError(STATE_MISMATCH) when the stored log or a table uses another hash suite;
+   *   StoreError (DATABASE, NOT_FOUND, CORRUPT_NODE) from the store.
+   * @example const s = await MerkleState.load(store, { consumer: 'merkle', logId: 'global', suite: 'sha256' })
+   */
+  static async load(store: MerkleStore, opts: { consumer: string; logId: string; suite: HashSuiteName }): Promise<MerkleState> {
+    const suite = getHashSuite(opts.suite);
+    const sequence = await store.apply.appliedSequence(opts.consumer);
+    const log = await store.logs.loadLogTree(opts.logId, opts.suite);
+    if (log.suite.name !== suite.name) {
+      throw new MerkleServiceError(MerkleServiceErrorCode.StateMismatch, `log ${opts.logId} is stored with ${log.suite.name}, configured ${suite.name}`);
+    }
+    const mem = new MemoryMapStore();
+    const state = new MerkleState(suite, log, mem, sequence);
+    for (const t of await store.apply.tableRoots()) {
+      if (t.suite !== suite.name) {
+        throw new MerkleServiceError(MerkleServiceErrorCode.StateMismatch, `table ${t.source}/${t.table} is stored with ${t.suite}, configured ${suite.name}`);
+      }
+      await loadMapIntoMemory(store.maps, suite, mem, t.root);
+      state.roots.set(_tableKey(t.source, t.table), { source: t.source, table: t.table, root: t.root });
+    }
+    state.persistedMark = mem.mark();
+    return state;
+  }
+
+  /** True after a stage that was neither committed nor can be: reload before further use. */
+  get isBroken(): boolean {
+    return this.broken;
+  }
+
+  /** Every table's current (committed) root, sorted by source then table. */
+  tableRoots(): TableRoot[] {
+    return [...this.roots.values()].sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
+  }
+
+  /** The committed root of one table (the empty-map root when unknown). */
+  tableRoot(source: string, table: string): Uint8Array {
+    return this.roots.get(_tableKey(source, table))?.root ?? this.map.emptyRoot;
+  }
+
+  /** State root over every committed table root. */
+  stateRoot(): Uint8Array {
+    return stateRoot(this.suite, this.tableRoots());
+  }
+
+  /**
+   * Applies `events` in memory: per table one batch update (map_key → leaf_commitment; delete removes the
+   * key; the last change of a key wins), and one log leaf per event in order. Nothing is committed until
+   * {@link commit}; until then the previous roots stay current, but the log has grown, so a failed persist
+   * must be followed by a reload ({@link abandon}).
+   * @throws MerkleServiceError(NOT_READY) when a previous stage is pending or the state is broken;
+   *   RangeError from the encoders for malformed fields (callers validate before).
+   */
+  stage(events: readonly ChangeEvent[]): StagedBatch {
+    if (this.broken || this.staged !== undefined) throw new MerkleServiceError(MerkleServiceErrorCode.NotReady, 'state has an unfinished batch; reload it first');
+    const groups = new Map<string, { source: string; table: string; ops: MapEntry[] }>();
+    const leaves: Uint8Array[] = [];
+    for (const e of events) {
+      const b = e.block!;
+      const k = _tableKey(b.source, b.table);
+      let g = groups.get(k);
+      if (g === undefined) groups.set(k, (g = { source: b.source, table: b.table, ops: [] }));
+      g.ops.push({ key: b.mapKey, value: b.op === RowOperation.DELETE ? null : b.leafCommitment });
+      leaves.push(encodeLogLeaf(this.suite, b));
+    }
+    const tables: StagedTable[] = [];
+    for (const g of groups.values()) {
+      const root = this.map.update(this.tableRoot(g.source, g.table), g.ops);
+      tables.push({ source: g.source, table: g.table, root, count: g.ops.length });
+    }
+    this.broken = true; // until commit: the log below is appended to in place
+    this.log.appendMany(leaves);
+    const merged = new Map(this.roots);
+    for (const t of tables) merged.set(_tableKey(t.source, t.table), t);
+    const mark = this.persistedMark;
+    const newRoots = tables.map((t) => t.root);
+    const staged: StagedBatch = {
+      tables,
+      changes: events.length,
+      logSize: this.log.size,
+      logRoot: this.log.root(),
+      stateRoot: stateRoot(this.suite, merged.values()),
+      newMapNodes: () => this.store.newNodesSince(mark, newRoots),
+    };
+    this.staged = staged;
+    return staged;
+  }
+
+  /**
+   * Makes a staged batch current after it was persisted with stream sequence `sequence`. Prunes the node
+   * store every `pruneEvery` changes (only the current roots stay readable).
+   * @throws MerkleServiceError(NOT_READY) when `staged` is not the pending batch.
+   */
+  commit(staged: StagedBatch, sequence: number, pruneEvery = Number.POSITIVE_INFINITY): void {
+    if (this.staged !== staged) throw new MerkleServiceError(MerkleServiceErrorCode.NotReady, 'commit of a batch that is not staged');
+    for (const t of staged.tables) this.roots.set(_tableKey(t.source, t.table), { source: t.source, table: t.table, root: t.root });
+    this.sequence = sequence;
+    this.staged = undefined;
+    this.broken = false;
+    this.changesSincePrune += staged.changes;
+    if (this.changesSincePrune >= pruneEvery) {
+      this.store.prune([...this.roots.values()].map((t) => t.root).filter((r) => !equalBytes(r, this.map.emptyRoot)));
+      this.changesSincePrune = 0;
+    }
+    this.persistedMark = this.store.mark();
+  }
+
+  /** Gives up a staged batch: the state stays broken and must be replaced by a reload. */
+  abandon(): void {
+    this.staged = undefined;
+    this.broken = true;
+  }
+}
