@@ -55,6 +55,7 @@ export default defineConfig({
       serviceProject('store', 'libs/store'),
       serviceProject('sources', 'libs/sources'),
       serviceProject('app-merkle', 'apps/merkle'),
+      serviceProject('app-prover', 'apps/prover'),
       {
         test: {
           name: 'browser-compat',
