@@ -45,6 +45,7 @@ export default tseslint.config(
             { sourceTag: 'scope:ingest', onlyDependOnLibsWithTags: ['scope:shared', 'scope:ingest'] },
             { sourceTag: 'scope:merkle', onlyDependOnLibsWithTags: ['scope:shared', 'scope:merkle'] },
             { sourceTag: 'scope:prover', onlyDependOnLibsWithTags: ['scope:shared', 'scope:prover'] },
+            { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:shared', 'scope:gateway'] },
             { sourceTag: 'scope:bench', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bench'] },
             { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:tools'] },
             { sourceTag: 'scope:test', onlyDependOnLibsWithTags: ['scope:shared', 'scope:test'] },

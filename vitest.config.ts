@@ -54,6 +54,7 @@ export default defineConfig({
       serviceProject('messaging', 'libs/messaging'),
       serviceProject('store', 'libs/store'),
       serviceProject('sources', 'libs/sources'),
+      serviceProject('app-ingest', 'apps/ingest'),
       serviceProject('app-merkle', 'apps/merkle'),
       serviceProject('app-prover', 'apps/prover'),
       {

@@ -149,6 +149,25 @@ describe('events: required fields and rules', () => {
     expectRejected('change-batch', (b) => (b.events = []), 'INVALID_EVENT', 'events');
     expectRejected('change-batch', (b) => (b.partCount = 0), 'INVALID_EVENT', 'part_count');
     expectRejected('change-batch', (b) => (b.partIndex = 1), 'INVALID_EVENT', 'part_index');
+    expectRejected(
+      'change-batch',
+      (b) => {
+        b.partCountPending = true;
+        b.partCount = 1;
+      },
+      'INVALID_EVENT',
+      'part_count',
+    );
+  });
+
+  it('accepts a part whose count is still pending (part_count 0), at any index', () => {
+    const b = validEvent('change-batch');
+    b.partCountPending = true;
+    b.partCount = 0;
+    b.partIndex = 7;
+    const back = decodeEvent('change-batch', encodeEvent('change-batch', b));
+    expect(back.partCountPending).toBe(true);
+    expect(back.partIndex).toBe(7);
   });
 
   it('rejects a checkpoint whose parsed fields disagree with its note', () => {

@@ -112,8 +112,13 @@ export function _validateChangeBatch(b: ChangeBatch): void {
   _text(b.transactionId, 'transaction_id', EventLimits.maxTransactionIdBytes);
   const position = _present(b.position, 'position');
   _position(position, 'position');
-  if (b.partCount < 1) _invalid('part_count', 'required (must be >= 1)');
-  if (b.partIndex >= b.partCount) _invalid('part_index', `must be < part_count (${b.partCount})`);
+  if (b.partCountPending) {
+    // More parts follow and the producer does not know how many yet: the count arrives with a later part.
+    if (b.partCount !== 0) _invalid('part_count', 'must be 0 while part_count_pending');
+  } else {
+    if (b.partCount < 1) _invalid('part_count', 'required (must be >= 1)');
+    if (b.partIndex >= b.partCount) _invalid('part_index', `must be < part_count (${b.partCount})`);
+  }
   _list(b.events.length, 'events', EventLimits.maxBatchEvents, 1);
   b.events.forEach((e, i) => {
     const f = `events[${i}].`;

@@ -1,0 +1,68 @@
+// Wiring of the change source: the source database pool for the durable state, the state store (migrated at
+// start-up), and the PgLogicalSource itself.
+import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import pg from 'pg';
+import { PgLogicalSource } from '@merklesync/sources';
+import type { IngestConfig } from '../config.ts';
+import { CHANGE_SOURCE, INGEST_CONFIG, type ChangeSource } from '../ingest/ports.ts';
+import { PgSourceStateStore } from './pg-source-state.store.ts';
+
+/** Injection token of the migrated {@link PgSourceStateStore}. */
+export const SOURCE_STATE_STORE = Symbol('SOURCE_STATE_STORE');
+
+/** Owns the small pool on the source database that the state store uses; closed after the pipeline stopped. */
+@Injectable()
+export class SourceStatePool implements OnApplicationShutdown {
+  readonly pool: pg.Pool;
+  constructor(@Inject(INGEST_CONFIG) config: IngestConfig) {
+    this.pool = new pg.Pool({ ...config.source.connection, max: 2, application_name: `merklesync-ingest-${config.source.name}` });
+    // An idle client that loses its server emits 'error' on the pool; without a listener the process would crash.
+    this.pool.on('error', () => undefined);
+  }
+  #ended = false;
+  async onApplicationShutdown(): Promise<void> {
+    if (this.#ended) return;
+    this.#ended = true;
+    await this.pool.end();
+  }
+}
+
+/** Test and tooling hook: wrap the source (e.g. to simulate a crash before an ack). */
+export type SourceWrapper = (source: ChangeSource) => ChangeSource;
+
+/** The providers of the change source. */
+export function sourceProviders(wrap: SourceWrapper = (s) => s): Provider[] {
+  return [
+    SourceStatePool,
+    {
+      provide: SOURCE_STATE_STORE,
+      inject: [INGEST_CONFIG, SourceStatePool],
+      useFactory: async (config: IngestConfig, holder: SourceStatePool) => {
+        const store = new PgSourceStateStore(holder.pool, config.source.stateSchema);
+        await store.migrate();
+        return store;
+      },
+    },
+    {
+      provide: CHANGE_SOURCE,
+      inject: [INGEST_CONFIG, SOURCE_STATE_STORE],
+      useFactory: (config: IngestConfig, state: PgSourceStateStore): ChangeSource => {
+        const s = config.source;
+        const source = new PgLogicalSource(
+          {
+            connection: s.connection,
+            publication: s.publication,
+            slot: s.slot,
+            ...(s.tables ? { tables: s.tables } : {}),
+            batch: s.batch,
+            maxUnackedBatches: s.maxUnackedBatches,
+            // Ingest keeps no plaintext state, so every row must arrive complete (libs/sources README "TOAST").
+            toast: 'require-full',
+          },
+          { state },
+        );
+        return wrap(source);
+      },
+    },
+  ];
+}

@@ -1,0 +1,81 @@
+// Configuration: read once, validated, and a bad value stops start-up with a message naming the variable.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadIngestConfig, parsePgUrl } from '../src/config.ts';
+import { createHarness, type IngestHarness } from './support/harness.ts';
+
+const BASE = {
+  INGEST_SOURCE_NAME: 'pg-main',
+  INGEST_PG_URL: 'postgres://app:s3cret@db.example:6543/shop?sslmode=require',
+  INGEST_KEY_FILE: '/keys/master.key',
+  INGEST_KEY_ID: 'prod-1',
+};
+
+function variableOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as ConfigError).message.startsWith(`${(e as ConfigError).variable}: `)).toBe(true);
+    return (e as ConfigError).variable;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config', () => {
+  it('fills in defaults', () => {
+    const c = loadIngestConfig(BASE);
+    expect(c.source).toMatchObject({ name: 'pg-main', publication: 'merklesync', slot: 'merklesync_pg_main', tables: null, stateSchema: 'merklesync_ingest' });
+    expect(c.source.connection).toEqual({ host: 'db.example', port: 6543, user: 'app', password: 's3cret', database: 'shop', ssl: { rejectUnauthorized: false } });
+    expect(c.stream).toEqual({ name: 'MS_CHANGES', subjects: ['ms.changes.>'], duplicateWindowMs: 120_000, maxAgeMs: 0 });
+    expect(c.keys).toEqual({ file: '/keys/master.key', kid: 'prod-1', commitmentAlgorithm: 'hmac-sha256', commitmentKeyVersion: 1 });
+    expect(c.source.batch).toEqual({ maxChanges: 1000, maxBytes: 1 << 20 });
+    expect(c.nats.servers).toEqual(['127.0.0.1:4222']);
+  });
+
+  it.each([
+    [{ INGEST_SOURCE_NAME: undefined }, 'INGEST_SOURCE_NAME'],
+    [{ INGEST_SOURCE_NAME: 'a.b' }, 'INGEST_SOURCE_NAME'],
+    [{ INGEST_PG_URL: undefined }, 'INGEST_PG_URL'],
+    [{ INGEST_PG_URL: 'mysql://x/y' }, 'INGEST_PG_URL'],
+    [{ INGEST_PG_URL: 'postgres://host:5432/' }, 'INGEST_PG_URL'],
+    [{ INGEST_KEY_FILE: '  ' }, 'INGEST_KEY_FILE'],
+    [{ INGEST_KEY_ID: 'bad id' }, 'INGEST_KEY_ID'],
+    [{ INGEST_COMMITMENT_ALGORITHM: 'md5' }, 'INGEST_COMMITMENT_ALGORITHM'],
+    [{ INGEST_SLOT: 'Bad-Slot' }, 'INGEST_SLOT'],
+    [{ INGEST_TABLES: 'public.a,,b' }, 'INGEST_TABLES'],
+    [{ INGEST_BATCH_MAX_CHANGES: 'many' }, 'INGEST_BATCH_MAX_CHANGES'],
+    [{ INGEST_BATCH_MAX_CHANGES: '20000' }, 'INGEST_BATCH_MAX_CHANGES'],
+    [{ INGEST_CHANGES_MAX_AGE_MS: '1000' }, 'INGEST_DUPLICATE_WINDOW_MS'],
+    [{ INGEST_NATS_SERVERS: 'a:1,,b:2' }, 'INGEST_NATS_SERVERS'],
+  ])('rejects %o naming %s', (patch, variable) => {
+    expect(variableOf(() => loadIngestConfig({ ...BASE, ...patch }))).toBe(variable);
+  });
+
+  it('parses connection URLs', () => {
+    expect(parsePgUrl('X', 'postgresql://127.0.0.1/db')).toEqual({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'db' });
+    expect(variableOf(() => parsePgUrl('X', 'postgres://h/db?sslmode=prefer'))).toBe('X');
+  });
+});
+
+describe('start-up with bad key material or an unreachable database', () => {
+  let h: IngestHarness;
+  beforeAll(async () => {
+    h = await createHarness();
+    await h.db.query('CREATE TABLE t (id int8 PRIMARY KEY)');
+  }, 30_000);
+  afterAll(async () => {
+    await h?.dispose();
+  });
+
+  it('fails naming INGEST_KEY_ID when the key file lacks the key id', async () => {
+    await expect(h.startApp(h.config({ INGEST_KEY_ID: 'other-kid', INGEST_TABLES: 't' }))).rejects.toThrow(/INGEST_KEY_ID/);
+  });
+
+  it('fails naming INGEST_KEY_FILE when the file is missing', async () => {
+    await expect(h.startApp(h.config({ INGEST_KEY_FILE: '/nonexistent/master.key', INGEST_TABLES: 't' }))).rejects.toThrow(/INGEST_KEY_FILE/);
+  });
+
+  it('fails with the source error when a captured table does not exist', async () => {
+    await expect(h.startApp(h.config({ INGEST_TABLES: 'public.missing' }))).rejects.toThrow(/TABLE_NOT_FOUND/);
+  });
+});
