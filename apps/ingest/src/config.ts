@@ -2,7 +2,7 @@
 // main.ts, which passes it here), validated into a typed object. Start-up fails fast naming the bad variable.
 import { COMMITMENT_ALGORITHMS, isCommitmentAlgorithm, type CommitmentAlgorithm } from '@merklesync/crypto';
 import type { NatsConnectionConfig } from '@merklesync/messaging';
-import { Streams } from '@merklesync/protocol';
+import { Streams, SUBJECT_PREFIX } from '@merklesync/protocol';
 
 /** A bad or missing configuration variable. `variable` names it (e.g. `INGEST_PG_URL`). */
 export class ConfigError extends Error {
@@ -52,6 +52,8 @@ export interface IngestConfig {
   nats: NatsConnectionConfig;
   stream: {
     name: string;
+    /** First token of the change subjects (`<prefix>.changes.<source>.<table>`); `ms` unless a deployment isolates itself. */
+    subjectPrefix: string;
     subjects: string[];
     /** JetStream dedup window for `Nats-Msg-Id`, ms: a restart later than this after a crash may store a batch twice. */
     duplicateWindowMs: number;
@@ -161,8 +163,9 @@ export function loadIngestConfig(env: Env): IngestConfig {
   const nats: NatsConnectionConfig = { servers, name: `ingest-${name}`, requestTimeoutMs: _int(env, 'INGEST_NATS_TIMEOUT_MS', 5000, 100) };
 
   const streamName = _match(env, 'INGEST_CHANGES_STREAM', _get(env, 'INGEST_CHANGES_STREAM') ?? Streams.changes.name, /^[A-Za-z0-9_-]{1,64}$/, 'a stream name');
+  const subjectPrefix = _match(env, 'INGEST_SUBJECT_PREFIX', _get(env, 'INGEST_SUBJECT_PREFIX') ?? SUBJECT_PREFIX, /^[A-Za-z0-9_-]{1,32}$/, 'one subject token');
   const subjectsText = _get(env, 'INGEST_CHANGES_SUBJECTS');
-  const subjects = subjectsText === undefined ? [...Streams.changes.subjects] : subjectsText.split(',').map((s) => s.trim());
+  const subjects = subjectsText === undefined ? [`${subjectPrefix}.changes.>`] : subjectsText.split(',').map((s) => s.trim());
   if (subjects.some((s) => !/^[^\s]+$/.test(s))) throw new ConfigError('INGEST_CHANGES_SUBJECTS', 'must be a comma-separated list of subjects');
   const maxAgeMs = _int(env, 'INGEST_CHANGES_MAX_AGE_MS', 0, 0);
   const duplicateWindowMs = _int(env, 'INGEST_DUPLICATE_WINDOW_MS', 120_000, 1);
@@ -181,7 +184,7 @@ export function loadIngestConfig(env: Env): IngestConfig {
     },
     keys: { file: keyFile, kid, commitmentAlgorithm: alg, commitmentKeyVersion },
     nats,
-    stream: { name: streamName, subjects, duplicateWindowMs, maxAgeMs },
+    stream: { name: streamName, subjectPrefix, subjects, duplicateWindowMs, maxAgeMs },
     pipeline: {
       maxInFlightBatches: _int(env, 'INGEST_MAX_IN_FLIGHT_BATCHES', 4, 1, 1024),
       publishAttempts: _int(env, 'INGEST_PUBLISH_ATTEMPTS', 5, 1, 100),

@@ -26,7 +26,8 @@ describe('config', () => {
     const c = loadIngestConfig(BASE);
     expect(c.source).toMatchObject({ name: 'pg-main', publication: 'merklesync', slot: 'merklesync_pg_main', tables: null, stateSchema: 'merklesync_ingest' });
     expect(c.source.connection).toEqual({ host: 'db.example', port: 6543, user: 'app', password: 's3cret', database: 'shop', ssl: { rejectUnauthorized: false } });
-    expect(c.stream).toEqual({ name: 'MS_CHANGES', subjects: ['ms.changes.>'], duplicateWindowMs: 120_000, maxAgeMs: 0 });
+    expect(c.stream).toEqual({ name: 'MS_CHANGES', subjectPrefix: 'ms', subjects: ['ms.changes.>'], duplicateWindowMs: 120_000, maxAgeMs: 0 });
+    expect(loadIngestConfig({ ...BASE, INGEST_SUBJECT_PREFIX: 'e2e1' }).stream).toMatchObject({ subjectPrefix: 'e2e1', subjects: ['e2e1.changes.>'] });
     expect(c.keys).toEqual({ file: '/keys/master.key', kid: 'prod-1', commitmentAlgorithm: 'hmac-sha256', commitmentKeyVersion: 1 });
     expect(c.source.batch).toEqual({ maxChanges: 1000, maxBytes: 1 << 20 });
     expect(c.nats.servers).toEqual(['127.0.0.1:4222']);
@@ -34,6 +35,7 @@ describe('config', () => {
 
   it.each([
     [{ INGEST_SOURCE_NAME: undefined }, 'INGEST_SOURCE_NAME'],
+    [{ INGEST_SUBJECT_PREFIX: 'a.b' }, 'INGEST_SUBJECT_PREFIX'],
     [{ INGEST_SOURCE_NAME: 'a.b' }, 'INGEST_SOURCE_NAME'],
     [{ INGEST_PG_URL: undefined }, 'INGEST_PG_URL'],
     [{ INGEST_PG_URL: 'mysql://x/y' }, 'INGEST_PG_URL'],

@@ -99,6 +99,16 @@ describe('BatchEncoder', () => {
   });
 });
 
+describe('BatchEncoder subjects', () => {
+  it('publishes under <prefix>.changes.<source>.<table>, prefix ms unless configured', async () => {
+    const sealer = new RowSealer(new LocalKeyProvider([ring]), { source: 'src', kid: 'k1', commitmentAlgorithm: 'hmac-sha256', commitmentKeyVersion: 1 });
+    const plain = await encoder().encode(batch([row(1, 'a', 'x')]));
+    expect(plain.map((m) => m.subject)).toEqual(['ms.changes.src.public~2Ex']);
+    const isolated = new BatchEncoder(sealer, { source: 'src', subjectPrefix: 'e2e1', nowMicros: () => 1n });
+    expect((await isolated.encode(batch([row(1, 'a', 'x')]))).map((m) => m.subject)).toEqual(['e2e1.changes.src.public~2Ex']);
+  });
+});
+
 describe('changeMsgId', () => {
   it('escapes the separator in names only', () => {
     expect(changeMsgId('s', { kind: 'transaction', commitLsn: '0/1', part: 2 }, 'public.a:b~c', 0)).toBe('s:transaction:0/1:2:public.a~3Ab~7Ec');

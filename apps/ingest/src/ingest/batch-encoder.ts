@@ -1,6 +1,6 @@
 // One source batch → the bus messages that carry it: changes grouped by table (one ChangeBatch event per table,
 // split further only to stay under the 1 MiB event limit), numbered across the whole transaction.
-import { EventLimits, changesSubject, encodeEvent, newEvent, type ChangeEvent } from '@merklesync/protocol';
+import { EventLimits, SUBJECT_PREFIX, changesSubject, encodeEvent, newEvent, type ChangeEvent } from '@merklesync/protocol';
 import { parseLsn, type ChangeBatch } from '@merklesync/sources';
 import { IngestError, IngestErrorCode } from './ingest.errors.ts';
 import { changeMsgId } from './msg-id.ts';
@@ -50,14 +50,16 @@ const _utf8 = new TextEncoder();
 export class BatchEncoder {
   readonly #sealer: RowSealer;
   readonly #source: string;
+  readonly #subjectPrefix: string;
   readonly #nowMicros: () => bigint;
   #cursor: _Cursor | null = null;
   #snapshotTime: { lsn: string; micros: bigint } | null = null;
 
-  constructor(sealer: RowSealer, opts: { source: string; nowMicros: () => bigint }) {
+  constructor(sealer: RowSealer, opts: { source: string; nowMicros: () => bigint; subjectPrefix?: string }) {
     this.#sealer = sealer;
     this.#source = opts.source;
     this.#nowMicros = opts.nowMicros;
+    this.#subjectPrefix = opts.subjectPrefix ?? SUBJECT_PREFIX;
   }
 
   /**
@@ -122,7 +124,7 @@ export class BatchEncoder {
     const partCount = batch.last ? cursor.messages : 0;
     if (batch.last) this.#cursor = null;
     return drafts.map((d) => ({
-      subject: changesSubject(this.#source, d.table),
+      subject: this.#subjectPrefix + changesSubject(this.#source, d.table).slice(SUBJECT_PREFIX.length),
       msgId: changeMsgId(this.#source, batch, d.table, d.chunk),
       table: d.table,
       events: d.events.length,

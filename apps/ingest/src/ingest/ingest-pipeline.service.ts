@@ -78,7 +78,7 @@ export class IngestPipeline implements OnApplicationBootstrap, BeforeApplication
       commitmentAlgorithm: config.keys.commitmentAlgorithm,
       commitmentKeyVersion: config.keys.commitmentKeyVersion,
     });
-    this.#encoder = new BatchEncoder(sealer, { source: config.source.name, nowMicros: () => BigInt(clock.nowMs()) * 1000n });
+    this.#encoder = new BatchEncoder(sealer, { source: config.source.name, subjectPrefix: config.stream.subjectPrefix, nowMicros: () => BigInt(clock.nowMs()) * 1000n });
   }
 
   /**
