@@ -7,14 +7,14 @@ import { defineConfig } from 'vitest/config';
 const nestTransform = { decorator: { legacy: true, emitDecoratorMetadata: true } };
 
 /** A project whose tests may talk to the real Postgres / NATS: longer timeouts, one file at a time. */
-function serviceProject(name: string, root: string) {
+function serviceProject(name: string, root: string, include = ['src/**/*.spec.ts', 'test/**/*.spec.ts']) {
   return {
     extends: true as const,
     oxc: nestTransform,
     test: {
       name,
       root,
-      include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
+      include,
       testTimeout: 120_000,
       hookTimeout: 120_000,
       fileParallelism: false,
@@ -55,6 +55,7 @@ export default defineConfig({
       serviceProject('store', 'libs/store'),
       serviceProject('sources', 'libs/sources'),
       serviceProject('app-ingest', 'apps/ingest'),
+      serviceProject('e2e', 'test/e2e', ['*.spec.ts']),
       serviceProject('app-merkle', 'apps/merkle'),
       serviceProject('app-prover', 'apps/prover'),
       {
