@@ -97,7 +97,8 @@ describe('merkle service', () => {
       ['orders', src.batch('orders', [{ pk: 'o1', row: null }])],
     ];
     let last = 0;
-    for (const [table, bytes] of msgs) last = (await bus.js.publish(subj.changes(src.source, table), bytes)).seq;
+    const seqs: number[] = [];
+    for (const [table, bytes] of msgs) seqs.push((last = (await bus.js.publish(subj.changes(src.source, table), bytes)).seq));
     const store = storeOf(config);
     await waitApplied(store, 'merkle', last);
 
@@ -122,6 +123,35 @@ describe('merkle service', () => {
     expect(toHex(v.checkpoint.rootHash)).toBe(toHex(log.root()));
     expect(toHex(v.checkpoint.stateRoot!)).toBe(toHex(stateRoot(suite, src.expectedTables())));
     expect(v.checkpoint.seq).toBe(2);
+
+    // Each checkpoint stored the table roots its state root commits to.
+    for (const cp of cps) {
+      const tables = (await store.checkpoints.tableRootsAt('global', cp.seq))!;
+      expect(tables.length).toBe(cp.tableCount);
+      expect(toHex(stateRoot(suite, tables))).toBe(toHex(cp.stateRoot));
+    }
+    expect((await store.checkpoints.tableRootsAt('global', 2))!.map((t) => [t.table, toHex(t.root)])).toEqual(
+      src.expectedTables().sort((a, b) => (a.table < b.table ? -1 : 1)).map((t) => [t.table, toHex(t.root)]),
+    );
+
+    // Blocks: the latest change per key, with its log index and the stream sequence of its message; deletes
+    // are tombstones. Computed independently from the published messages.
+    const want = new Map<string, { table: string; op: number; block: string; leaf: string; logIndex: number; seq: number }>();
+    let index = 0;
+    msgs.forEach(([table, bytes], m) => {
+      for (const e of decodeEvent('change-batch', bytes).events) {
+        const b = e.block!;
+        want.set(`${table}/${toHex(b.mapKey)}`, { table, op: b.op, block: toHex(b.block), leaf: toHex(b.leafCommitment), logIndex: index++, seq: seqs[m]! });
+      }
+    });
+    for (const [k, w] of want) {
+      const got = await store.blocks.get(src.source, w.table, Uint8Array.from(Buffer.from(k.split('/')[1]!, 'hex')));
+      expect(got, k).toMatchObject({ op: w.op, logIndex: w.logIndex, streamSeq: w.seq, deleted: w.op === 3 });
+      expect(toHex(got!.block ?? new Uint8Array(0))).toBe(w.block);
+      expect(toHex(got!.leafCommitment ?? new Uint8Array(0))).toBe(w.leaf);
+    }
+    const usersScan = await store.blocks.scan(src.source, 'users', { fromLogIndex: 8 });
+    expect(usersScan.blocks.map((b) => b.logIndex)).toEqual([...want.values()].filter((w) => w.table === 'users' && w.logIndex >= 8).map((w) => w.logIndex).sort((a, b) => a - b));
 
     // Published: one RootUpdate per message (one table each) and both checkpoints.
     const roots = await waitFor('5 root updates', async () => {

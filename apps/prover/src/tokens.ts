@@ -10,6 +10,8 @@ export const MERKLE_STORE = Symbol('MERKLE_STORE');
 export const MAP_NODES = Symbol('MAP_NODES');
 /** Current table roots (`TableRootsReader`). */
 export const TABLE_ROOTS = Symbol('TABLE_ROOTS');
+/** The table roots per checkpoint (`CheckpointTablesReader`), cached for good. */
+export const CHECKPOINT_TABLES = Symbol('CHECKPOINT_TABLES');
 /** The checkpoint chain (`CheckpointReader`). */
 export const CHECKPOINTS = Symbol('CHECKPOINTS');
 /** Log proofs from stored nodes (`LogProofReader`). */

@@ -17,6 +17,7 @@ import {
   ProofSchema,
   proofFromMessage,
   stateRoot,
+  verifyTableRootProof,
 } from '@merklesync/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProverModule } from '../src/app.module.ts';
@@ -27,7 +28,6 @@ import { MAP_NODES } from '../src/tokens.ts';
 import { ProverClient, type Reply } from './support/client.ts';
 import { Fixture, SCHEMA } from './support/fixture.ts';
 import { createTestDb, rng, type TestDb } from './support/pg.ts';
-import { verifyTableRootProof } from './support/table-root.ts';
 
 const suite = getHashSuite('sha256');
 const rand = rng(7);
@@ -123,7 +123,7 @@ describe('map proofs', () => {
       expect(res.checkpoint?.sequence).toBe(2n);
       expect(toHex(res.tableRootProof!.tableRoot)).toBe(toHex(t.root));
       expect(toHex(res.tableRootProof!.stateRoot)).toBe(toHex(res.checkpoint!.stateRoot));
-      expect(verifyTableRootProof(res.tableRootProof!)).toBe(true);
+      expect(verifyTableRootProof(suite, res.tableRootProof!, { stateRoot: res.checkpoint!.stateRoot, ...USERS, tableRoot: t.root })).toBe(true);
     }
   });
 
@@ -150,7 +150,28 @@ describe('map proofs', () => {
       const want = t.rows.get(toHex(e.key));
       expect(e.value === null ? undefined : toHex(e.value)).toBe(want === undefined ? undefined : toHex(want));
     }
-    expect(verifyTableRootProof(res.tableRootProof!)).toBe(true);
+    expect(verifyTableRootProof(suite, res.tableRootProof!, { stateRoot: res.checkpoint!.stateRoot, ...USERS, tableRoot: t.root })).toBe(true);
+  });
+
+  it('proofs at an older checkpoint use the root it committed to: old values, deleted keys present, anchored in it', async () => {
+    const cp1 = (await fx.store.checkpoints.bySeq('global', 1))!;
+    const at1 = fx.atCheckpoint.get(1)!.get('pg/public.users')!;
+    expect(toHex(at1.root)).toBe(toHex(usersV1.root));
+    const keys = [usersV1.key, ...deletedUsers];
+    for (const key of keys) {
+      const res = genRes(await ok(K.MapProve, mapReq(USERS, [key], 1n)));
+      const p = proofFromMessage(res.proof!);
+      expect(verifyProof(p)).toBe(true);
+      if (p.kind !== 'map-membership') throw new Error(`expected membership at checkpoint 1, got ${p.kind}`);
+      expect(toHex(p.root)).toBe(toHex(at1.root));
+      expect(toHex(p.value)).toBe(toHex(at1.rows.get(toHex(key))!));
+      expect(res.checkpoint?.sequence).toBe(1n);
+      expect(toHex(res.checkpoint!.stateRoot)).toBe(toHex(cp1.stateRoot));
+      expect(verifyTableRootProof(suite, res.tableRootProof!, { stateRoot: cp1.stateRoot, ...USERS, tableRoot: p.root })).toBe(true);
+    }
+    const multi = genRes(await ok(K.MapMulti, mapReq(ORDERS, keysOf(ORDERS).slice(0, 5), 1n)));
+    expect(verifyProof(proofFromMessage(multi.proof!))).toBe(true);
+    expect(verifyTableRootProof(suite, multi.tableRootProof!, { stateRoot: cp1.stateRoot, ...ORDERS })).toBe(true);
   });
 
   it('an explicit historical root (header) proves the old value, unanchored', async () => {
@@ -293,21 +314,34 @@ describe('scaling', () => {
     expect(served[1]).toBeGreaterThan(0);
   });
 
-  it('after a batch without a checkpoint, proofs are at the current root and unanchored', async () => {
+  it('after a batch without a checkpoint, proofs stay anchored at the latest checkpoint; the new root is reachable by name', async () => {
     const key = rand(32);
     await fx.apply([{ ...ORDERS, ops: [{ key, value: rand(32) }] }], false);
-    // The provers reuse the table roots for PROVER_HEAD_TTL_MS (100 ms): wait for the new root with a deadline.
-    const deadline = Date.now() + 5000;
-    let res = genRes(await ok(K.MapProve, mapReq(ORDERS, [key])));
-    while (proofFromMessage(res.proof!).kind !== 'map-membership' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-      res = genRes(await ok(K.MapProve, mapReq(ORDERS, [key])));
-    }
+    const cp2 = (await fx.store.checkpoints.latest('global'))!;
+    const res = genRes(await ok(K.MapProve, mapReq(ORDERS, [key])));
     const p = proofFromMessage(res.proof!);
-    expect(p.kind).toBe('map-membership');
+    expect(p.kind).toBe('map-non-membership');
     expect(verifyProof(p)).toBe(true);
-    expect(toHex((p as { root: Uint8Array }).root)).toBe(toHex(rowsOf(ORDERS).root));
+    expect(res.checkpoint?.sequence).toBe(BigInt(cp2.seq));
+    expect(verifyTableRootProof(suite, res.tableRootProof!, { stateRoot: cp2.stateRoot, ...ORDERS, tableRoot: (p as { root: Uint8Array }).root })).toBe(true);
+    const cur = genRes(await ok(K.MapProve, mapReq(ORDERS, [key]), { [MAP_ROOT_HEADER]: toHex(rowsOf(ORDERS).root) }));
+    expect(proofFromMessage(cur.proof!).kind).toBe('map-membership');
+    expect(cur.checkpoint).toBeUndefined();
+  });
+
+  it('a checkpoint stored without its table roots: latest falls back to current roots, unanchored when they moved; by sequence NOT_FOUND', async () => {
+    await fx.apply([{ ...ORDERS, ops: [{ key: rand(32), value: rand(32) }] }], true, false);
+    const legacy = fx.checkpointSeq;
+    await fx.apply([{ ...ORDERS, ops: [{ key: rand(32), value: rand(32) }] }], false);
+    const deadline = Date.now() + 5000;
+    let res = genRes(await ok(K.MapProve, mapReq(ORDERS, [rand(32)])));
+    // The head caches (100 ms) may still hold checkpoint 2: wait for the legacy one to be the latest.
+    while (res.checkpoint !== undefined && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      res = genRes(await ok(K.MapProve, mapReq(ORDERS, [rand(32)])));
+    }
     expect(res.checkpoint).toBeUndefined();
-    expect(res.tableRootProof).toBeUndefined();
+    expect(toHex((proofFromMessage(res.proof!) as { root: Uint8Array }).root)).toBe(toHex(rowsOf(ORDERS).root));
+    expect((await client.request(K.MapProve, mapReq(ORDERS, [rand(32)], BigInt(legacy)))).status).toBe('NOT_FOUND');
   });
 });

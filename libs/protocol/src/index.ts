@@ -29,4 +29,16 @@ export {
   type ParsedSubject,
   type StreamSpec,
 } from './subjects.ts';
-export { stateRoot, stateTableName, type TableState } from './state-root.ts';
+export {
+  TableRootProofFailure,
+  checkTableRootProof,
+  proveTableRoot,
+  stateRoot,
+  stateTableName,
+  verifyTableRootProof,
+  type TableRootExpectation,
+  type TableRootInclusion,
+  type TableRootProofCheck,
+  type TableRootProofLike,
+  type TableState,
+} from './state-root.ts';

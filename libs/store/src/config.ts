@@ -35,6 +35,8 @@ export interface StoreTables {
   readonly tableRoots: string;
   readonly appliedSequences: string;
   readonly checkpoints: string;
+  readonly checkpointTables: string;
+  readonly blocks: string;
 }
 
 /** Qualified table names for `config` (the schema was validated, so quoting is enough). */
@@ -49,5 +51,7 @@ export function _tables(config: StoreConfig): StoreTables {
     tableRoots: q('table_roots'),
     appliedSequences: q('applied_sequences'),
     checkpoints: q('checkpoints'),
+    checkpointTables: q('checkpoint_tables'),
+    blocks: q('blocks'),
   };
 }

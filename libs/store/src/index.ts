@@ -18,6 +18,13 @@ export {
   type LogProofPlan,
 } from './log/proof-plan.ts';
 export { PgLogStore, type StoredLog } from './log/pg-log-store.ts';
-export { PgCheckpointStore, checkpointHash, type CheckpointInput, type StoredCheckpoint } from './checkpoint/pg-checkpoint-store.ts';
+export {
+  PgCheckpointStore,
+  checkpointHash,
+  type CheckpointInput,
+  type CheckpointTableRoot,
+  type StoredCheckpoint,
+} from './checkpoint/pg-checkpoint-store.ts';
+export { BlockOp, PgBlockStore, type BlockInput, type BlockPage, type BlockScanOptions, type StoredBlock } from './block/pg-block-store.ts';
 export { PgApplyStore, type ApplyResult, type BatchWriter, type StoredTableRoot } from './apply/pg-apply-store.ts';
 export { createStore, type MerkleStore } from './store.ts';

@@ -1,5 +1,6 @@
 import type { HashSuite, HashSuiteName } from '@merklesync/merkle';
 import { PgApplyStore } from './apply/pg-apply-store.ts';
+import { PgBlockStore } from './block/pg-block-store.ts';
 import { PgCheckpointStore } from './checkpoint/pg-checkpoint-store.ts';
 import type { StoreConfig } from './config.ts';
 import type { PgPool } from './db.ts';
@@ -14,6 +15,8 @@ export interface MerkleStore {
   readonly logs: PgLogStore;
   readonly checkpoints: PgCheckpointStore;
   readonly apply: PgApplyStore;
+  /** The latest ciphertext block per row key (written in applyBatch, read by the gateway). */
+  readonly blocks: PgBlockStore;
   /** Runs the migrations (see {@link migrate}). */
   migrate(): Promise<MigrationResult>;
 }
@@ -27,6 +30,7 @@ export function createStore(pool: PgPool, config: StoreConfig, options: { suite?
   const maps = new PgMapNodeStore(pool, config, options.suite ?? 'sha256', options.map);
   const logs = new PgLogStore(pool, config);
   const checkpoints = new PgCheckpointStore(pool, config);
-  const apply = new PgApplyStore(pool, config, { maps, logs, checkpoints });
-  return { config, maps, logs, checkpoints, apply, migrate: () => migrate(pool, config) };
+  const blocks = new PgBlockStore(pool, config);
+  const apply = new PgApplyStore(pool, config, { maps, logs, checkpoints, blocks });
+  return { config, maps, logs, checkpoints, apply, blocks, migrate: () => migrate(pool, config) };
 }

@@ -1,5 +1,6 @@
-// Applying one ChangeBatch message: stage it in memory (maps + log), persist map nodes, log nodes, table
-// roots, the applied stream sequence and (when due) a checkpoint in ONE transaction (libs/store applyBatch),
+// Applying one ChangeBatch message: stage it in memory (maps + log), persist map nodes, log nodes, the latest
+// block per row key, table roots, the applied stream sequence and (when due) a checkpoint with its table roots
+// in ONE transaction (libs/store applyBatch),
 // then commit the in-memory state and publish root updates (and the checkpoint).
 //
 // Failure rules (README "Guarantees"):
@@ -42,8 +43,12 @@ export interface ApplyTimings {
   collectNodesMs: number;
   mapNodesMs: number;
   logNodesMs: number;
+  /** Part of persistMs: upserting the latest block per row key. */
+  blocksMs: number;
   /** Map nodes written. */
   mapNodes: number;
+  /** Block rows written (latest per key per message). */
+  blocks: number;
 }
 
 /**
@@ -61,7 +66,7 @@ export class ApplyService implements OnApplicationBootstrap {
   private readonly outbox: EventOutbox;
   private readonly subjects: BusSubjects;
   private seenLoads = 0;
-  readonly timings: ApplyTimings = { messages: 0, changes: 0, stageMs: 0, persistMs: 0, publishMs: 0, collectNodesMs: 0, mapNodesMs: 0, logNodesMs: 0, mapNodes: 0 };
+  readonly timings: ApplyTimings = { messages: 0, changes: 0, stageMs: 0, persistMs: 0, publishMs: 0, collectNodesMs: 0, mapNodesMs: 0, logNodesMs: 0, blocksMs: 0, mapNodes: 0, blocks: 0 };
 
   constructor(
     @Inject(MERKLE_CONFIG) config: MerkleConfig,
@@ -116,7 +121,7 @@ export class ApplyService implements OnApplicationBootstrap {
     if (streamSeq <= state.sequence) return { applied: false, sequence: state.sequence };
     const t0 = performance.now();
     const staged = state.stage(batch.events);
-    const cp = this.checkpoints.due(staged.changes) ? this.checkpoints.build(staged) : undefined;
+    const cp = this.checkpoints.due(staged.changes) ? this.checkpoints.build({ ...staged, tables: staged.allTables }) : undefined;
     const t1 = performance.now();
     const { logId } = this.config.checkpoint;
     let result;
@@ -129,11 +134,15 @@ export class ApplyService implements OnApplicationBootstrap {
         const p2 = performance.now();
         await w.putLogNodes(logId, state.log);
         const p3 = performance.now();
+        await w.putBlocks(staged.blocks);
+        const p4 = performance.now();
         for (const t of staged.tables) await w.setTableRoot(t.source, t.table, t.root);
         this.timings.collectNodesMs += p1 - p0;
         this.timings.mapNodesMs += p2 - p1;
         this.timings.logNodesMs += p3 - p2;
+        this.timings.blocksMs += p4 - p3;
         this.timings.mapNodes += nodes.length;
+        this.timings.blocks += staged.blocks.length;
         return cp === undefined ? undefined : w.appendCheckpoint(cp);
       });
     } catch (e) {

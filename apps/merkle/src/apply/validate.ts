@@ -5,6 +5,8 @@ import { MalformedPayloadError } from '@merklesync/messaging';
 import type { ChangeBatch } from '@merklesync/protocol';
 import type { BusSubjects } from '../bus-subjects.ts';
 
+const _ROW_VERSION_LIMIT = 1n << 63n;
+
 /**
  * Validates a decoded ChangeBatch against the subject it arrived on.
  * @throws MalformedPayloadError (dead-lettered at once) when the subject does not match or an event lacks its block.
@@ -21,5 +23,9 @@ export function validateBatch(batch: ChangeBatch, subject: string, subjects: Bus
   batch.events.forEach((e, i) => {
     if (e.block === undefined) throw new MalformedPayloadError(`events[${i}].block: missing`);
     if (e.block.source !== batch.source || e.block.table !== batch.table) throw new MalformedPayloadError(`events[${i}].block: other table than the batch's`);
+    // The blocks table stores row_version as a Postgres bigint and op as 1..4 (libs/store BlockOp): refuse what
+    // it could never store here, rather than retrying it forever.
+    if (e.block.rowVersion >= _ROW_VERSION_LIMIT) throw new MalformedPayloadError(`events[${i}].block.row_version: must be below 2^63`);
+    if (e.block.op < 1 || e.block.op > 4) throw new MalformedPayloadError(`events[${i}].block.op: unknown operation ${e.block.op}`);
   });
 }

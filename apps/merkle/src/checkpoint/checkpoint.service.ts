@@ -19,6 +19,8 @@ export interface CheckpointSubject {
   readonly logSize: number;
   readonly logRoot: Uint8Array;
   readonly stateRoot: Uint8Array;
+  /** The table roots `stateRoot` is computed from; stored with the checkpoint (libs/store checkpoint_tables). */
+  readonly tables: readonly { readonly source: string; readonly table: string; readonly root: Uint8Array }[];
 }
 
 /**
@@ -112,7 +114,16 @@ export class CheckpointService implements OnApplicationShutdown {
   build(s: CheckpointSubject): CheckpointInput {
     const seq = (this.head?.seq ?? 0) + 1;
     const note = signCheckpoint({ origin: this.origin, size: s.logSize, rootHash: s.logRoot, stateRoot: s.stateRoot, seq }, this.signer);
-    return { logId: this.config.checkpoint.logId, seq, logSize: s.logSize, logRoot: s.logRoot, stateRoot: s.stateRoot, note, prevHash: this.head?.hash ?? null };
+    return {
+      logId: this.config.checkpoint.logId,
+      seq,
+      logSize: s.logSize,
+      logRoot: s.logRoot,
+      stateRoot: s.stateRoot,
+      note,
+      prevHash: this.head?.hash ?? null,
+      tables: s.tables.map((t) => ({ source: t.source, table: t.table, root: t.root })),
+    };
   }
 
   /** Records `n` persisted changes. */
@@ -140,7 +151,7 @@ export class CheckpointService implements OnApplicationShutdown {
       if (!this.due(0)) return undefined;
       const state = this.holder.peek();
       if (state === undefined) return undefined; // reloading after a failure: the next apply or tick will do
-      const stored = await this.store.checkpoints.append(this.build({ logSize: state.log.size, logRoot: state.log.root(), stateRoot: state.stateRoot() }));
+      const stored = await this.store.checkpoints.append(this.build({ logSize: state.log.size, logRoot: state.log.root(), stateRoot: state.stateRoot(), tables: state.tableRoots() }));
       await this.appended(stored);
       return stored;
     });

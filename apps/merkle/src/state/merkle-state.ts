@@ -4,7 +4,7 @@
 // appended to), and the owner reloads it from the store (StateHolder).
 import { LogTree, MemoryMapStore, SparseMerkleMap, equalBytes, getHashSuite, type HashSuite, type HashSuiteName, type MapEntry, type MapNodeWithHash, type MapStoreMark } from '@merklesync/merkle';
 import { RowOperation, stateRoot, type ChangeEvent } from '@merklesync/protocol';
-import { loadMapIntoMemory, type MerkleStore } from '@merklesync/store';
+import { loadMapIntoMemory, type BlockInput, type BlockOp, type MerkleStore } from '@merklesync/store';
 import { MerkleServiceError, MerkleServiceErrorCode } from '../errors.ts';
 import { encodeLogLeaf } from './log-leaf.ts';
 
@@ -30,11 +30,18 @@ export interface StagedBatch {
   readonly logRoot: Uint8Array;
   /** State root over every table, with the staged roots in place. */
   readonly stateRoot: Uint8Array;
+  /** Every table's root with the staged roots in place, sorted (what a checkpoint over this state commits to). */
+  readonly allTables: readonly TableRoot[];
+  /** The latest change per row key in the batch, with its global log index (libs/store blocks). */
+  readonly blocks: readonly BlockInput[];
   /** Map nodes to persist for the staged roots. */
   newMapNodes(): MapNodeWithHash[];
 }
 
 const _tableKey = (source: string, table: string): string => `${source}\u0000${table}`;
+const _latin1 = (b: Uint8Array): string => String.fromCharCode(...b);
+const _sorted = (t: TableRoot[]): TableRoot[] =>
+  t.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
 
 /**
  * In-memory maps + log for one consumer. Not thread-safe by design: the owner serialises every call.
@@ -98,7 +105,7 @@ export class MerkleState {
 
   /** Every table's current (committed) root, sorted by source then table. */
   tableRoots(): TableRoot[] {
-    return [...this.roots.values()].sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
+    return _sorted([...this.roots.values()]);
   }
 
   /** The committed root of one table (the empty-map root when unknown). */
@@ -123,12 +130,26 @@ export class MerkleState {
     if (this.broken || this.staged !== undefined) throw new MerkleServiceError(MerkleServiceErrorCode.NotReady, 'state has an unfinished batch; reload it first');
     const groups = new Map<string, { source: string; table: string; ops: MapEntry[] }>();
     const leaves: Uint8Array[] = [];
+    // The latest change per row key (later events overwrite earlier ones): only it is stored as the row's block.
+    const latest = new Map<string, BlockInput>();
+    const firstIndex = this.log.size;
     for (const e of events) {
       const b = e.block!;
       const k = _tableKey(b.source, b.table);
       let g = groups.get(k);
       if (g === undefined) groups.set(k, (g = { source: b.source, table: b.table, ops: [] }));
-      g.ops.push({ key: b.mapKey, value: b.op === RowOperation.DELETE ? null : b.leafCommitment });
+      const deleted = b.op === RowOperation.DELETE;
+      g.ops.push({ key: b.mapKey, value: deleted ? null : b.leafCommitment });
+      latest.set(`${k}\u0000${_latin1(b.mapKey)}`, {
+        source: b.source,
+        table: b.table,
+        mapKey: b.mapKey,
+        op: b.op as number as BlockOp,
+        rowVersion: b.rowVersion,
+        leafCommitment: deleted ? null : b.leafCommitment,
+        block: deleted ? null : b.block,
+        logIndex: firstIndex + leaves.length,
+      });
       leaves.push(encodeLogLeaf(this.suite, b));
     }
     const tables: StagedTable[] = [];
@@ -148,6 +169,8 @@ export class MerkleState {
       logSize: this.log.size,
       logRoot: this.log.root(),
       stateRoot: stateRoot(this.suite, merged.values()),
+      allTables: _sorted([...merged.values()].map((t) => ({ source: t.source, table: t.table, root: t.root }))),
+      blocks: [...latest.values()],
       newMapNodes: () => this.store.newNodesSince(mark, newRoots),
     };
     this.staged = staged;

@@ -1,5 +1,7 @@
-// Map proofs (membership, non-membership, multiproof) for one table, read through the node cache, and their
-// anchoring in a checkpoint's state root when the stored table roots allow it.
+// Map proofs (membership, non-membership, multiproof) for one table, read through the node cache, anchored in a
+// checkpoint: the proof is made against the table root that checkpoint committed to (libs/store
+// checkpoint_tables; old map nodes are never deleted) and carries that root's inclusion in the checkpoint's
+// state root (libs/protocol proveTableRoot).
 import { Inject, Injectable } from '@nestjs/common';
 import {
   MerkleError,
@@ -14,14 +16,13 @@ import {
   type MapProofDocument,
   type MapRead,
 } from '@merklesync/merkle';
-import { stateRoot } from '@merklesync/protocol';
-import type { StoredCheckpoint, StoredTableRoot } from '@merklesync/store';
+import { proveTableRoot, stateRoot, type TableRootInclusion, type TableState } from '@merklesync/protocol';
+import type { StoredCheckpoint } from '@merklesync/store';
 import type { ProverConfig } from '../config.ts';
 import { ProverError, ProverStatus } from '../errors.ts';
-import type { TableRootsReader } from '../store/ports.ts';
-import { MAP_NODES, PROVER_CONFIG, TABLE_ROOTS } from '../tokens.ts';
+import type { CheckpointTablesReader, TableRootsReader } from '../store/ports.ts';
+import { CHECKPOINT_TABLES, MAP_NODES, PROVER_CONFIG, TABLE_ROOTS } from '../tokens.ts';
 import { CheckpointService } from './checkpoint.service.ts';
-import { tableRootInclusion, type TableRootInclusion } from './table-root-proof.ts';
 
 /** Which map to prove against. */
 export interface MapTarget {
@@ -29,11 +30,11 @@ export interface MapTarget {
   readonly table: string;
   /** Checkpoint to anchor in; 0 = the latest. Ignored when `root` is given. */
   readonly checkpointSeq: number;
-  /** An explicit (e.g. historical) map root to prove against instead of the table's current root. */
+  /** An explicit (e.g. historical) map root to prove against instead of a checkpoint's. */
   readonly root?: Uint8Array;
 }
 
-/** A map proof and, when the table roots reproduce the checkpoint's state root, its anchor. */
+/** A map proof and, unless an explicit root was asked for (or no checkpoint exists yet), its anchor. */
 export interface MapProofAnswer {
   readonly proof: MapProofDocument;
   readonly anchor?: { readonly checkpoint: StoredCheckpoint; readonly tableRoot: TableRootInclusion };
@@ -45,31 +46,41 @@ interface _Resolved {
   readonly anchor?: MapProofAnswer['anchor'];
 }
 
+/** Table-root proofs kept per (checkpoint, table): they never change. */
+const _ANCHOR_CACHE = 4096;
+
 /**
- * Proves keys of a table's map. The store keeps only the CURRENT root per table (not one per checkpoint), so
- * proofs are made at the current root; they are anchored in the requested checkpoint (latest by default) only
- * when the current roots hash to that checkpoint's state root, i.e. no table changed since it was signed.
- * A client wanting a historical version names the root it holds (nodes are content-addressed and never deleted).
+ * Proves keys of a table's map at a checkpoint (the latest by default): against the table root the checkpoint
+ * committed to, with that root's inclusion proof in the checkpoint's state root. So every anchored answer is
+ * checkable against a signed checkpoint, whatever changed since. Before the first checkpoint, proofs are made
+ * at the table's current root, unanchored. A client wanting another version names its root (nodes are
+ * content-addressed and never deleted).
  * @example const { proof, anchor } = await maps.prove({ source: 'pg', table: 'public.users', checkpointSeq: 0 }, key)
  */
 @Injectable()
 export class MapProofService {
   private readonly suite: HashSuite;
   private readonly maxMultiKeys: number;
+  private readonly logId: string;
   private readonly nodes: AsyncMapNodeSource;
   private readonly roots: TableRootsReader;
+  private readonly tablesAt: CheckpointTablesReader;
   private readonly checkpoints: CheckpointService;
+  private readonly anchors = new Map<string, TableRootInclusion>();
 
   constructor(
     @Inject(PROVER_CONFIG) config: ProverConfig,
     @Inject(MAP_NODES) nodes: AsyncMapNodeSource,
     @Inject(TABLE_ROOTS) roots: TableRootsReader,
+    @Inject(CHECKPOINT_TABLES) tablesAt: CheckpointTablesReader,
     @Inject(CheckpointService) checkpoints: CheckpointService,
   ) {
     this.suite = getHashSuite(config.suite);
     this.maxMultiKeys = config.maxMultiKeys;
+    this.logId = config.logId;
     this.nodes = nodes;
     this.roots = roots;
+    this.tablesAt = tablesAt;
     this.checkpoints = checkpoints;
   }
 
@@ -125,20 +136,54 @@ export class MapProofService {
       if (t.checkpointSeq > 0) throw new ProverError(ProverStatus.InvalidArgument, 'give a map root or a checkpoint_sequence, not both');
       return { root: t.root, explicit: true };
     }
-    const [all, checkpoint] = await Promise.all([this.roots.tableRoots(), this.checkpoints.resolve(t.checkpointSeq)]);
+    const checkpoint = await this.checkpoints.resolve(t.checkpointSeq);
+    if (checkpoint === undefined) return this._current(t); // no checkpoint yet
+    const tables = await this.tablesAt.tableRootsAt(this.logId, checkpoint.seq);
+    if (tables === undefined) return this._legacy(t, checkpoint);
+    const anchor = this._anchor(checkpoint, tables, t);
+    return { root: anchor.tableRoot.tableRoot, explicit: false, anchor };
+  }
+
+  /** The anchor of `t` in `checkpoint` from the roots it committed to; cached (immutable). */
+  private _anchor(checkpoint: StoredCheckpoint, tables: readonly TableState[], t: MapTarget): NonNullable<MapProofAnswer['anchor']> {
+    const k = `${checkpoint.seq}\u0000${t.source}\u0000${t.table}`;
+    let tableRoot = this.anchors.get(k);
+    if (tableRoot === undefined) {
+      tableRoot = proveTableRoot(this.suite, tables, t.source, t.table);
+      if (tableRoot === undefined) throw new ProverError(ProverStatus.NotFound, `no table ${t.source}/${t.table} in checkpoint ${checkpoint.seq}`);
+      // The stored roots must be the ones the signed state root commits to, or the anchor would not verify.
+      if (!equalBytes(tableRoot.stateRoot, checkpoint.stateRoot)) {
+        throw new ProverError(ProverStatus.Internal, `stored table roots of checkpoint ${checkpoint.seq} do not reproduce its state root`);
+      }
+      this.anchors.set(k, tableRoot);
+      if (this.anchors.size > _ANCHOR_CACHE) this.anchors.delete(this.anchors.keys().next().value!);
+    }
+    return { checkpoint, tableRoot };
+  }
+
+  /** The table's current root (unanchored). */
+  private async _current(t: MapTarget): Promise<_Resolved & { all: readonly TableState[] }> {
+    const all = await this.roots.tableRoots();
     const entry = all.find((r) => r.source === t.source && r.table === t.table);
     if (entry === undefined) throw new ProverError(ProverStatus.NotFound, `unknown table ${t.source}/${t.table}`);
     if (entry.suite !== this.suite.name) {
       throw new ProverError(ProverStatus.Internal, `table ${t.source}/${t.table} uses ${entry.suite}, the prover ${this.suite.name}`);
     }
-    return { root: entry.root, explicit: false, ...this._anchor(all, checkpoint, t) };
+    return { root: entry.root, explicit: false, all };
   }
 
-  /** The anchor when the current roots ARE the checkpoint's (their state root is the one it signed). */
-  private _anchor(all: readonly StoredTableRoot[], checkpoint: StoredCheckpoint | undefined, t: MapTarget): { anchor?: MapProofAnswer['anchor'] } {
-    if (checkpoint === undefined || !equalBytes(stateRoot(this.suite, all), checkpoint.stateRoot)) return {};
-    const tableRoot = tableRootInclusion(this.suite, all, t.source, t.table);
-    return tableRoot === undefined ? {} : { anchor: { checkpoint, tableRoot } };
+  /**
+   * A checkpoint stored before its table roots were recorded (libs/store migration 2): the current root,
+   * anchored only when the current roots hash to its state root (nothing changed since); otherwise unanchored
+   * for "the latest" and NOT_FOUND for an explicit sequence.
+   */
+  private async _legacy(t: MapTarget, checkpoint: StoredCheckpoint): Promise<_Resolved> {
+    const cur = await this._current(t);
+    if (!equalBytes(stateRoot(this.suite, cur.all), checkpoint.stateRoot)) {
+      if (t.checkpointSeq > 0) throw new ProverError(ProverStatus.NotFound, `the table roots of checkpoint ${checkpoint.seq} were not recorded`);
+      return { root: cur.root, explicit: false };
+    }
+    return { root: cur.root, explicit: false, anchor: this._anchor(checkpoint, cur.all, t) };
   }
 }
 

@@ -10,10 +10,10 @@ import {
   proofToMessage,
   type Checkpoint,
   type LogConsistencyProof,
+  type TableRootInclusion,
   type TableRootProof,
 } from '@merklesync/protocol';
 import type { StoredCheckpoint } from '@merklesync/store';
-import type { TableRootInclusion } from './table-root-proof.ts';
 
 /** The protobuf enum value of a suite name. */
 export function suiteToWire(name: HashSuiteName): HashSuite {

@@ -1,6 +1,6 @@
-import type { StoredCheckpoint, StoredTableRoot } from '@merklesync/store';
+import type { CheckpointTableRoot, StoredCheckpoint, StoredTableRoot } from '@merklesync/store';
 import { describe, expect, it } from 'vitest';
-import { CachedCheckpoints, CachedTableRoots } from './head-cache.ts';
+import { CachedCheckpointTables, CachedCheckpoints, CachedTableRoots } from './head-cache.ts';
 
 describe('head caches', () => {
   it('reuse table roots for ttl ms, sharing concurrent loads', async () => {
@@ -38,5 +38,22 @@ describe('head caches', () => {
     expect(await c.bySeq('g', 2)).toBeUndefined();
     expect(await c.bySeq('g', 2)).toBeUndefined();
     expect(reads).toBe(3);
+  });
+
+  it('caches table roots per checkpoint for good, sharing concurrent misses, but not "not recorded" or failures', async () => {
+    let reads = 0;
+    const roots: CheckpointTableRoot[] = [];
+    const c = new CachedCheckpointTables({
+      tableRootsAt: (_l, s) => (reads++, s === 3 ? Promise.reject(new Error('down')) : Promise.resolve(s === 1 ? roots : undefined)),
+    });
+    const [a, b] = await Promise.all([c.tableRootsAt('g', 1), c.tableRootsAt('g', 1)]);
+    expect(a).toBe(roots);
+    expect(b).toBe(roots);
+    expect(await c.tableRootsAt('g', 1)).toBe(roots);
+    expect(await c.tableRootsAt('g', 2)).toBeUndefined();
+    expect(await c.tableRootsAt('g', 2)).toBeUndefined();
+    await expect(c.tableRootsAt('g', 3)).rejects.toThrow('down');
+    await expect(c.tableRootsAt('g', 3)).rejects.toThrow('down');
+    expect(reads).toBe(5);
   });
 });

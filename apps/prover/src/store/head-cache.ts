@@ -2,8 +2,8 @@
 // checkpoints by sequence (immutable rows). Measured: without them every map proof costs two queries, and the
 // socket writes of those queries were ≈ 40 % of the prover's CPU. A proof served from a head up to `ttlMs` old
 // is still correct and verifiable; it is merely not the newest, as if the request had come `ttlMs` earlier.
-import type { StoredCheckpoint, StoredTableRoot } from '@merklesync/store';
-import type { CheckpointReader, TableRootsReader } from './ports.ts';
+import type { CheckpointTableRoot, StoredCheckpoint, StoredTableRoot } from '@merklesync/store';
+import type { CheckpointReader, CheckpointTablesReader, TableRootsReader } from './ports.ts';
 
 /** Milliseconds since some origin (the clock port; tests pass a fake). */
 export type Clock = () => number;
@@ -90,5 +90,42 @@ export class CachedCheckpoints implements CheckpointReader {
       if (this.bySeqCache.size > this.maxEntries) this.bySeqCache.delete(this.bySeqCache.keys().next().value!);
     }
     return cp;
+  }
+}
+
+/**
+ * The table roots of each checkpoint, cached for good (at most `maxEntries` checkpoints, oldest dropped): they
+ * are written with the checkpoint and never change. "Not recorded" answers are not cached (the checkpoint may
+ * simply not exist yet).
+ * @example new CachedCheckpointTables(store.checkpoints)
+ */
+export class CachedCheckpointTables implements CheckpointTablesReader {
+  private readonly source: CheckpointTablesReader;
+  private readonly maxEntries: number;
+  private readonly cache = new Map<string, Promise<CheckpointTableRoot[] | undefined>>();
+
+  constructor(source: CheckpointTablesReader, maxEntries = 1024) {
+    this.source = source;
+    this.maxEntries = maxEntries;
+  }
+
+  tableRootsAt(logId: string, seq: number): Promise<CheckpointTableRoot[] | undefined> {
+    const k = `${seq}:${logId}`;
+    const hit = this.cache.get(k);
+    if (hit !== undefined) return hit;
+    // The promise is cached, so concurrent misses share one query; failures and misses are evicted.
+    const p = this.source.tableRootsAt(logId, seq).then(
+      (v) => {
+        if (v === undefined) this.cache.delete(k);
+        return v;
+      },
+      (e: unknown) => {
+        this.cache.delete(k);
+        throw e;
+      },
+    );
+    this.cache.set(k, p);
+    if (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
+    return p;
   }
 }

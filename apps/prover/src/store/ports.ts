@@ -5,5 +5,7 @@ import type { PgApplyStore, PgCheckpointStore, PgLogStore } from '@merklesync/st
 export type TableRootsReader = Pick<PgApplyStore, 'tableRoots'>;
 /** The checkpoint chain. */
 export type CheckpointReader = Pick<PgCheckpointStore, 'latest' | 'bySeq'>;
+/** The table roots each checkpoint commits to. */
+export type CheckpointTablesReader = Pick<PgCheckpointStore, 'tableRootsAt'>;
 /** Log proofs computed from stored log nodes. */
 export type LogProofReader = Pick<PgLogStore, 'proveInclusion' | 'proveConsistency'>;

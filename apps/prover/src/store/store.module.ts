@@ -4,8 +4,8 @@ import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutd
 import { CachedMapNodeSource, createStore, storeConfig, type MerkleStore } from '@merklesync/store';
 import pg from 'pg';
 import type { ProverConfig } from '../config.ts';
-import { CachedCheckpoints, CachedTableRoots } from './head-cache.ts';
-import { CHECKPOINTS, LOG_PROOFS, MAP_NODES, MERKLE_STORE, PG_POOL, PROVER_CONFIG, TABLE_ROOTS } from '../tokens.ts';
+import { CachedCheckpointTables, CachedCheckpoints, CachedTableRoots } from './head-cache.ts';
+import { CHECKPOINT_TABLES, CHECKPOINTS, LOG_PROOFS, MAP_NODES, MERKLE_STORE, PG_POOL, PROVER_CONFIG, TABLE_ROOTS } from '../tokens.ts';
 
 /** The clock port of the head caches (monotonic). */
 const _now = (): number => performance.now();
@@ -23,7 +23,7 @@ class _PoolCloser implements OnApplicationShutdown {
 }
 
 /**
- * Provides PG_POOL, MERKLE_STORE, MAP_NODES (cached), TABLE_ROOTS, CHECKPOINTS, LOG_PROOFS.
+ * Provides PG_POOL, MERKLE_STORE, MAP_NODES (cached), TABLE_ROOTS, CHECKPOINTS, CHECKPOINT_TABLES, LOG_PROOFS.
  * @example imports: [StoreModule.forRoot(config)]
  */
 @Module({})
@@ -51,10 +51,11 @@ export class StoreModule {
         { provide: MAP_NODES, inject: [MERKLE_STORE], useFactory: (s: MerkleStore) => new CachedMapNodeSource(s.maps, config.cache) },
         { provide: TABLE_ROOTS, inject: [MERKLE_STORE], useFactory: (s: MerkleStore) => new CachedTableRoots(s.apply, config.headTtlMs, _now) },
         { provide: CHECKPOINTS, inject: [MERKLE_STORE], useFactory: (s: MerkleStore) => new CachedCheckpoints(s.checkpoints, config.headTtlMs, _now) },
+        { provide: CHECKPOINT_TABLES, inject: [MERKLE_STORE], useFactory: (s: MerkleStore) => new CachedCheckpointTables(s.checkpoints) },
         { provide: LOG_PROOFS, inject: [MERKLE_STORE], useFactory: (s: MerkleStore) => s.logs },
         _PoolCloser,
       ],
-      exports: [PROVER_CONFIG, PG_POOL, MERKLE_STORE, MAP_NODES, TABLE_ROOTS, CHECKPOINTS, LOG_PROOFS],
+      exports: [PROVER_CONFIG, PG_POOL, MERKLE_STORE, MAP_NODES, TABLE_ROOTS, CHECKPOINTS, CHECKPOINT_TABLES, LOG_PROOFS],
     };
   }
 }

@@ -15,6 +15,8 @@ export class Fixture {
   readonly store: MerkleStore;
   readonly map = new SparseMerkleMap({ suite });
   readonly log = new LogTree(suite);
+  /** Roots and contents of every table at each checkpoint sequence. */
+  readonly atCheckpoint = new Map<number, Map<string, { root: Uint8Array; rows: Map<string, Uint8Array> }>>();
   /** Current root and contents per "source/table". */
   readonly tables = new Map<string, { source: string; table: string; root: Uint8Array; rows: Map<string, Uint8Array> }>();
   private readonly key: SignerKey = generateSignerKey('prover.test/log');
@@ -27,7 +29,7 @@ export class Fixture {
   }
 
   /** Applies row changes to tables, appends each to the log, persists, optionally signs a checkpoint. */
-  async apply(changes: { source: string; table: string; ops: MapEntry[] }[], checkpoint: boolean): Promise<void> {
+  async apply(changes: { source: string; table: string; ops: MapEntry[] }[], checkpoint: boolean, recordTables = true): Promise<void> {
     const mark = this.map.store.mark();
     const touched: { source: string; table: string; root: Uint8Array }[] = [];
     for (const c of changes) {
@@ -50,8 +52,10 @@ export class Fixture {
       if (checkpoint) {
         const seq = ++this.seq;
         const note = signCheckpoint({ origin: 'prover.test/log', size: this.log.size, rootHash: this.log.root(), stateRoot: state, seq }, this.key);
-        await w.appendCheckpoint({ logId: LOG_ID, seq, logSize: this.log.size, logRoot: this.log.root(), stateRoot: state, note, prevHash: this.prev });
+        const tables = [...this.tables.values()].map((t) => ({ source: t.source, table: t.table, root: t.root }));
+        await w.appendCheckpoint({ logId: LOG_ID, seq, logSize: this.log.size, logRoot: this.log.root(), stateRoot: state, note, prevHash: this.prev, ...(recordTables ? { tables } : {}) });
         this.prev = checkpointHash(note);
+        this.atCheckpoint.set(seq, new Map([...this.tables].map(([id, t]) => [id, { root: t.root, rows: new Map(t.rows) }])));
       }
     });
   }

@@ -1,5 +1,6 @@
 import type { HashSuite, LogTree, MapNodeWithHash } from '@merklesync/merkle';
 import type pg from 'pg';
+import type { BlockInput, PgBlockStore } from '../block/pg-block-store.ts';
 import type { CheckpointInput, PgCheckpointStore, StoredCheckpoint } from '../checkpoint/pg-checkpoint-store.ts';
 import { _tables, type StoreConfig } from '../config.ts';
 import { _buf, _bytes, _dbError, inTransaction, type PgPool, type Queryable } from '../db.ts';
@@ -17,8 +18,13 @@ export interface BatchWriter {
   putLogNodes(logId: string, tree: LogTree): Promise<number>;
   /** Records the latest map root of a table. */
   setTableRoot(source: string, table: string, root: Uint8Array): Promise<void>;
-  /** Appends a checkpoint (chain rules as {@link PgCheckpointStore.append}). */
+  /** Appends a checkpoint (chain rules as {@link PgCheckpointStore.append}), with its table roots when given. */
   appendCheckpoint(cp: CheckpointInput): Promise<StoredCheckpoint>;
+  /**
+   * Upserts the latest block per row key, stamped with the batch's stream sequence ({@link PgBlockStore.put}).
+   * @returns rows inserted or replaced.
+   */
+  putBlocks(blocks: readonly BlockInput[]): Promise<number>;
 }
 
 /** Outcome of {@link PgApplyStore.applyBatch}. */
@@ -57,14 +63,16 @@ export class PgApplyStore {
   private readonly _maps: PgMapNodeStore;
   private readonly _logs: PgLogStore;
   private readonly _checkpoints: PgCheckpointStore;
+  private readonly _blocks: PgBlockStore;
 
   /** `maps` fixes the hash suite of the map nodes and table roots written through this store. */
-  constructor(pool: PgPool, config: StoreConfig, parts: { maps: PgMapNodeStore; logs: PgLogStore; checkpoints: PgCheckpointStore }) {
+  constructor(pool: PgPool, config: StoreConfig, parts: { maps: PgMapNodeStore; logs: PgLogStore; checkpoints: PgCheckpointStore; blocks: PgBlockStore }) {
     this._pool = pool;
     this._t = _tables(config);
     this._maps = parts.maps;
     this._logs = parts.logs;
     this._checkpoints = parts.checkpoints;
+    this._blocks = parts.blocks;
   }
 
   /**
@@ -106,6 +114,7 @@ export class PgApplyStore {
             });
         },
         appendCheckpoint: (cp) => this._checkpoints.append(cp, tx),
+        putBlocks: (blocks) => this._blocks.put(blocks, streamSeq, tx),
       };
       const result = await work(writer);
       await tx.query(`UPDATE ${this._t.appliedSequences} SET stream_seq = $2, updated_at = now() WHERE consumer = $1`, [consumer, streamSeq]).catch((e: unknown) => {

@@ -17,6 +17,18 @@ export interface CheckpointInput {
   readonly note: string;
   /** `hash` of the previous checkpoint of this log; null for the first. */
   readonly prevHash: Uint8Array | null;
+  /**
+   * Every table root the state root commits to, stored with the checkpoint (`checkpoint_tables`) so proofs can
+   * be anchored in it later ({@link PgCheckpointStore.tableRootsAt}). Omitted: not recorded (tableCount null).
+   */
+  readonly tables?: readonly CheckpointTableRoot[];
+}
+
+/** One table root a checkpoint commits to. */
+export interface CheckpointTableRoot {
+  readonly source: string;
+  readonly table: string;
+  readonly root: Uint8Array;
 }
 
 /** A stored checkpoint. */
@@ -24,6 +36,8 @@ export interface StoredCheckpoint extends CheckpointInput {
   /** SHA-256 of the note's UTF-8 bytes: what the next checkpoint's `prevHash` names. */
   readonly hash: Uint8Array;
   readonly createdAt: Date;
+  /** Number of table roots recorded with it; null when none were (appended without `tables`, or before migration 2). */
+  readonly tableCount: number | null;
 }
 
 interface _Row {
@@ -36,6 +50,7 @@ interface _Row {
   note_hash: Buffer;
   prev_hash: Buffer | null;
   created_at: Date;
+  table_count: number | null;
 }
 
 /**
@@ -55,10 +70,12 @@ export function checkpointHash(note: string): Uint8Array {
 export class PgCheckpointStore {
   private readonly _pool: PgPool;
   private readonly _table: string;
+  private readonly _tablesTable: string;
 
   constructor(pool: PgPool, config: StoreConfig) {
     this._pool = pool;
     this._table = _tables(config).checkpoints;
+    this._tablesTable = _tables(config).checkpointTables;
   }
 
   /**
@@ -90,16 +107,66 @@ export class PgCheckpointStore {
               ? 'prevHash does not name the previous checkpoint'
               : null;
     if (why !== null) throw new StoreError(StoreErrorCode.CheckpointOutOfOrder, `checkpoint for ${cp.logId}: ${why}`);
+    const tables = cp.tables;
     const res = await tx
       .query<_Row>(
-        `INSERT INTO ${this._table} (log_id, seq, log_size, log_root, state_root, note, note_hash, prev_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
-        [cp.logId, cp.seq, cp.logSize, _buf(cp.logRoot), _buf(cp.stateRoot), cp.note, _buf(hash), cp.prevHash === null ? null : _buf(cp.prevHash)],
+        `INSERT INTO ${this._table} (log_id, seq, log_size, log_root, state_root, note, note_hash, prev_hash, table_count)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+        [
+          cp.logId,
+          cp.seq,
+          cp.logSize,
+          _buf(cp.logRoot),
+          _buf(cp.stateRoot),
+          cp.note,
+          _buf(hash),
+          cp.prevHash === null ? null : _buf(cp.prevHash),
+          tables === undefined ? null : tables.length,
+        ],
       )
       .catch((e: unknown) => {
         throw _dbError('append checkpoint', e);
       });
+    if (tables !== undefined && tables.length > 0) {
+      await tx
+        .query(
+          `INSERT INTO ${this._tablesTable} (log_id, seq, source, table_name, root)
+           SELECT $1, $2, s, t, r FROM unnest($3::text[], $4::text[], $5::bytea[]) AS u(s, t, r)`,
+          [cp.logId, cp.seq, tables.map((t) => t.source), tables.map((t) => t.table), tables.map((t) => _buf(t.root))],
+        )
+        .catch((e: unknown) => {
+          throw _dbError('append checkpoint tables', e);
+        });
+    }
     return _fromRow(res.rows[0]!);
+  }
+
+  /**
+   * The table roots checkpoint `seq` commits to, sorted by source then table; undefined when the checkpoint
+   * does not exist or was stored without them (tableCount null). Old map nodes are never deleted, so every
+   * root returned here can still be proven against.
+   * @throws StoreError(CORRUPT_NODE) when fewer rows than the recorded count are stored; StoreError(DATABASE).
+   * @example const roots = await checkpoints.tableRootsAt('global', 7)
+   */
+  async tableRootsAt(logId: string, seq: number, db: Queryable = this._pool): Promise<CheckpointTableRoot[] | undefined> {
+    const res = await db
+      .query<{ table_count: number | null; source: string | null; table_name: string | null; root: Buffer | null }>(
+        `SELECT c.table_count, t.source, t.table_name, t.root
+           FROM ${this._table} c LEFT JOIN ${this._tablesTable} t ON t.log_id = c.log_id AND t.seq = c.seq
+          WHERE c.log_id = $1 AND c.seq = $2
+          ORDER BY t.source, t.table_name`,
+        [logId, seq],
+      )
+      .catch((e: unknown) => {
+        throw _dbError('tableRootsAt', e);
+      });
+    const first = res.rows[0];
+    if (first === undefined || first.table_count === null) return undefined;
+    const out = res.rows.filter((r) => r.source !== null).map((r) => ({ source: r.source!, table: r.table_name!, root: _bytes(r.root!) }));
+    if (out.length !== first.table_count) {
+      throw new StoreError(StoreErrorCode.CorruptNode, `checkpoint ${logId}/${seq} records ${first.table_count} tables, ${out.length} stored`);
+    }
+    return out;
   }
 
   /**
@@ -154,6 +221,17 @@ function _check(cp: CheckpointInput): void {
   }
   if (cp.prevHash !== null && (!(cp.prevHash instanceof Uint8Array) || cp.prevHash.length !== 32)) throw new RangeError('prevHash must be 32 bytes or null');
   if (typeof cp.note !== 'string' || cp.note === '') throw new TypeError('note must be a non-empty string');
+  if (cp.tables !== undefined) {
+    if (!Array.isArray(cp.tables)) throw new TypeError('tables must be an array');
+    const seen = new Set<string>();
+    cp.tables.forEach((t: CheckpointTableRoot, i: number) => {
+      if (typeof t.source !== 'string' || t.source === '' || typeof t.table !== 'string' || t.table === '') throw new TypeError(`tables[${i}] needs a source and a table`);
+      if (!(t.root instanceof Uint8Array) || t.root.length !== 32) throw new RangeError(`tables[${i}].root must be 32 bytes`);
+      const k = `${t.source}\u0000${t.table}`;
+      if (seen.has(k)) throw new RangeError(`tables[${i}]: duplicate table ${t.source}/${t.table}`);
+      seen.add(k);
+    });
+  }
 }
 
 function _fromRow(r: _Row): StoredCheckpoint {
@@ -167,5 +245,6 @@ function _fromRow(r: _Row): StoredCheckpoint {
     hash: _bytes(r.note_hash),
     prevHash: r.prev_hash === null ? null : _bytes(r.prev_hash),
     createdAt: r.created_at,
+    tableCount: r.table_count ?? null,
   };
 }

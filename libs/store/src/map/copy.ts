@@ -54,3 +54,47 @@ export function binaryCopyOfPairs(rows: readonly (readonly [Uint8Array, Uint8Arr
   out.writeInt16BE(-1, o);
   return out;
 }
+
+/** Column types {@link binaryCopyOfRows} encodes (Postgres binary COPY formats). */
+export type CopyColumn = 'text' | 'bytea' | 'int2' | 'int8';
+/** A value of a column: string (text), bytes (bytea), number (int2), number or bigint (int8), null. */
+export type CopyValue = string | Uint8Array | number | bigint | null;
+
+/**
+ * A binary COPY file of rows of the given column types (null → SQL NULL).
+ * @example binaryCopyOfRows(['text', 'bytea', 'int8'], [['pg', key, 7n]])
+ */
+export function binaryCopyOfRows(columns: readonly CopyColumn[], rows: readonly (readonly CopyValue[])[]): Buffer {
+  const enc = rows.map((r) => r.map((v, i) => (v === null ? null : columns[i] === 'text' ? Buffer.from(v as string, 'utf8') : v)));
+  let size = _HEADER.length + 2;
+  for (const r of enc) {
+    size += 2;
+    r.forEach((v, i) => {
+      size += 4 + (v === null ? 0 : columns[i] === 'int2' ? 2 : columns[i] === 'int8' ? 8 : (v as Uint8Array).length);
+    });
+  }
+  const out = Buffer.allocUnsafe(size);
+  _HEADER.copy(out, 0);
+  let o = _HEADER.length;
+  for (const r of enc) {
+    o = out.writeInt16BE(columns.length, o);
+    r.forEach((v, i) => {
+      if (v === null) {
+        o = out.writeInt32BE(-1, o);
+      } else if (columns[i] === 'int2') {
+        o = out.writeInt32BE(2, o);
+        o = out.writeInt16BE(v as number, o);
+      } else if (columns[i] === 'int8') {
+        o = out.writeInt32BE(8, o);
+        o = out.writeBigInt64BE(BigInt(v as number | bigint), o);
+      } else {
+        const b = v as Uint8Array;
+        o = out.writeInt32BE(b.length, o);
+        out.set(b, o);
+        o += b.length;
+      }
+    });
+  }
+  out.writeInt16BE(-1, o);
+  return out;
+}

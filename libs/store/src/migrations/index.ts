@@ -1,4 +1,5 @@
 import { sql as initial } from './001_initial.ts';
+import { sql as blocksAndCheckpointTables } from './002_blocks_and_checkpoint_tables.ts';
 
 /** One schema migration: applied once, in `version` order, inside the migration transaction. */
 export interface Migration {
@@ -8,4 +9,7 @@ export interface Migration {
 }
 
 /** Every migration this code knows, ascending by version (append only). */
-export const MIGRATIONS: readonly Migration[] = Object.freeze([{ version: 1, name: 'initial', sql: initial }]);
+export const MIGRATIONS: readonly Migration[] = Object.freeze([
+  { version: 1, name: 'initial', sql: initial },
+  { version: 2, name: 'blocks_and_checkpoint_tables', sql: blocksAndCheckpointTables },
+]);

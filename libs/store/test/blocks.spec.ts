@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BlockOp, StoreErrorCode, createStore, storeConfig, type BlockInput, type MerkleStore } from '../src/index.ts';
+import { createTestDb, rng, type TestDb } from './pg.ts';
+
+let db: TestDb;
+let store: MerkleStore;
+const rand = rng(23);
+const T = { source: 'pg', table: 'public.users' };
+
+beforeAll(async () => {
+  db = await createTestDb();
+  store = createStore(db.pool, storeConfig({ schema: 'ms_blocks' }));
+  await store.migrate();
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+const live = (mapKey: Uint8Array, logIndex: number, op: BlockOp = BlockOp.Insert, t = T): BlockInput => ({
+  ...t,
+  mapKey,
+  op,
+  rowVersion: BigInt(1000 + logIndex),
+  leafCommitment: rand(32),
+  block: rand(60),
+  logIndex,
+});
+const tomb = (mapKey: Uint8Array, logIndex: number): BlockInput => ({ ...T, mapKey, op: BlockOp.Delete, rowVersion: BigInt(1000 + logIndex), leafCommitment: null, block: null, logIndex });
+
+describe('blocks', () => {
+  const keys = Array.from({ length: 30 }, () => rand(32));
+
+  it('are written in applyBatch with the stream sequence, read back by key, latest wins, deletes leave tombstones', async () => {
+    const first = keys.map((k, i) => live(k, i));
+    await store.apply.applyBatch('blocks', 1, async (w) => {
+      expect(await w.putBlocks(first)).toBe(30);
+    });
+    const got = await store.blocks.get(T.source, T.table, keys[3]!);
+    expect(got).toMatchObject({ ...T, op: BlockOp.Insert, rowVersion: 1003n, logIndex: 3, streamSeq: 1, deleted: false });
+    expect(Buffer.from(got!.block!).equals(Buffer.from(first[3]!.block!))).toBe(true);
+    expect(Buffer.from(got!.leafCommitment!).equals(Buffer.from(first[3]!.leafCommitment!))).toBe(true);
+
+    // Batch 2: key 0 updated twice in one call (highest log index wins), key 1 deleted, a new key.
+    const fresh = rand(32);
+    const upd = live(keys[0]!, 31, BlockOp.Update);
+    await store.apply.applyBatch('blocks', 2, (w) => w.putBlocks([live(keys[0]!, 30, BlockOp.Update), upd, tomb(keys[1]!, 32), live(fresh, 33)]));
+    const [b0, b1, bNew, none] = await store.blocks.getMany(T.source, T.table, [keys[0]!, keys[1]!, fresh, rand(32)]);
+    expect(b0).toMatchObject({ op: BlockOp.Update, logIndex: 31, streamSeq: 2 });
+    expect(Buffer.from(b0!.block!).equals(Buffer.from(upd.block!))).toBe(true);
+    expect(b1).toMatchObject({ op: BlockOp.Delete, deleted: true, block: null, leafCommitment: null, logIndex: 32 });
+    expect(bNew).toMatchObject({ logIndex: 33 });
+    expect(none).toBeUndefined();
+
+    // A replayed older write never rolls a row back.
+    await store.blocks.put([live(keys[0]!, 5)], 1);
+    expect((await store.blocks.get(T.source, T.table, keys[0]!))!.logIndex).toBe(31);
+  });
+
+  it('a failing batch writes no blocks', async () => {
+    const k = rand(32);
+    await expect(
+      store.apply.applyBatch('blocks', 3, async (w) => {
+        await w.putBlocks([live(k, 40)]);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await store.blocks.get(T.source, T.table, k)).toBeUndefined();
+  });
+
+  it('scan pages through one table in log order from a log index, with tombstones', async () => {
+    await store.blocks.put([live(rand(32), 50, BlockOp.Insert, { source: 'pg', table: 'public.other' })], 4);
+    const seen: number[] = [];
+    let from: number | undefined = 10;
+    while (from !== undefined) {
+      const page = await store.blocks.scan(T.source, T.table, { fromLogIndex: from, limit: 7 });
+      seen.push(...page.blocks.map((b) => b.logIndex));
+      from = page.next;
+    }
+    // Keys 10..29 (log indices 10..29), key 0 now at 31, key 1's tombstone at 32, the new key at 33.
+    expect(seen).toEqual([...Array.from({ length: 20 }, (_, i) => 10 + i), 31, 32, 33]);
+    const bounded = await store.blocks.scan(T.source, T.table, { fromLogIndex: 30, toLogIndex: 33, includeDeleted: false });
+    expect(bounded.blocks.map((b) => b.logIndex)).toEqual([31]);
+    expect(bounded.next).toBeUndefined();
+    expect((await store.blocks.scan('pg', 'public.other')).blocks).toHaveLength(1);
+  });
+
+  it('large batches go through binary COPY with the same results (tombstones, big row versions, latest wins)', async () => {
+    const T2 = { source: 'pg', table: 'public.bulk' };
+    const ks = Array.from({ length: 400 }, () => rand(32));
+    const rows: BlockInput[] = ks.map((k, i) =>
+      i % 10 === 0
+        ? { ...T2, mapKey: k, op: BlockOp.Delete, rowVersion: (1n << 62n) + BigInt(i), leafCommitment: null, block: null, logIndex: 1000 + i }
+        : { ...live(k, 1000 + i, BlockOp.Snapshot, T2), rowVersion: (1n << 62n) + BigInt(i) },
+    );
+    await store.apply.applyBatch('blocks', 10, async (w) => {
+      expect(await w.putBlocks([...rows, { ...rows[1]!, logIndex: 999 }])).toBe(400);
+    });
+    const got = await store.blocks.getMany(T2.source, T2.table, ks);
+    got.forEach((b, i) => {
+      expect(b).toMatchObject({ logIndex: 1000 + i, rowVersion: (1n << 62n) + BigInt(i), streamSeq: 10, deleted: i % 10 === 0 });
+      if (i % 10 !== 0) expect(Buffer.from(b!.block!).equals(Buffer.from(rows[i]!.block!))).toBe(true);
+    });
+    // A second large batch over the same keys: only newer log indices replace rows.
+    await store.apply.applyBatch('blocks', 11, (w) => w.putBlocks(rows.map((r, i) => ({ ...r, logIndex: i < 200 ? 2000 + i : 10 + i }))));
+    const after = await store.blocks.getMany(T2.source, T2.table, ks);
+    expect(after.map((b) => b!.logIndex)).toEqual(ks.map((_, i) => (i < 200 ? 2000 + i : 1000 + i)));
+  });
+
+  it('rejects malformed input', async () => {
+    await expect(store.blocks.put([{ ...live(rand(32), 1), mapKey: rand(31) }], 1)).rejects.toThrow(RangeError);
+    await expect(store.blocks.put([{ ...tomb(rand(32), 1), block: rand(3) }], 1)).rejects.toThrow(RangeError);
+    await expect(store.blocks.put([{ ...live(rand(32), 1), rowVersion: 1n << 63n }], 1)).rejects.toThrow(RangeError);
+    await expect(store.blocks.put([live(rand(32), 1)], 0)).rejects.toThrow(RangeError);
+    await expect(store.blocks.get(T.source, T.table, rand(8))).rejects.toThrow(RangeError);
+    await expect(store.blocks.scan(T.source, T.table, { limit: 0 })).rejects.toThrow(RangeError);
+    expect(StoreErrorCode.Database).toBe('DATABASE');
+  });
+});
