@@ -58,6 +58,8 @@ export default defineConfig({
       serviceProject('e2e', 'test/e2e', ['*.spec.ts']),
       serviceProject('app-merkle', 'apps/merkle'),
       serviceProject('app-prover', 'apps/prover'),
+      serviceProject('app-gateway', 'apps/gateway'),
+      serviceProject('prover-client', 'libs/prover-client'),
       {
         test: {
           name: 'browser-compat',
