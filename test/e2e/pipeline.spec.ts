@@ -1,11 +1,14 @@
 // The product's main job, end to end, with every part real: PostgreSQL → ingest → JetStream → merkle → Postgres
-// store → prover. Services run as built processes (`node dist/apps/<app>/main.js`); the test is the edge
-// client and checks everything against values it computes itself from a plain SELECT * of the source tables.
+// store → prover → gateway. Services run as built processes (`node dist/apps/<app>/main.js`); the test is the
+// edge client (support/edge-client.ts: gRPC SyncRequest through the gateway, everything verified) and checks
+// everything against values it computes itself from a plain SELECT * of the source tables.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { createClient, type Client } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
@@ -22,17 +25,18 @@ import {
   verifierKeyOf,
   verifyCheckpoint,
 } from '@merklesync/crypto';
-import { equalBytes, toHex, verifyProof } from '@merklesync/merkle';
+import { equalBytes, getHashSuite, toHex, verifyProof } from '@merklesync/merkle';
 import {
-  GenerateProofRequestSchema,
-  GenerateProofResponseSchema,
   GetCheckpointRequestSchema,
   GetCheckpointResponseSchema,
+  MerkleSyncService,
   proofFromMessage,
+  verifyTableRootProof,
 } from '@merklesync/protocol';
 import { createStore, storeConfig } from '@merklesync/store';
-import { expectedState, mapKeyOf, type TableSpec } from './support/expected.ts';
-import { ServiceProcess, waitFor } from './support/service.ts';
+import { EdgeClient } from './support/edge-client.ts';
+import { expectedState, mapKeyOf, type ExpectedTable, type TableSpec } from './support/expected.ts';
+import { ServiceProcess, freePort, waitFor } from './support/service.ts';
 
 const PG = 'postgres://postgres@127.0.0.1:5432';
 const NATS = '127.0.0.1:4222';
@@ -62,10 +66,18 @@ let msPool: pg.Pool;
 let ingest: ServiceProcess;
 let merkle: ServiceProcess;
 let prover: ServiceProcess;
+let gateway: ServiceProcess;
+let grpc: Client<typeof MerkleSyncService>;
+/** The edge client; it keeps its replica and checkpoint from one test to the next (the second syncs incrementally). */
+let edge: EdgeClient;
+/** Primary-key encodings by map key (hex), per table, of every row SELECT * has returned (what the client is owed). */
+const primaryKeys = new Map<string, Map<string, Uint8Array>>();
 /** Row changes committed in the source so far: each must become exactly one log leaf. */
 let changes = 0;
+/** Most keys per proof request (PROVER_MAX_MULTI_KEYS is 1000; half keeps replies well under the NATS max payload). */
+const KEYS_PER_REQUEST = 500;
 
-const logs = (): string => [ingest, merkle, prover].map((s) => s.logs()).join('\n');
+const logs = (): string => [ingest, merkle, prover, gateway].map((s) => s.logs()).join('\n');
 
 async function latestCheckpoint() {
   return store.checkpoints.latest('global');
@@ -82,7 +94,25 @@ async function settle(deadlineMs: number) {
     deadlineMs,
     () => `checkpoint never reached log size ${changes} with state root ${toHex(expected.stateRoot)}\n${logs()}`,
   );
+  for (const t of expected.tables) {
+    const m = primaryKeys.get(t.table) ?? new Map<string, Uint8Array>();
+    for (const [key, row] of t.rows) m.set(key, row.primaryKey);
+    primaryKeys.set(t.table, m);
+  }
   return { cp, expected };
+}
+
+/** The edge client's replica holds exactly the live rows of SELECT *, each decrypted to its canonical encoding. */
+function expectReplicaIsTheSource(tables: readonly ExpectedTable[]): void {
+  for (const t of tables) {
+    const replica = edge.replica.get(t.table)!;
+    const wrong = [...t.rows].filter(([key, row]) => {
+      const r = replica.get(key);
+      return !r || !equalBytes(r.plaintext, row.encoded) || !equalBytes(r.commitment, row.commitment);
+    });
+    expect(wrong.map(([key]) => key).slice(0, 5), `${t.table}: rows missing or different in the replica`).toEqual([]);
+    expect(replica.size, `${t.table}: rows in the replica that SELECT * does not return`).toBe(t.rows.size);
+  }
 }
 
 async function proverRequest(kind: string, payload: Uint8Array): Promise<Uint8Array> {
@@ -169,10 +199,38 @@ beforeAll(async () => {
   // A sentinel row proves the whole chain is live before the workload starts (so every later change streams).
   await workload(`INSERT INTO public.events VALUES (-1, 'sentinel', 0, date '2024-01-01')`);
   await waitFor(async () => ((await latestCheckpoint())?.logSize ?? 0) >= 1 || undefined, 60_000, () => `the sentinel never reached a checkpoint\n${logs()}`);
+
+  // The gateway only reads the store merkle has migrated by now.
+  const [httpPort, grpcPort] = [await freePort(), await freePort()];
+  gateway = new ServiceProcess('gateway', {
+    GATEWAY_HTTP_HOST: '127.0.0.1',
+    GATEWAY_HTTP_PORT: String(httpPort),
+    GATEWAY_GRPC_HOST: '127.0.0.1',
+    GATEWAY_GRPC_PORT: String(grpcPort),
+    GATEWAY_DATABASE_URL: `${PG}/${MS_DB}`,
+    GATEWAY_DB_POOL_MAX: '4',
+    GATEWAY_NATS_SERVERS: NATS,
+    GATEWAY_PROVER_PREFIX: `${PREFIX}.prover`,
+    GATEWAY_PROVER_TIMEOUT_MS: '10000',
+    GATEWAY_SYNC_PAGE_SIZE: '1000',
+  });
+  gateway.start();
+  grpc = createClient(MerkleSyncService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${grpcPort}` }));
+  await waitFor(async () => ((await grpc.getCheckpoint({})).checkpoint ? true : undefined), 30_000, () => `the gateway never answered GetCheckpoint\n${gateway.logs()}`);
+  edge = new EdgeClient({
+    grpc,
+    policy,
+    source: SOURCE,
+    tables: TABLES.map((t) => t.name),
+    masterKey: master,
+    keyId: 'e2e',
+    keyVersion: ring.currentVersion,
+    primaryKeyOf: (table, key) => primaryKeys.get(table)?.get(key),
+  });
 }, 180_000);
 
 afterAll(async () => {
-  for (const s of [ingest, merkle, prover]) await s?.stop().catch(() => undefined);
+  for (const s of [gateway, ingest, merkle, prover]) await s?.stop().catch(() => undefined);
   await msPool?.end().catch(() => undefined);
   await src?.end().catch(() => undefined);
   if (nc) {
@@ -208,32 +266,47 @@ describe('PostgreSQL → ingest → JetStream → merkle → prover', () => {
     // (d) the state root it commits to is the one computed from SELECT * of the source tables
     expect(toHex(verified.checkpoint.stateRoot!)).toBe(toHex(expected.stateRoot));
 
-    // (b) live rows: membership proofs against the table roots the state root was computed from
+    // (b) every live row through the gateway as an edge client gets it: one SyncRequest from nothing to the latest
+    // checkpoint; the client verifies the checkpoint, each table-root proof, each multiproof, decrypts every block
+    // under its RowBinding and recomputes commitment and map key (support/edge-client.ts), then its replica must
+    // be SELECT * exactly: every live row once, byte for byte.
+    const first = await edge.sync();
+    expect(toHex(first.checkpoint.stateRoot)).toBe(toHex(expected.stateRoot));
     for (const t of expected.tables) {
-      const keys = [...t.liveKeys.keys()];
-      const sample = keys.filter((_, i) => i % 25 === 0);
-      for (const hex of sample) {
-        const res = fromBinary(
-          GenerateProofResponseSchema,
-          await proverRequest('map.prove', toBinary(GenerateProofRequestSchema, create(GenerateProofRequestSchema, { target: { case: 'mapKeys', value: { source: SOURCE, table: t.table, mapKeys: [Buffer.from(hex, 'hex')] } } }))),
-        );
-        const proof = proofFromMessage(res.proof!);
-        if (proof.kind !== 'map-membership') throw new Error(`${t.table} ${hex}: expected a membership proof, got ${proof.kind}`);
-        expect(verifyProof(proof)).toBe(true);
-        expect(toHex(proof.root)).toBe(toHex(t.root));
-      }
+      expect(toHex(first.tables.get(t.table)!.root), t.table).toBe(toHex(t.root));
+      expect(first.tables.get(t.table)!.changed, `${t.table}: blocks in the sync`).toBe(t.rows.size);
     }
-    // (c) deleted rows: verified non-membership proofs
-    for (const [table, id, type] of [['public.items', '13', 'int8'], ['public.items', '9993', 'int8'], ['public.events', '7', 'int4'], ['public.events', '200', 'int4']] as const) {
-      const key = mapKeyOf(master, SOURCE, table, [fromPgText(type, id)]);
-      const res = fromBinary(
-        GenerateProofResponseSchema,
-        await proverRequest('map.prove', toBinary(GenerateProofRequestSchema, create(GenerateProofRequestSchema, { target: { case: 'mapKeys', value: { source: SOURCE, table, mapKeys: [key] } } }))),
-      );
-      const proof = proofFromMessage(res.proof!);
-      if (proof.kind !== 'map-non-membership') throw new Error(`${table} ${id}: expected a non-membership proof, got ${proof.kind}`);
-      expect(verifyProof(proof)).toBe(true);
-      expect(toHex(proof.root)).toBe(toHex(expected.tables.find((x) => x.table === table)!.root));
+    expectReplicaIsTheSource(expected.tables);
+    expect(expected.tables.reduce((n, t) => n + t.rows.size, 0)).toBe(1 + 10_000 - 1_000 + 2_000 - 200);
+
+    // (c) every deleted row: a verified non-membership proof anchored in the client's checkpoint (batched
+    // multiproofs through the gateway's GenerateProof), and the sync itself reported exactly these rows deleted.
+    const deleted = [
+      { table: 'public.items', type: 'int8', ids: Array.from({ length: 1000 }, (_, i) => String(i * 10 + 3)) },
+      { table: 'public.events', type: 'int4', ids: Array.from({ length: 200 }, (_, i) => String(i + 1)) },
+    ] as const;
+    const suite = getHashSuite('sha256');
+    for (const { table, type, ids } of deleted) {
+      const keys = ids.map((id) => mapKeyOf(master, SOURCE, table, [fromPgText(type, id)]));
+      expect(new Set(first.tables.get(table)!.deleted), `${table}: keys the sync reported deleted`).toEqual(new Set(keys.map(toHex)));
+      let absent = 0;
+      for (let i = 0; i < keys.length; i += KEYS_PER_REQUEST) {
+        const batch = keys.slice(i, i + KEYS_PER_REQUEST);
+        const res = await grpc.generateProof({
+          target: { case: 'mapKeys', value: { source: SOURCE, table, mapKeys: batch } },
+          checkpointSequence: BigInt(first.checkpoint.seq),
+        });
+        const anchor = verifyCheckpoint(res.checkpoint!.signedNote, policy);
+        if (!anchor.ok) throw new Error(`${table}: anchor checkpoint does not verify: ${anchor.reason}`);
+        expect(anchor.checkpoint.seq).toBe(first.checkpoint.seq);
+        const proof = proofFromMessage(res.proof!);
+        if (proof.kind !== 'map-multi') throw new Error(`${table}: expected a multiproof, got ${proof.kind}`);
+        expect(verifyProof(proof)).toBe(true);
+        expect(verifyTableRootProof(suite, res.tableRootProof!, { stateRoot: anchor.checkpoint.stateRoot!, source: SOURCE, table, tableRoot: proof.root })).toBe(true);
+        expect(new Set(proof.entries.map((e) => toHex(e.key)))).toEqual(new Set(batch.map(toHex)));
+        absent += proof.entries.filter((e) => e.value === null).length;
+      }
+      expect(absent, `${table}: deleted rows proven absent`).toBe(ids.length);
     }
   }, 240_000);
 
@@ -256,6 +329,16 @@ describe('PostgreSQL → ingest → JetStream → merkle → prover', () => {
     const { cp, expected } = await settle(180_000);
     expect(cp.logSize).toBe(changes);
     expect(toHex(cp.stateRoot)).toBe(toHex(expected.stateRoot));
-    expect(ingest.running && merkle.running && prover.running, logs()).toBe(true);
+    expect(ingest.running && merkle.running && prover.running && gateway.running, logs()).toBe(true);
+
+    // The edge client syncs on from the checkpoint it holds: the consistency proof from it verifies, it is sent
+    // exactly the rows changed since (4,000 inserted items, every live event but the sentinel updated) and its
+    // replica is SELECT * again.
+    const next = await edge.sync();
+    expect(toHex(next.checkpoint.stateRoot)).toBe(toHex(expected.stateRoot));
+    expect(next.tables.get('public.items')!.changed).toBe(4_000);
+    expect(next.tables.get('public.events')!.changed).toBe(1_800);
+    expect(next.tables.get('public.items')!.deleted.length + next.tables.get('public.events')!.deleted.length).toBe(0);
+    expectReplicaIsTheSource(expected.tables);
   }, 300_000);
 });

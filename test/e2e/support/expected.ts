@@ -18,11 +18,21 @@ export interface TableSpec {
   readonly pk: readonly string[];
 }
 
+/** One live row as SELECT * returns it, in the forms an edge client checks against. */
+export interface ExpectedRow {
+  /** Canonical primary-key encoding (libs/crypto encodePrimaryKey): part of the block's RowBinding. */
+  readonly primaryKey: Uint8Array;
+  /** Canonical row encoding (libs/crypto encodeRow): what the block must decrypt to. */
+  readonly encoded: Uint8Array;
+  /** Keyed leaf commitment (libs/crypto commitRow). */
+  readonly commitment: Uint8Array;
+}
+
 export interface ExpectedTable {
   readonly table: string;
   readonly root: Uint8Array;
-  /** map key (hex) of every live row → its primary key's first column as text. */
-  readonly liveKeys: Map<string, string>;
+  /** map key (hex) of every live row → the row. */
+  readonly rows: Map<string, ExpectedRow>;
 }
 
 /**
@@ -47,16 +57,18 @@ export async function expectedState(
       const res = await client.query<Record<string, string | null>>(`SELECT * FROM ${spec.name}`);
       const map = new SparseMerkleMap({ suite });
       const ops: { key: Uint8Array; value: Uint8Array }[] = [];
-      const liveKeys = new Map<string, string>();
+      const rows = new Map<string, ExpectedRow>();
       for (const r of res.rows) {
         const row: Record<string, PgValue> = {};
         for (const f of res.fields) row[f.name] = fromPgText(f.dataTypeID, r[f.name] ?? null);
-        const pk = encodePrimaryKey(spec.pk.map((c) => row[c]!));
-        const key = commitMapKey(keys, spec.name, pk);
-        ops.push({ key, value: commitRow(keys, encodeRow(row)) });
-        liveKeys.set(Buffer.from(key).toString('hex'), String(r[spec.pk[0]!]));
+        const primaryKey = encodePrimaryKey(spec.pk.map((c) => row[c]!));
+        const key = commitMapKey(keys, spec.name, primaryKey);
+        const encoded = encodeRow(row);
+        const commitment = commitRow(keys, encoded);
+        ops.push({ key, value: commitment });
+        rows.set(Buffer.from(key).toString('hex'), { primaryKey, encoded, commitment });
       }
-      out.push({ table: spec.name, root: map.update(map.emptyRoot, ops), liveKeys });
+      out.push({ table: spec.name, root: map.update(map.emptyRoot, ops), rows });
     }
     return { stateRoot: stateRoot(suite, out.map((t) => ({ source, table: t.table, root: t.root }))), tables: out };
   } finally {

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -80,4 +81,17 @@ export async function waitFor<T>(check: () => Promise<T | undefined>, deadlineMs
     if (Date.now() > end) throw new Error(`timed out after ${deadlineMs} ms: ${describe()}${last ? `\nlast error: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** A TCP port free on 127.0.0.1 right now (the OS picks it; a service started next binds it). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return address.port;
 }
