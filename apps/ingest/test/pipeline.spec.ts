@@ -104,7 +104,7 @@ describe('ingest: no plaintext on the bus', () => {
 
     const state = new Map<string, Map<string, Uint8Array>>(TABLES.map((t) => [t, new Map()]));
     for (const [i, b] of batches.entries()) {
-      expect(raw[i]!.subject).toBe(changesSubject(h.source, b.table));
+      expect(raw[i]!.subject).toBe(`${h.prefix}.changes.${changesSubject(h.source, b.table).split('.').slice(2).join('.')}`);
       for (const e of b.events) {
         const block = e.block!;
         const mk = hex(block.mapKey);

@@ -12,7 +12,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { Keyring, serializeKeyFile } from '@merklesync/crypto';
-import { decodeEvent, partitionedFilter } from '@merklesync/protocol';
+import { decodeEvent } from '@merklesync/protocol';
 
 const rows = Number(process.argv[2] ?? 100_000);
 const id = randomBytes(4).toString('hex');
@@ -45,7 +45,8 @@ const child = spawn(process.execPath, ['dist/apps/ingest/main.js'], {
     INGEST_KEY_FILE: keyFile,
     INGEST_KEY_ID: 'bench',
     INGEST_CHANGES_STREAM: stream,
-    INGEST_CHANGES_SUBJECTS: partitionedFilter('changes', source),
+    INGEST_SUBJECT_PREFIX: source,
+    INGEST_CHANGES_SUBJECTS: `${source}.changes.>`,
   },
 });
 

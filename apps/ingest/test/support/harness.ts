@@ -14,7 +14,6 @@ import { jetstreamManager, type JetStreamManager, type StoredMsg } from '@nats-i
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 import { Keyring, LocalKeyProvider, serializeKeyFile } from '@merklesync/crypto';
-import { partitionedFilter } from '@merklesync/protocol';
 import { AppModule } from '../../src/app.module.ts';
 import { loadIngestConfig, type IngestConfig } from '../../src/config.ts';
 import { IngestPipeline } from '../../src/ingest/ingest-pipeline.service.ts';
@@ -27,6 +26,8 @@ export interface IngestHarness {
   readonly id: string;
   readonly database: string;
   readonly source: string;
+  /** First subject token of this harness's change subjects (`<prefix>.changes.<source>.<table>`). */
+  readonly prefix: string;
   readonly stream: string;
   readonly slot: string;
   readonly kid: string;
@@ -59,6 +60,7 @@ export async function createHarness(): Promise<IngestHarness> {
   const nc = await connect({ servers: NATS_URL, name: `ingest-test-${id}` });
   const jsm = await jetstreamManager(nc);
   const source = `ti${id}`;
+  const prefix = `ti${id}`;
   const stream = `TI_${id.toUpperCase()}`;
   const slot = `ms_ingest_${id}`;
   const apps: INestApplicationContext[] = [];
@@ -71,13 +73,17 @@ export async function createHarness(): Promise<IngestHarness> {
     INGEST_KEY_ID: kid,
     INGEST_NATS_SERVERS: NATS_URL,
     INGEST_CHANGES_STREAM: stream,
-    INGEST_CHANGES_SUBJECTS: partitionedFilter('changes', source),
+    // Its own first subject token: never the production `ms.*` namespace, which a running MerkleSync on this
+    // NATS (npm start) owns with streams of its own.
+    INGEST_SUBJECT_PREFIX: prefix,
+    INGEST_CHANGES_SUBJECTS: `${prefix}.changes.>`,
     ...extra,
   });
   return {
     id,
     database,
     source,
+    prefix,
     stream,
     slot,
     kid,
