@@ -1,0 +1,269 @@
+// `npm run bench:pipeline [-- --json] [-- --quick] [-- --changes N]`: the whole pipeline as built processes —
+// PostgreSQL → ingest → JetStream → merkle → store → prover → gateway — on isolated databases, streams and subject
+// prefixes. A writer commits INSERT transactions as fast as Postgres takes them; the table reports sustained row
+// changes per second from the first commit to the signed checkpoint covering every change, each stage's rate, and
+// commit → "verified proof available at the gateway" latency for one row per transaction. It reports; it asserts
+// nothing.
+//
+// Options: --changes N (default 100,000; --quick 20,000), --tx-size N (rows per transaction, 500), --rate N (row
+// changes/s the writer aims at; 0 = unthrottled, the default), --checkpoint-ms N / --checkpoint-changes N (merkle's
+// MERKLE_CHECKPOINT_EVERY_MS / _EVERY_CHANGES, 250 / 10,000), --concurrency N (gateway requests in flight, 8),
+// --no-build (use the existing dist/apps bundles).
+import os from 'node:os';
+import pg from 'pg';
+import { Infra } from './pipeline/infra.ts';
+import { LatencyProber } from './pipeline/latency.ts';
+import { Abort, buildApps, waitFor } from './pipeline/process.ts';
+import { StageSampler, type StageSample } from './pipeline/stages.ts';
+import { CREATE_TABLE, TABLE, runWriter, type CommittedTx } from './pipeline/workload.ts';
+
+const argv = process.argv.slice(2);
+const flag = (name: string): boolean => argv.includes(name);
+function num(name: string, dflt: number): number {
+  const i = argv.indexOf(name);
+  if (i < 0) return dflt;
+  const raw = argv[i + 1] ?? '';
+  const v = Number(raw.replace(/[_,]/g, ''));
+  if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${name} needs a non-negative integer, got ${JSON.stringify(raw)}`);
+  return v;
+}
+
+const json = flag('--json');
+const quick = flag('--quick');
+const CHANGES = num('--changes', quick ? 20_000 : 100_000);
+const TX_SIZE = num('--tx-size', 500);
+const RATE = num('--rate', 0);
+const CHECKPOINT_MS = num('--checkpoint-ms', 250);
+const CHECKPOINT_CHANGES = num('--checkpoint-changes', 10_000);
+const CONCURRENCY = num('--concurrency', 8);
+const PG_URL = process.env['BENCH_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432';
+const NATS = process.env['BENCH_NATS'] ?? '127.0.0.1:4222';
+if (CHANGES < 1 || TX_SIZE < 1 || CONCURRENCY < 1) throw new RangeError('--changes, --tx-size and --concurrency must be at least 1');
+
+const TARGETS = { changesPerSec: 30_000, p99Ms: 1_000 };
+const PEERS = [
+  { name: 'ElectricSQL', figure: '4,000–6,000 row changes/s' },
+  { name: 'PowerSync', figure: '2,000–4,000 ops/s' },
+];
+
+const progress = (msg: string): void => {
+  process.stderr.write(`[bench:pipeline] ${msg}\n`);
+};
+
+const infra = new Infra({ pgUrl: PG_URL, nats: NATS, table: TABLE, checkpointEveryMs: CHECKPOINT_MS, checkpointEveryChanges: CHECKPOINT_CHANGES });
+let interrupted = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    interrupted = true;
+    progress(`${sig}: cleaning up`);
+    void infra.teardown().finally(() => process.exit(130));
+  });
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Rate over the middle 80 % of a stage's progress (10 % → 90 %): its own pace, without start-up and tail. */
+function steadyRate(samples: readonly StageSample[], f: (s: StageSample) => number, from: number, to: number, changes: number): number {
+  const a = samples.find((s) => f(s) >= from + 0.1 * (to - from));
+  const b = samples.find((s) => f(s) >= from + 0.9 * (to - from));
+  if (!a || !b || b.t <= a.t) return Number.NaN;
+  return (changes * ((f(b) - f(a)) / (to - from))) / ((b.t - a.t) / 1000);
+}
+
+async function main(): Promise<void> {
+  const began = performance.now();
+  if (!flag('--no-build')) {
+    progress('building ingest, merkle, prover, gateway');
+    await buildApps(['ingest', 'merkle', 'prover', 'gateway']);
+  }
+  progress(`starting services (run ${infra.run})`);
+  await infra.setup(async (src) => {
+    await src.query(CREATE_TABLE);
+  });
+  const store = infra.store!;
+  // A sentinel row proves the whole chain is live (source → checkpoint → gateway) before the clock starts.
+  const src = new pg.Client({ connectionString: infra.srcUrl });
+  await src.connect();
+  await src.query(`INSERT INTO ${TABLE} (id, customer_id, sku) VALUES (0, 0, 'sentinel')`);
+  await src.end();
+  const base = await waitFor(
+    async () => {
+      infra.assertRunning();
+      const cp = await store.checkpoints.latest('global');
+      return cp && cp.logSize >= 1 ? cp : undefined;
+    },
+    120_000,
+    () => `the sentinel never reached a checkpoint\n${infra.logs()}`,
+  );
+  await waitFor(async () => ((await fetch(`${infra.gatewayUrl}/v1/checkpoints/latest`)).ok ? true : undefined), 30_000, () => `gateway serves no checkpoint\n${infra.logs()}`);
+  const baseLog = base.logSize;
+  const target = baseLog + CHANGES;
+
+  let dead = '';
+  const sampler = new StageSampler(infra.jsm!, store, infra.streams.changes, 25, () => {
+    if (!dead && infra.services.some((s) => !s.running)) dead = infra.services.filter((s) => !s.running).map((s) => s.app).join(', ');
+  });
+  const prober = new LatencyProber({
+    gatewayUrl: infra.gatewayUrl,
+    source: infra.source,
+    table: TABLE,
+    master: infra.master,
+    policy: infra.policy,
+    baseLogSize: baseLog,
+    concurrency: CONCURRENCY,
+    pollMs: 10,
+  });
+  const start = await sampler.sample();
+  sampler.start();
+  prober.start();
+  progress(`writing ${CHANGES.toLocaleString('en-US')} rows in transactions of ${TX_SIZE}${RATE ? ` at ${RATE.toLocaleString('en-US')} rows/s` : ' (unthrottled)'}`);
+  let txs: CommittedTx[];
+  try {
+    txs = await runWriter({ url: infra.srcUrl, changes: CHANGES, txSize: TX_SIZE, rate: RATE, onCommit: (tx) => prober.add(tx), aborted: () => interrupted || dead !== '' });
+    if (dead) throw new Error(`service(s) exited during the workload: ${dead}\n${infra.logs()}`);
+    progress(`committed in ${((txs.at(-1)!.committedAt - txs[0]!.sentAt) / 1000).toFixed(2)} s; waiting for the checkpoint covering log size ${target.toLocaleString('en-US')}`);
+    await waitFor(
+      () => {
+        if (dead) return Promise.reject(new Abort(`service(s) exited: ${dead}\n${infra.logs()}`));
+        const s = sampler.samples.at(-1);
+        return Promise.resolve(s && s.cpSize >= target ? s : undefined);
+      },
+      120_000 + CHANGES,
+      () => `no checkpoint reached log size ${target} (last sample ${JSON.stringify(sampler.samples.at(-1))})\n${infra.logs()}`,
+    );
+    progress(`waiting for ${prober.outstanding} sampled proof(s) at the gateway`);
+    await waitFor(() => Promise.resolve(prober.outstanding === 0 ? true : undefined), 120_000, () => `${prober.outstanding} sampled rows never got a verified proof (misses: ${JSON.stringify([...prober.missReasons])})\n${infra.logs()}`);
+  } finally {
+    await prober.stop();
+    await sampler.stop();
+  }
+  infra.sampleRss();
+
+  // Row size as Postgres text (the form ingest encodes), over the first 1,000 rows.
+  const c = new pg.Client({ connectionString: infra.srcUrl });
+  await c.connect();
+  const rowBytes = Number((await c.query<{ b: string }>(`SELECT avg(octet_length(t::text))::int AS b FROM ${TABLE} t WHERE id BETWEEN 1 AND 1000`)).rows[0]?.b ?? 0);
+  await c.end();
+
+  const samples = sampler.samples;
+  const t0 = txs[0]!.committedAt;
+  const lastCommit = txs.at(-1)!.committedAt;
+  const final = samples.at(-1)!;
+  const ingestDone = samples.find((s) => s.streamMsgs >= final.streamMsgs)!;
+  const applyDone = samples.find((s) => s.logSize >= target)!;
+  const cpDone = samples.find((s) => s.cpSize >= target)!;
+  const secs = (t: number): number => (t - t0) / 1000;
+  const lat = [...prober.latenciesMs].sort((a, b) => a - b);
+  const batches = final.streamMsgs - start.streamMsgs;
+
+  const figures = {
+    changes: CHANGES,
+    transactions: txs.length,
+    txSize: TX_SIZE,
+    rowTextBytes: rowBytes,
+    writerRate: RATE,
+    wallSeconds: { firstCommitToCheckpoint: secs(cpDone.t), total: (performance.now() - began) / 1000 },
+    changesPerSec: {
+      sourceCommit: CHANGES / ((lastCommit - txs[0]!.sentAt) / 1000),
+      ingestPubAck: CHANGES / secs(ingestDone.t),
+      ingestSteady: steadyRate(samples, (s) => s.streamMsgs, start.streamMsgs, final.streamMsgs, CHANGES),
+      merkleApply: CHANGES / secs(applyDone.t),
+      merkleApplySteady: steadyRate(samples, (s) => s.logSize, baseLog, target, CHANGES),
+      commitToCheckpoint: CHANGES / secs(cpDone.t),
+    },
+    stageDoneSeconds: { lastCommit: secs(lastCommit), ingest: secs(ingestDone.t), apply: secs(applyDone.t), checkpoint: secs(cpDone.t) },
+    latencyMs: { samples: lat.length, p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat.at(-1) ?? Number.NaN, mean: lat.reduce((a, b) => a + b, 0) / (lat.length || 1) },
+    gatewayRequests: prober.requests,
+    gatewayMisses: Object.fromEntries(prober.missReasons),
+    checkpoints: cpDone.cpSeq - start.cpSeq,
+    batches,
+    changesPerBatch: CHANGES / Math.max(1, batches),
+    streamBytesPerChange: (final.streamBytes - start.streamBytes) / CHANGES,
+    peakRssMiB: Object.fromEntries(infra.services.map((s) => [s.app, s.peakRssKiB === undefined ? null : s.peakRssKiB / 1024])),
+  };
+  await infra.teardown();
+  report(figures);
+}
+
+type Figures = {
+  changes: number;
+  transactions: number;
+  txSize: number;
+  rowTextBytes: number;
+  writerRate: number;
+  wallSeconds: { firstCommitToCheckpoint: number; total: number };
+  changesPerSec: Record<'sourceCommit' | 'ingestPubAck' | 'ingestSteady' | 'merkleApply' | 'merkleApplySteady' | 'commitToCheckpoint', number>;
+  stageDoneSeconds: Record<'lastCommit' | 'ingest' | 'apply' | 'checkpoint', number>;
+  latencyMs: { samples: number; p50: number; p99: number; max: number; mean: number };
+  gatewayRequests: number;
+  gatewayMisses: Record<string, number>;
+  checkpoints: number;
+  batches: number;
+  changesPerBatch: number;
+  streamBytesPerChange: number;
+  peakRssMiB: Record<string, number | null>;
+};
+
+function report(f: Figures): void {
+  const meta = {
+    quick,
+    node: process.version,
+    cpu: os.cpus()[0]?.model,
+    cores: os.cpus().length,
+    settings: { changes: CHANGES, txSize: TX_SIZE, rate: RATE, checkpointEveryMs: CHECKPOINT_MS, checkpointEveryChanges: CHECKPOINT_CHANGES, gatewayConcurrency: CONCURRENCY },
+  };
+  if (json) {
+    console.log(JSON.stringify({ meta, figures: f, targets: TARGETS, peers: PEERS }, null, 2));
+    return;
+  }
+  const n = (x: number): string => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
+  const ms = (x: number): string => (Number.isFinite(x) ? `${Math.round(x).toLocaleString('en-US')} ms` : 'n/a');
+  const s = (x: number): string => `${x.toFixed(2)} s`;
+  const rss = (app: string): string => {
+    const v = f.peakRssMiB[app];
+    return v === null || v === undefined ? 'n/a' : `${Math.round(v)} MiB`;
+  };
+  const rows: string[][] = [
+    ['measure', 'value', 'target / context'],
+    ['row changes (INSERTs)', n(f.changes), `${f.rowTextBytes} B/row as text, 13 columns`],
+    ['transactions', `${n(f.transactions)} × ${n(f.txSize)} rows`, f.writerRate ? `writer paced at ${n(f.writerRate)} rows/s` : 'writer unthrottled'],
+    ['wall time, first commit → covering checkpoint', s(f.wallSeconds.firstCommitToCheckpoint), `whole run incl. build/start-up ${s(f.wallSeconds.total)}`],
+    ['source commit rate (writer)', `${n(f.changesPerSec.sourceCommit)} /s`, `last commit at ${s(f.stageDoneSeconds.lastCommit)}`],
+    ['ingest rate (stored + PubAck)', `${n(f.changesPerSec.ingestPubAck)} /s`, `all in stream at ${s(f.stageDoneSeconds.ingest)}; 10→90 %: ${n(f.changesPerSec.ingestSteady)} /s`],
+    ['merkle apply rate (store log size)', `${n(f.changesPerSec.merkleApply)} /s`, `all applied at ${s(f.stageDoneSeconds.apply)}; 10→90 %: ${n(f.changesPerSec.merkleApplySteady)} /s`],
+    ['sustained, commit → signed checkpoint', `${n(f.changesPerSec.commitToCheckpoint)} /s`, `target ≥ ${n(TARGETS.changesPerSec)} /s`],
+    ['latency commit → verified proof, p50', ms(f.latencyMs.p50), `${n(f.latencyMs.samples)} samples (1 row per transaction)`],
+    ['latency commit → verified proof, p99', ms(f.latencyMs.p99), `target ≤ ${ms(TARGETS.p99Ms)}`],
+    ['latency commit → verified proof, max', ms(f.latencyMs.max), `mean ${ms(f.latencyMs.mean)}`],
+    ['checkpoints signed / change batches', `${n(f.checkpoints)} / ${n(f.batches)}`, `${n(f.changesPerBatch)} changes/batch, ${n(f.streamBytesPerChange)} stream B/change`],
+    ['gateway requests (misses)', `${n(f.gatewayRequests)} (${n(Object.values(f.gatewayMisses).reduce((a, b) => a + b, 0))})`, Object.entries(f.gatewayMisses).map(([k, v]) => `${k}: ${v}`).join(', ') || 'every request verified'],
+    ['peak RSS ingest / merkle', `${rss('ingest')} / ${rss('merkle')}`, 'VmHWM'],
+    ['peak RSS prover / gateway', `${rss('prover')} / ${rss('gateway')}`, 'VmHWM'],
+    ...PEERS.map((p) => [`context: ${p.name} (published)`, p.figure, 'other hardware and semantics; not comparable 1:1']),
+  ];
+  const w = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  const line = (row: string[]): string => '| ' + row.map((cell, c) => (c === 1 ? cell.padStart(w[c]!) : cell.padEnd(w[c]!))).join(' | ') + ' |';
+  console.log(`Pipeline benchmark — ${meta.cpu ?? 'cpu'}, ${meta.cores} cores, Node ${process.version}${quick ? ' (--quick)' : ''}\n`);
+  console.log(line(rows[0]!));
+  console.log('|' + w.map((k, c) => (c === 1 ? '-'.repeat(k + 1) + ':' : '-'.repeat(k + 2))).join('|') + '|');
+  for (const row of rows.slice(1)) console.log(line(row));
+  console.log(
+    `\nServices: node dist/apps/{ingest,merkle,prover,gateway}/main.js on this machine with PostgreSQL and NATS (isolated databases, slot, streams, subject prefix).` +
+      ` Checkpoints every ${n(CHECKPOINT_MS)} ms or ${n(CHECKPOINT_CHANGES)} changes. Rates are changes / (stage complete − first commit); "10→90 %" is the` +
+      ` stage's pace over the middle of its progress. Latency = client-side COMMIT → first GET /v1/blocks answer whose map proof, table-root proof and` +
+      ` signed checkpoint verify and whose leaf is the committed row (≤ ${CONCURRENCY} requests in flight). With an unthrottled writer, latency includes` +
+      ` the backlog; pace the writer with --rate to see latency at a given load. No assertion: the targets are for comparison.`,
+  );
+}
+
+try {
+  await main();
+} catch (e) {
+  // After Ctrl-C the signal handler tears down; whatever failed because of it is not news.
+  if (!interrupted) progress(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  await infra.teardown();
+  process.exitCode = 1;
+}

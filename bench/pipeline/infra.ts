@@ -1,0 +1,197 @@
+// Everything one benchmark run creates, isolated by a random run id (as test/e2e does): two databases (source and
+// MerkleSync store), a replication slot and publication, JetStream streams and subject prefix, key files, the
+// four services. `teardown()` removes all of it and is safe to call twice or after a partial setup.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import pg from 'pg';
+import {
+  Keyring,
+  SignatureType,
+  createPolicy,
+  formatSignerKey,
+  formatVerifierKey,
+  generateSignerKey,
+  serializeKeyFile,
+  verifierKeyOf,
+  type CheckpointPolicy,
+} from '@merklesync/crypto';
+import { createStore, storeConfig, type MerkleStore } from '@merklesync/store';
+import { Abort, ServiceProcess, freePort, waitFor } from './process.ts';
+
+export interface InfraOptions {
+  readonly pgUrl: string;
+  readonly nats: string;
+  readonly table: string;
+  /** MERKLE_CHECKPOINT_EVERY_MS / _EVERY_CHANGES. */
+  readonly checkpointEveryMs: number;
+  readonly checkpointEveryChanges: number;
+}
+
+export class Infra {
+  readonly run = randomBytes(4).toString('hex');
+  readonly source = `bench-${this.run}`;
+  readonly prefix = `bench${this.run}`;
+  readonly srcDb = `ms_bench_src_${this.run}`;
+  readonly msDb = `ms_bench_ms_${this.run}`;
+  readonly slot = `ms_bench_slot_${this.run}`;
+  readonly streams = {
+    changes: `BENCH_${this.run}_CHANGES`,
+    roots: `BENCH_${this.run}_ROOTS`,
+    checkpoints: `BENCH_${this.run}_CHECKPOINTS`,
+    dlq: `BENCH_${this.run}_DLQ`,
+  };
+  readonly master: Uint8Array;
+  readonly policy: CheckpointPolicy;
+  readonly opts: InfraOptions;
+  gatewayUrl = '';
+  services: ServiceProcess[] = [];
+  nc: NatsConnection | undefined;
+  jsm: JetStreamManager | undefined;
+  store: MerkleStore | undefined;
+  private admin: pg.Client | undefined;
+  private msPool: pg.Pool | undefined;
+  private readonly dir = mkdtempSync(join(tmpdir(), 'merklesync-bench-'));
+  private readonly ring = Keyring.generate('bench');
+  private readonly logKey = generateSignerKey('bench.merklesync.test/log', SignatureType.Ed25519);
+  private createdDbs: string[] = [];
+  private tornDown = false;
+
+  constructor(opts: InfraOptions) {
+    this.opts = opts;
+    this.master = this.ring.key(this.ring.currentVersion)!;
+    this.policy = createPolicy({ log: formatVerifierKey(verifierKeyOf(this.logKey)), witnesses: [], threshold: 0 });
+  }
+
+  /** Connection string of the source database. */
+  get srcUrl(): string {
+    return `${this.opts.pgUrl}/${this.srcDb}`;
+  }
+
+  logs(): string {
+    return this.services.map((s) => s.logs()).join('\n');
+  }
+
+  /** Creates the databases and the source table (via `createTable`), writes key files, starts the services. */
+  async setup(createTable: (src: pg.Client) => Promise<void>): Promise<void> {
+    const { pgUrl, nats } = this.opts;
+    this.admin = new pg.Client({ connectionString: `${pgUrl}/postgres` });
+    await this.admin.connect();
+    for (const db of [this.srcDb, this.msDb]) {
+      await this.admin.query(`CREATE DATABASE ${db}`);
+      this.createdDbs.push(db);
+    }
+    const src = new pg.Client({ connectionString: this.srcUrl });
+    await src.connect();
+    try {
+      await createTable(src);
+    } finally {
+      await src.end();
+    }
+    writeFileSync(join(this.dir, 'master.key'), serializeKeyFile(this.ring), { mode: 0o600 });
+    writeFileSync(join(this.dir, 'log.key'), formatSignerKey(this.logKey) + '\n', { mode: 0o600 });
+
+    this.nc = await connect({ servers: nats });
+    this.jsm = await jetstreamManager(this.nc);
+    this.msPool = new pg.Pool({ connectionString: `${pgUrl}/${this.msDb}`, max: 2 });
+    this.store = createStore(this.msPool, storeConfig(), { suite: 'sha256' });
+
+    const ingest = new ServiceProcess('ingest', {
+      INGEST_PG_URL: this.srcUrl,
+      INGEST_SOURCE_NAME: this.source,
+      INGEST_PUBLICATION: `ms_bench_pub_${this.run}`,
+      INGEST_SLOT: this.slot,
+      INGEST_TABLES: this.opts.table,
+      INGEST_KEY_FILE: join(this.dir, 'master.key'),
+      INGEST_KEY_ID: 'bench',
+      INGEST_NATS_SERVERS: nats,
+      INGEST_SUBJECT_PREFIX: this.prefix,
+      INGEST_CHANGES_STREAM: this.streams.changes,
+    });
+    const merkle = new ServiceProcess('merkle', {
+      MERKLE_DATABASE_URL: `${pgUrl}/${this.msDb}`,
+      MERKLE_NATS_SERVERS: nats,
+      MERKLE_SUBJECT_PREFIX: this.prefix,
+      MERKLE_CHANGES_STREAM: this.streams.changes,
+      MERKLE_ROOTS_STREAM: this.streams.roots,
+      MERKLE_CHECKPOINTS_STREAM: this.streams.checkpoints,
+      MERKLE_DLQ_STREAM: this.streams.dlq,
+      MERKLE_CONSUMER: `merkle_${this.run}`,
+      MERKLE_CHECKPOINT_KEY_FILE: join(this.dir, 'log.key'),
+      MERKLE_CHECKPOINT_EVERY_MS: String(this.opts.checkpointEveryMs),
+      MERKLE_CHECKPOINT_EVERY_CHANGES: String(this.opts.checkpointEveryChanges),
+    });
+    const prover = new ServiceProcess('prover', {
+      PROVER_DATABASE_URL: `${pgUrl}/${this.msDb}`,
+      PROVER_NATS_SERVERS: nats,
+      PROVER_SUBJECT_PREFIX: `${this.prefix}.prover`,
+    });
+    const [httpPort, grpcPort] = [await freePort(), await freePort()];
+    const gateway = new ServiceProcess('gateway', {
+      GATEWAY_HTTP_HOST: '127.0.0.1',
+      GATEWAY_HTTP_PORT: String(httpPort),
+      GATEWAY_GRPC_HOST: '127.0.0.1',
+      GATEWAY_GRPC_PORT: String(grpcPort),
+      GATEWAY_DATABASE_URL: `${pgUrl}/${this.msDb}`,
+      GATEWAY_NATS_SERVERS: nats,
+      GATEWAY_PROVER_PREFIX: `${this.prefix}.prover`,
+    });
+    this.gatewayUrl = `http://127.0.0.1:${httpPort}`;
+    this.services = [ingest, merkle, prover, gateway];
+
+    // ingest first: it creates the changes stream merkle consumes; merkle migrates the store the others read.
+    ingest.start();
+    const jsm = this.jsm;
+    const alive = <T>(check: () => Promise<T | undefined>) => async (): Promise<T | undefined> => {
+      this.assertRunning();
+      return check();
+    };
+    await waitFor(alive(() => jsm.streams.info(this.streams.changes).then(() => true)), 60_000, () => `changes stream never appeared\n${ingest.logs()}`, 100);
+    merkle.start();
+    prover.start();
+    await waitFor(
+      alive(async () => ((await this.msPool!.query(`SELECT 1 FROM pg_tables WHERE schemaname = 'merklesync' AND tablename = 'checkpoints'`)).rowCount ? true : undefined)),
+      60_000,
+      () => `merkle never migrated its store\n${merkle.logs()}`,
+      100,
+    );
+    gateway.start();
+    await waitFor(
+      alive(async () => ((await fetch(`${this.gatewayUrl}/openapi.json`)).ok ? true : undefined)),
+      60_000,
+      () => `gateway never answered\n${gateway.logs()}`,
+      100,
+    );
+  }
+
+  /** Every started service still up; else Abort (stops a waitFor at once) with the logs. */
+  assertRunning(): void {
+    const dead = this.services.filter((s) => s.started && !s.running);
+    if (dead.length > 0) throw new Abort(`service(s) exited: ${dead.map((s) => s.app).join(', ')}\n${this.logs()}`);
+  }
+
+  sampleRss(): void {
+    for (const s of this.services) s.sampleRss();
+  }
+
+  async teardown(): Promise<void> {
+    if (this.tornDown) return;
+    this.tornDown = true;
+    await Promise.all(this.services.map((s) => s.stop().catch(() => undefined)));
+    await this.msPool?.end().catch(() => undefined);
+    if (this.nc) {
+      const jsm = this.jsm ?? (await jetstreamManager(this.nc).catch(() => undefined));
+      for (const name of Object.values(this.streams)) await jsm?.streams.delete(name).catch(() => undefined);
+      await this.nc.close().catch(() => undefined);
+    }
+    if (this.admin) {
+      await this.admin.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, [this.slot]).catch(() => undefined);
+      for (const db of this.createdDbs) await this.admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined);
+      await this.admin.end().catch(() => undefined);
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
