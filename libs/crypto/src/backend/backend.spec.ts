@@ -62,6 +62,50 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s crypto backend', (_
   });
 });
 
+describe('node backend caches (HMAC key pads, AES-GCM key state, random pool)', () => {
+  const b = getCryptoBackend();
+  it('HMAC-SHA256: RFC 4231 test case 6 (131-byte key, hashed first)', () => {
+    const key = new Uint8Array(131).fill(0xaa);
+    const msg = enc.encode('Test Using Larger Than Block-Size Key - Hash Key First');
+    expect(toHex(b.hmacSha256(key, msg))).toBe('60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54');
+    expect(toHex(b.hmacSha256(key, msg))).toBe('60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54');
+  });
+  it('a key array changed in place after use gives the MAC and ciphertext of its new bytes', () => {
+    const portable = getPortableCryptoBackend();
+    const key = new Uint8Array(32).fill(1);
+    const nonce = new Uint8Array(12).fill(2);
+    const msg = enc.encode('row bytes');
+    b.hmacSha256(key, msg);
+    b.aesGcmEncrypt(key, nonce, msg, msg);
+    key[31] = 9;
+    expect(toHex(b.hmacSha256(key, msg))).toBe(toHex(portable.hmacSha256(key, msg)));
+    expect(toHex(b.aesGcmEncrypt(key, nonce, msg, msg))).toBe(toHex(portable.aesGcmEncrypt(key, nonce, msg, msg)));
+  });
+  it('AES-256-GCM agrees with the portable backend around block boundaries and the fast-path limit', () => {
+    const portable = getPortableCryptoBackend();
+    const key = Uint8Array.from({ length: 32 }, (_, i) => i * 7);
+    for (const n of [0, 1, 15, 16, 17, 31, 32, 33, 200, 1023, 1024, 1025, 5000]) {
+      const pt = Uint8Array.from({ length: n }, (_, i) => i * 13);
+      const aad = Uint8Array.from({ length: n % 97 }, (_, i) => i);
+      const nonce = Uint8Array.from({ length: 12 }, (_, i) => i + n);
+      const sealed = b.aesGcmEncrypt(key, nonce, pt, aad);
+      expect(toHex(sealed)).toBe(toHex(portable.aesGcmEncrypt(key, nonce, pt, aad)));
+      expect(toHex(b.aesGcmDecrypt(key, nonce, sealed, aad)!)).toBe(toHex(pt));
+    }
+  });
+  it('random bytes: fresh arrays of the asked length, never repeating', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const r = b.randomBytes(12);
+      expect(r.length).toBe(12);
+      seen.add(toHex(r));
+    }
+    expect(seen.size).toBe(2000);
+    expect(b.randomBytes(0).length).toBe(0);
+    expect(b.randomBytes(100).length).toBe(100);
+  });
+});
+
 describe('node and portable backends agree', () => {
   const [node, portable] = backends as [(typeof backends)[0], (typeof backends)[0]];
   it('on random inputs for every primitive', () => {

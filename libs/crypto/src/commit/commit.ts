@@ -1,6 +1,6 @@
-import { assertBytes, concatBytes } from '@merklesync/merkle';
+import { assertBytes } from '@merklesync/merkle';
 import { getCryptoBackend, type CryptoBackend } from '../backend/index.ts';
-import { _ctEqual, _name, _u16, _u32 } from '../keys/_bytes.ts';
+import { _ctEqual, _nameCached } from '../keys/_bytes.ts';
 import { isCommitmentAlgorithm, type CommitmentAlgorithm } from './algorithm.ts';
 import type { CommitmentKeys } from './keys.ts';
 
@@ -34,10 +34,16 @@ export function commitRow(keys: CommitmentKeys, rowBytes: Uint8Array, backend: C
  * @example mapKeyInput('public.users', pk)
  */
 export function mapKeyInput(table: string, primaryKey: Uint8Array): Uint8Array {
-  const t = _name('table', table);
+  const t = _nameCached('table', table);
   assertBytes('primaryKey', primaryKey);
   if (primaryKey.length > 0xffffffff) throw new RangeError('primaryKey must be at most 2^32 - 1 bytes');
-  return concatBytes(_u16(t.length), t, _u32(primaryKey.length), primaryKey);
+  const out = new Uint8Array(6 + t.length + primaryKey.length);
+  const view = new DataView(out.buffer);
+  view.setUint16(0, t.length);
+  out.set(t, 2);
+  view.setUint32(2 + t.length, primaryKey.length);
+  out.set(primaryKey, 6 + t.length);
+  return out;
 }
 
 /**

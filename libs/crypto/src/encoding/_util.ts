@@ -30,12 +30,30 @@ export function _isWellFormed(s: string): boolean {
 }
 
 const _enc = new TextEncoder();
+// Short ASCII strings (most names and values) are copied byte by byte: TextEncoder.encode costs a native call
+// and more than the copy for them. Anything else goes to TextEncoder, so the bytes are always TextEncoder's.
+const _ASCII_MAX = 256;
+
+/** TextEncoder.encode(s), with a fast path for short ASCII strings. */
+export function _encode(s: string): Uint8Array {
+  const n = s.length;
+  if (n <= _ASCII_MAX) {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) return _enc.encode(s);
+      out[i] = c;
+    }
+    return out;
+  }
+  return _enc.encode(s);
+}
 
 /** UTF-8 of a string; lone surrogates are rejected (TextEncoder would silently turn them into U+FFFD). */
 export function _utf8(what: string, s: string): Uint8Array {
   if (typeof s !== 'string') throw new TypeError(`${what} must be a string`);
   if (!_isWellFormed(s)) _unsupported(what, 'string has a lone surrogate');
-  return _enc.encode(s);
+  return _encode(s);
 }
 
 /** Checks that `v` is a string. */

@@ -18,27 +18,61 @@ const _enc = new TextEncoder();
  * @example encodeRow({ id: { type: 'int8', value: 1n }, note: null })
  */
 export function encodeRow(columns: readonly PgColumn[] | Readonly<Record<string, PgValue>>): Uint8Array {
-  let list: { name: string; value: PgValue }[];
-  if (Array.isArray(columns)) list = columns.map((c: unknown, i) => {
-    if (typeof c !== 'object' || c === null || typeof (c as PgColumn).name !== 'string' || !('value' in c)) throw new TypeError(`columns[${i}] must be { name, value }`);
-    return c as PgColumn;
-  });
-  else if (typeof columns === 'object' && columns !== null) list = Object.entries(columns as Record<string, PgValue>).map(([name, value]) => ({ name, value }));
-  else throw new TypeError('columns must be an array of { name, value } or an object');
-  const named = list.map((c) => {
-    if (c.name === '' || c.name.includes('\u0000')) _unsupported('column name', `invalid name ${JSON.stringify(c.name)}`);
-    return { bytes: _utf8('column name', c.name), ...c };
-  });
-  named.sort((a, b) => compareBytes(a.bytes, b.bytes));
-  for (let i = 1; i < named.length; i++) {
-    if (compareBytes(named[i - 1]!.bytes, named[i]!.bytes) === 0) _unsupported('row', `duplicate column ${JSON.stringify(named[i]!.name)}`);
+  let names: string[];
+  let values: PgValue[];
+  if (Array.isArray(columns)) {
+    const n = columns.length;
+    names = new Array<string>(n);
+    values = new Array<PgValue>(n);
+    for (let i = 0; i < n; i++) {
+      const c: unknown = columns[i];
+      if (typeof c !== 'object' || c === null || typeof (c as PgColumn).name !== 'string' || !('value' in c)) throw new TypeError(`columns[${i}] must be { name, value }`);
+      names[i] = (c as PgColumn).name;
+      values[i] = (c as PgColumn).value;
+    }
+  } else if (typeof columns === 'object' && columns !== null) {
+    names = Object.keys(columns);
+    values = names.map((k) => (columns as Record<string, PgValue>)[k]!);
+  } else throw new TypeError('columns must be an array of { name, value } or an object');
+  const n = names.length;
+  const bytes = names.map(_columnName);
+  // Column order by name bytes (insertion sort of indexes: rows have few columns).
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = 1; i < n; i++) {
+    const x = order[i]!;
+    let j = i - 1;
+    while (j >= 0 && compareBytes(bytes[order[j]!]!, bytes[x]!) > 0) {
+      order[j + 1] = order[j]!;
+      j--;
+    }
+    order[j + 1] = x;
   }
-  const w = new ByteWriter().u8(ENCODING_VERSION).u8(EncodingKind.row).u32(named.length);
-  for (const c of named) {
-    w.lenBytes(c.bytes);
-    _encodeValue(w, `row.${c.name}`, c.value);
+  for (let i = 1; i < n; i++) {
+    if (compareBytes(bytes[order[i - 1]!]!, bytes[order[i]!]!) === 0) _unsupported('row', `duplicate column ${JSON.stringify(names[order[i]!])}`);
+  }
+  const w = new ByteWriter().u8(ENCODING_VERSION).u8(EncodingKind.row).u32(n);
+  for (let i = 0; i < n; i++) {
+    const k = order[i]!;
+    w.lenBytes(bytes[k]!);
+    _encodeValue(w, `row.${names[k]!}`, values[k]!);
   }
   return w.finish();
+}
+
+// Column names repeat on every row of a table: their checked UTF-8 is kept (bounded; never handed out).
+const _COLUMN_CACHE_MAX = 4096;
+const _columnNames = new Map<string, Uint8Array>();
+
+function _columnName(name: string): Uint8Array {
+  const hit = _columnNames.get(name);
+  if (hit !== undefined) return hit;
+  if (name === '' || name.includes('\u0000')) _unsupported('column name', `invalid name ${JSON.stringify(name)}`);
+  const b = _utf8('column name', name);
+  if (name.length <= 256) {
+    if (_columnNames.size >= _COLUMN_CACHE_MAX) _columnNames.clear();
+    _columnNames.set(name, b);
+  }
+  return b;
 }
 
 /**

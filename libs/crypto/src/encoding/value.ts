@@ -1,13 +1,12 @@
 // Typed value → canonical bytes: one tag byte, then a payload that is fixed-size or length-prefixed, so a
 // sequence of encoded values can be split again without knowing anything else (the injectivity argument).
 import { ByteWriter } from '@merklesync/merkle';
-import { _I32_MAX, _I32_MIN, _I64_MAX, _I64_MIN, _assertString, _toBigInt, _unsupported, _utf8 } from './_util.ts';
+import { _I32_MAX, _I32_MIN, _I64_MAX, _I64_MIN, _assertString, _encode, _toBigInt, _unsupported, _utf8 } from './_util.ts';
 import { canonicalJson, canonicalJsonText } from './jcs.ts';
 import { canonicalExtendedJson } from './ejson.ts';
 import { parseNumeric, type CanonicalNumeric } from './numeric.ts';
 import { SCALAR_TYPES, ValueTag, type ArrayElementType, type PgArrayItems, type PgValue } from './types.ts';
 
-const _enc = new TextEncoder();
 const _US_PER_DAY = 86_400_000_000n;
 const _MAX_DIMS = 6; // Postgres MAXDIM
 const _ELEMENT_TYPES = new Set<string>([...SCALAR_TYPES, 'composite']);
@@ -44,7 +43,7 @@ function _numeric(w: ByteWriter, what: string, v: unknown): void {
       w.u8(0x04);
       return;
     case 'finite':
-      w.u8(n.negative ? 0x01 : 0x00).u32(n.scale).lenBytes(_enc.encode(n.digits));
+      w.u8(n.negative ? 0x01 : 0x00).u32(n.scale).lenBytes(_encode(n.digits));
   }
 }
 
@@ -210,7 +209,7 @@ export function _encodeValue(w: ByteWriter, what: string, v: PgValue, depth = 0)
         _assertString(`${what}.text`, text);
         canon = canonicalJsonText(text, { duplicates: type === 'jsonb' ? 'last' : 'reject' });
       } else canon = canonicalJson(val as never);
-      w.u8(ValueTag[type]).lenBytes(_enc.encode(canon));
+      w.u8(ValueTag[type]).lenBytes(_encode(canon));
       return;
     }
     case 'array':
@@ -227,7 +226,7 @@ export function _encodeValue(w: ByteWriter, what: string, v: PgValue, depth = 0)
     case 'ejson': {
       const text = (v as Record<string, unknown>)['text'];
       const canon = text !== undefined ? canonicalExtendedJson({ text: text as string }) : canonicalExtendedJson({ value: val });
-      w.u8(ValueTag.ejson).lenBytes(_enc.encode(canon));
+      w.u8(ValueTag.ejson).lenBytes(_encode(canon));
       return;
     }
     default:

@@ -1,6 +1,6 @@
-import { assertBytes, concatBytes, equalBytes } from '@merklesync/merkle';
+import { assertBytes, equalBytes } from '@merklesync/merkle';
 import { CryptoError, CryptoErrorCode } from '../errors.ts';
-import { _KID_RE, _assertKeyVersion, _assertKid, _readU32, _u32 } from '../keys/_bytes.ts';
+import { _KID_RE, _assertKeyVersion, _assertKid, _readU32 } from '../keys/_bytes.ts';
 
 /** First 4 bytes of every block: ASCII "MSEB" (MerkleSync Encrypted Block). */
 export const BLOCK_MAGIC = Uint8Array.of(0x4d, 0x53, 0x45, 0x42);
@@ -38,21 +38,37 @@ const _enc = new TextEncoder();
  * @example encodeBlockHeader({ kid: 'k1', keyVersion: 1, nonce, plaintextLength: 200 })
  */
 export function encodeBlockHeader(h: { kid: string; keyVersion: number; nonce: Uint8Array; plaintextLength: number }): Uint8Array {
+  const kid = _checkHeader(h);
+  const out = new Uint8Array(_FIXED + kid.length);
+  _writeBlockHeader(out, kid, h.keyVersion, h.nonce, h.plaintextLength);
+  return out;
+}
+
+/** The kid bytes of a header, after encodeBlockHeader's checks (same errors, same order). @internal */
+export function _checkHeader(h: { kid: string; keyVersion: number; nonce: Uint8Array; plaintextLength: number }): Uint8Array {
   _assertKid('kid', h.kid);
   _assertKeyVersion('keyVersion', h.keyVersion);
   assertBytes('nonce', h.nonce, BLOCK_NONCE_BYTES);
   if (!Number.isSafeInteger(h.plaintextLength) || h.plaintextLength < 0 || h.plaintextLength > MAX_BLOCK_PLAINTEXT_BYTES) {
     throw new RangeError(`plaintext must be at most ${MAX_BLOCK_PLAINTEXT_BYTES} bytes, got ${h.plaintextLength}`);
   }
-  const kid = _enc.encode(h.kid);
-  return concatBytes(
-    BLOCK_MAGIC,
-    Uint8Array.of(BLOCK_FORMAT_VERSION, BlockAlgorithm.Aes256GcmHkdfSha256, kid.length),
-    kid,
-    _u32(h.keyVersion),
-    h.nonce,
-    _u32(h.plaintextLength),
-  );
+  return _enc.encode(h.kid);
+}
+
+/** Header length for a kid of `kidBytes` bytes. @internal */
+export const _headerLength = (kidBytes: number): number => _FIXED + kidBytes;
+
+/** Writes a checked header (see _checkHeader) at out[0, _headerLength(kid.length)). @internal */
+export function _writeBlockHeader(out: Uint8Array, kid: Uint8Array, keyVersion: number, nonce: Uint8Array, plaintextLength: number): void {
+  out.set(BLOCK_MAGIC, 0);
+  out[4] = BLOCK_FORMAT_VERSION;
+  out[5] = BlockAlgorithm.Aes256GcmHkdfSha256;
+  out[6] = kid.length;
+  out.set(kid, 7);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  view.setUint32(7 + kid.length, keyVersion >>> 0);
+  out.set(nonce, 11 + kid.length);
+  view.setUint32(23 + kid.length, plaintextLength >>> 0);
 }
 
 function _bad(reason: string): never {

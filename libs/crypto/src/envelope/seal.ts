@@ -2,8 +2,8 @@ import { assertBytes, concatBytes } from '@merklesync/merkle';
 import { getCryptoBackend, type CryptoBackend } from '../backend/index.ts';
 import { CryptoError, CryptoErrorCode } from '../errors.ts';
 import { defaultRandom, type RandomSource } from '../keys/master-key.ts';
-import { encodeRowBinding, type RowBinding } from './binding.ts';
-import { BLOCK_NONCE_BYTES, MAX_BLOCK_PLAINTEXT_BYTES, encodeBlockHeader, parseBlockHeader, type BlockHeader } from './header.ts';
+import { _bindingParts, _writeBinding, encodeRowBinding, type RowBinding } from './binding.ts';
+import { BLOCK_NONCE_BYTES, MAX_BLOCK_PLAINTEXT_BYTES, _checkHeader, _headerLength, _writeBlockHeader, parseBlockHeader, type BlockHeader } from './header.ts';
 
 /** A data key together with the master key id and version it was derived from (they go into the header). */
 export interface DataKeyRef {
@@ -29,12 +29,20 @@ export function sealBlock(
   assertBytes('dataKey.key', dataKey.key, 32);
   assertBytes('plaintext', plaintext);
   if (plaintext.length > MAX_BLOCK_PLAINTEXT_BYTES) throw new RangeError(`plaintext must be at most ${MAX_BLOCK_PLAINTEXT_BYTES} bytes, got ${plaintext.length}`);
-  const bind = encodeRowBinding(binding);
+  const bind = _bindingParts(binding);
   const nonce = (opts.random ?? defaultRandom)(BLOCK_NONCE_BYTES);
   assertBytes('random(12)', nonce, BLOCK_NONCE_BYTES);
-  const header = encodeBlockHeader({ kid: dataKey.kid, keyVersion: dataKey.version, nonce, plaintextLength: plaintext.length });
-  const sealed = (opts.backend ?? getCryptoBackend()).aesGcmEncrypt(dataKey.key, nonce, plaintext, concatBytes(header, bind));
-  return concatBytes(header, sealed);
+  const kid = _checkHeader({ kid: dataKey.kid, keyVersion: dataKey.version, nonce, plaintextLength: plaintext.length });
+  // header || binding in one array: the AAD, whose first headerLength bytes also start the block.
+  const headerLength = _headerLength(kid.length);
+  const aad = new Uint8Array(headerLength + bind.length);
+  _writeBlockHeader(aad, kid, dataKey.version, nonce, plaintext.length);
+  _writeBinding(aad, headerLength, bind);
+  const sealed = (opts.backend ?? getCryptoBackend()).aesGcmEncrypt(dataKey.key, nonce, plaintext, aad);
+  const block = new Uint8Array(headerLength + sealed.length);
+  block.set(aad.subarray(0, headerLength), 0);
+  block.set(sealed, headerLength);
+  return block;
 }
 
 /**

@@ -19,6 +19,24 @@ export function _name(name: string, s: unknown): Uint8Array {
   return b;
 }
 
+// Sources and tables are a handful of strings seen on every row: their checked UTF-8 is computed once.
+// Callers only read the cached arrays (they copy them into larger buffers), never hand them out.
+const _NAME_CACHE_MAX = 4096;
+const _nameCache = new Map<string, Uint8Array>();
+
+/** `_name` memoized by string (same checks and errors on a miss; the returned array must not be modified). */
+export function _nameCached(name: string, s: unknown): Uint8Array {
+  if (typeof s === 'string') {
+    const hit = _nameCache.get(s);
+    if (hit !== undefined) return hit;
+  }
+  const b = _name(name, s);
+  if (b.length > 1024) return b; // long names are rare; they must not pin memory
+  if (_nameCache.size >= _NAME_CACHE_MAX) _nameCache.clear();
+  _nameCache.set(s as string, b);
+  return b;
+}
+
 /** Key ids: 1..64 characters of [A-Za-z0-9._:-] (ASCII, so one byte each in the block header). */
 export const _KID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
 
