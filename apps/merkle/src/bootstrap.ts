@@ -61,19 +61,22 @@ export async function createMerkleApp(config: MerkleConfig, options: MerkleAppOp
         streamDefinitionFor({ name: bus.checkpointsStream, subjects: [subjects.checkpoints], event: 'checkpoint' }),
         streamDefinitionFor({ name: bus.deadLetterStream, subjects: [subjects.deadLetterAll], event: 'any' }),
       ],
-      // maxAckPending 1: the server hands out message n+1 only once n is acknowledged (or terminated), so
-      // messages are applied strictly in stream order even across naks, crashes and restarts. That is what
-      // makes "applied up to stream sequence s" a sound idempotency key (a successor applied first would make
-      // the store skip its predecessor as already applied).
+      // maxAckPending = maxInFlight. At 1 the server hands out message n+1 only once n is acknowledged (or
+      // terminated), so messages are applied strictly in stream order even across naks, crashes and restarts.
+      // Above 1 the handlers see up to maxInFlight messages at once, and ApplyService persists consecutive ones
+      // together (group commit); order is then ApplyService's job: it applies a message only right after its
+      // predecessor on the filter (or after a gap of malformed / deleted messages), and naks the others. Either
+      // way "applied up to stream sequence s" stays a sound idempotency key (README "Group commit").
       consumers: [
-        { stream: bus.changesStream, name: bus.consumer, filterSubjects: [bus.changesFilter], maxDeliver: bus.maxDeliver, ackWaitMs: 60_000, maxAckPending: 1 },
+        { stream: bus.changesStream, name: bus.consumer, filterSubjects: [bus.changesFilter], maxDeliver: bus.maxDeliver, ackWaitMs: 60_000, maxAckPending: bus.maxInFlight },
       ],
     },
     consumers: [
       {
         stream: bus.changesStream,
         consumer: bus.consumer,
-        batchSize: bus.pullBatch,
+        batchSize: Math.max(bus.pullBatch, bus.maxInFlight),
+        concurrency: bus.maxInFlight,
         deadLetterSubject: subjects.deadLetter(bus.changesStream),
         ...(options.retryBackoffMs === undefined ? {} : { backoffMs: options.retryBackoffMs }),
       },

@@ -7,10 +7,14 @@ const env = { MERKLE_DATABASE_URL: 'postgres://postgres@127.0.0.1/db', MERKLE_CH
 describe('loadConfig', () => {
   it('fills the defaults', () => {
     const c = loadConfig(env);
-    expect(c.bus).toMatchObject({ subjectPrefix: 'ms', changesStream: 'MS_CHANGES', changesFilter: 'ms.changes.>', consumer: 'merkle', maxDeliver: -1 });
+    expect(c.bus).toMatchObject({ subjectPrefix: 'ms', changesStream: 'MS_CHANGES', changesFilter: 'ms.changes.>', consumer: 'merkle', maxDeliver: -1, maxInFlight: 16, groupMaxChanges: 20_000 });
     expect(c.checkpoint).toMatchObject({ logId: 'global', everyChanges: 10_000, everyMs: 5_000, origin: undefined });
     expect(c.hashSuite).toBe('sha256');
     expect(c.nats.servers).toEqual(['127.0.0.1:4222']);
+  });
+
+  it('keeps one message in flight when max-deliver is set', () => {
+    expect(loadConfig({ ...env, MERKLE_MAX_DELIVER: '5' }).bus.maxInFlight).toBe(1);
   });
 
   it('derives the filter from the prefix', () => {
@@ -28,6 +32,8 @@ describe('loadConfig', () => {
     [{ MERKLE_SUBJECT_PREFIX: 'a.b' }, 'MERKLE_SUBJECT_PREFIX'],
     [{ MERKLE_CHANGES_FILTER: 'other.>' }, 'MERKLE_CHANGES_FILTER'],
     [{ MERKLE_DB_SCHEMA: 'Bad-Name' }, 'MERKLE_DB_SCHEMA'],
+    [{ MERKLE_MAX_IN_FLIGHT: '0' }, 'MERKLE_MAX_IN_FLIGHT'],
+    [{ MERKLE_MAX_DELIVER: '5', MERKLE_MAX_IN_FLIGHT: '4' }, 'MERKLE_MAX_IN_FLIGHT'],
   ])('names the bad variable %o', (patch, name) => {
     expect(() => loadConfig({ ...env, ...patch })).toThrow(MerkleServiceError);
     expect(() => loadConfig({ ...env, ...patch })).toThrow(name);

@@ -22,6 +22,14 @@ export interface MerkleBusConfig {
   readonly maxDeliver: number;
   /** Messages pulled per request. */
   readonly pullBatch: number;
+  /**
+   * Messages handed out and not yet acknowledged at once (the consumer's max_ack_pending and the handler
+   * concurrency). Above 1, consecutive messages are persisted together (group commit, README "Group
+   * commit"); 1 = one transaction per message, in strict server order. Must be 1 when maxDeliver > 0.
+   */
+  readonly maxInFlight: number;
+  /** A group closes once it holds this many changes (it always takes at least one message). */
+  readonly groupMaxChanges: number;
   /** Stream of RootUpdate events (`<prefix>.roots.>`), provisioned at start-up. */
   readonly rootsStream: string;
   /** Stream of CheckpointEvent events (`<prefix>.checkpoints`), provisioned at start-up. */
@@ -46,7 +54,17 @@ export interface MerkleCheckpointConfig {
 
 /** The whole, validated configuration. */
 export interface MerkleConfig {
-  readonly database: { readonly url: string; readonly schema: string; readonly poolMax: number };
+  readonly database: {
+    readonly url: string;
+    readonly schema: string;
+    readonly poolMax: number;
+    /**
+     * Pool connections that write a group's map nodes in parallel, committed before the group's transaction
+     * (content-addressed, so early and orphaned copies are harmless); 0 (default) = inside the transaction.
+     * Measured no gain on the 2-core test machine (the writes compete for the same CPUs); README "Measured".
+     */
+    readonly nodeWriters: number;
+  };
   readonly nats: NatsConnectionConfig;
   readonly bus: MerkleBusConfig;
   readonly hashSuite: HashSuiteName;
@@ -76,6 +94,14 @@ function _int(env: _Env, name: string, fallback: number, min: number, max = Numb
   if (!/^-?\d+$/.test(raw)) _bad(name, `must be an integer, got ${JSON.stringify(raw)}`);
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < min || n > max) _bad(name, `must be between ${min} and ${max}, got ${raw}`);
+  return n;
+}
+
+function _maxInFlight(env: _Env, maxDeliver: number): number {
+  const n = _int(env, 'MERKLE_MAX_IN_FLIGHT', maxDeliver > 0 ? 1 : 16, 1, 256);
+  // A valid message dead-lettered after max-deliver leaves a permanent gap in the stream; group commit waits
+  // for gaps to close (README "Group commit"), so it needs maxDeliver -1.
+  if (n > 1 && maxDeliver > 0) _bad('MERKLE_MAX_IN_FLIGHT', 'must be 1 when MERKLE_MAX_DELIVER is set (a dead-lettered valid message would stall group commit)');
   return n;
 }
 
@@ -120,17 +146,21 @@ export function loadConfig(env: _Env): MerkleConfig {
   if (!isHashSuiteName(suite)) _bad('MERKLE_HASH_SUITE', `must be sha256 or blake3, got ${JSON.stringify(suite)}`);
   const logId = _str(env, 'MERKLE_LOG_ID', 'global');
   const origin = env['MERKLE_LOG_ORIGIN']?.trim() || undefined;
+  const maxDeliver = _maxDeliver(env);
+  const poolMax = _int(env, 'MERKLE_DB_POOL_MAX', 4, 1, 100);
   if (origin !== undefined && /[\s+]/u.test(origin)) _bad('MERKLE_LOG_ORIGIN', 'must not contain spaces or +');
   return Object.freeze({
-    database: Object.freeze({ url, schema, poolMax: _int(env, 'MERKLE_DB_POOL_MAX', 4, 1, 100) }),
+    database: Object.freeze({ url, schema, poolMax, nodeWriters: _int(env, 'MERKLE_NODE_WRITERS', 0, 0, poolMax - 1) }),
     nats: Object.freeze({ servers, name: _str(env, 'MERKLE_NATS_NAME', 'merkle') }),
     bus: Object.freeze({
       subjectPrefix: prefix,
       changesStream: _stream(env, 'MERKLE_CHANGES_STREAM', 'MS_CHANGES'),
       changesFilter: filter,
       consumer,
-      maxDeliver: _maxDeliver(env),
+      maxDeliver,
       pullBatch: _int(env, 'MERKLE_PULL_BATCH', 16, 1, 1000),
+      maxInFlight: _maxInFlight(env, maxDeliver),
+      groupMaxChanges: _int(env, 'MERKLE_GROUP_MAX_CHANGES', 20_000, 1),
       rootsStream: _stream(env, 'MERKLE_ROOTS_STREAM', 'MS_ROOTS'),
       checkpointsStream: _stream(env, 'MERKLE_CHECKPOINTS_STREAM', 'MS_CHECKPOINTS'),
       deadLetterStream: _stream(env, 'MERKLE_DLQ_STREAM', 'MS_DLQ'),

@@ -1,5 +1,6 @@
 // The merkle service's one bounded context: consume change batches, keep the trees, sign checkpoints.
 import { Module, type DynamicModule } from '@nestjs/common';
+import type { MsgRequest } from '@nats-io/jetstream';
 import { JetStreamPublisher, NatsConnectionProvider } from '@merklesync/messaging';
 import type { SignerKey } from '@merklesync/crypto';
 import type { MerkleStore } from '@merklesync/store';
@@ -9,6 +10,7 @@ import { CheckpointService } from './checkpoint/checkpoint.service.ts';
 import type { MerkleConfig } from './config.ts';
 import { Lifecycle, type Closable } from './lifecycle.ts';
 import {
+  CHANGES_READER,
   CHECKPOINT_SIGNER,
   CLOCK,
   EVENT_PUBLISHER,
@@ -18,6 +20,7 @@ import {
   SCHEDULER,
   intervalScheduler,
   systemClock,
+  type ChangesReader,
   type Clock,
   type EventPublisher,
   type Scheduler,
@@ -37,6 +40,25 @@ export interface MerklePorts {
   readonly scheduler?: Scheduler;
   /** Default: a JetStreamPublisher on `nats`. */
   readonly publisher?: EventPublisher;
+  /** Default: direct reads of the changes stream on `nats` ({@link natsChangesReader}). */
+  readonly changesReader?: ChangesReader;
+}
+
+/**
+ * The changes stream read through the JetStream API (`STREAM.MSG.GET` with `next_by_subj` = the consumer's
+ * filter): one request per call; used only when a message does not directly follow the applied one.
+ */
+export function natsChangesReader(nats: NatsConnectionProvider, config: MerkleConfig): ChangesReader {
+  return {
+    async firstFrom(seq) {
+      const jsm = await nats.jetstreamManager();
+      // The server's STREAM.MSG.GET takes next_by_subj (first match at or after seq); the client's type lists it
+      // for direct gets only (which need allow_direct on ingest's stream), and passes the query through as is.
+      const query = { seq, next_by_subj: config.bus.changesFilter } as unknown as MsgRequest;
+      const m = await jsm.streams.getMessage(config.bus.changesStream, query);
+      return m === null ? undefined : { seq: m.seq, subject: m.subject, data: m.data };
+    },
+  };
 }
 
 @Module({})
@@ -57,6 +79,9 @@ export class MerkleModule {
         ports.publisher === undefined
           ? { provide: EVENT_PUBLISHER, useFactory: (n: NatsConnectionProvider) => new JetStreamPublisher(n), inject: [NatsConnectionProvider] }
           : { provide: EVENT_PUBLISHER, useValue: ports.publisher },
+        ports.changesReader === undefined
+          ? { provide: CHANGES_READER, useFactory: (n: NatsConnectionProvider) => natsChangesReader(n, config), inject: [NatsConnectionProvider] }
+          : { provide: CHANGES_READER, useValue: ports.changesReader },
         WorkQueue,
         StateHolder,
         EventOutbox,

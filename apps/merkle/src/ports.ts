@@ -17,6 +17,24 @@ export const SCHEDULER = Symbol('SCHEDULER');
 /** Token of the {@link EventPublisher}. */
 export const EVENT_PUBLISHER = Symbol('EVENT_PUBLISHER');
 
+/** Token of the {@link ChangesReader}. */
+export const CHANGES_READER = Symbol('CHANGES_READER');
+
+/** A message of the changes stream as stored. */
+export interface StoredChange {
+  readonly seq: number;
+  readonly subject: string;
+  readonly data: Uint8Array;
+}
+
+/**
+ * Reads the changes stream directly (group commit's gap check, README "Group commit"): the first message
+ * at or after `seq` on the consumer's filter subject, undefined when there is none.
+ */
+export interface ChangesReader {
+  firstFrom(seq: number): Promise<StoredChange | undefined>;
+}
+
 /** Wall clock, ms since the epoch. */
 export interface Clock {
   now(): number;

@@ -221,8 +221,11 @@ describe('merkle service', () => {
     ]);
     const wrapStore = (s: MerkleStore): MerkleStore => {
       const applyBatch: MerkleStore['apply']['applyBatch'] = async (consumer, seq, work) => {
-        const mode = failures.get(seq);
-        failures.delete(seq);
+        // A transaction persists a group of messages under the last one's sequence (group commit): it fails
+        // when the group contains a message with an injected failure (one message per group: exactly seq).
+        const key = [...failures.keys()].filter((k) => k <= seq).sort((a, b) => a - b)[0] ?? -1;
+        const mode = failures.get(key);
+        failures.delete(key);
         if (mode === 'before-commit') {
           return s.apply.applyBatch(consumer, seq, async (w) => {
             await work(w);

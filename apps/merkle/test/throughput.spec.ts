@@ -29,7 +29,10 @@ describe.skipIf(!enabled)('merkle throughput', () => {
     db = await createTestDb();
     bus = await openBus();
     const sc = await bus.scenario('p');
-    const config = testConfig(db, sc, { MERKLE_PULL_BATCH: '4' });
+    // MERKLE_MAX_IN_FLIGHT / MERKLE_GROUP_MAX_CHANGES / MERKLE_NODE_WRITERS from the environment compare settings (1 / - / 0 = one
+    // transaction per message).
+    const tuning = Object.fromEntries(['MERKLE_MAX_IN_FLIGHT', 'MERKLE_GROUP_MAX_CHANGES', 'MERKLE_NODE_WRITERS'].flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]]])));
+    const config = testConfig(db, sc, { MERKLE_PULL_BATCH: '4', ...tuning });
     const src = new SyntheticSource(`perf-${bus.id}`);
     const subj = busSubjects(sc.prefix);
     const t0 = performance.now();
@@ -58,6 +61,8 @@ describe.skipIf(!enabled)('merkle throughput', () => {
         {
           changes: t.changes,
           messages: t.messages,
+          groups: t.groups,
+          maxInFlight: config.bus.maxInFlight,
           buildMs: Math.round(built - t0),
           publishMs: Math.round(published - start),
           endToEndMs: Math.round(done - start),

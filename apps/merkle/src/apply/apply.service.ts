@@ -1,9 +1,13 @@
-// Applying one ChangeBatch message: stage it in memory (maps + log), persist map nodes, log nodes, the latest
+// Applying ChangeBatch messages: stage them in memory (maps + log), persist map nodes, log nodes, the latest
 // block per row key, table roots, the applied stream sequence and (when due) a checkpoint with its table roots
-// in ONE transaction (libs/store applyBatch),
-// then commit the in-memory state and publish root updates (and the checkpoint).
+// in ONE transaction (libs/store applyBatch) — for a GROUP of consecutive messages when several are in flight
+// (README "Group commit") — then commit the in-memory state and publish root updates (and the checkpoint).
 //
 // Failure rules (README "Guarantees"):
+// - a message is applied only right after its predecessor on the consumer's filter (same stream sequence + 1,
+//   or every filtered message in between is malformed or gone from the stream); otherwise it is nak'ed;
+// - a group fails or succeeds as a whole: on failure every message of it (and every message waiting behind
+//   it) is nak'ed;
 // - a message whose sequence the state already reflects is acknowledged without effect (redelivery);
 // - if the transaction fails, the staged state is abandoned and reloaded from the store before the next
 //   message (the log tree was appended to in place); the message is retried (RetryableError → nak);
@@ -12,14 +16,15 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { RetryableError } from '@merklesync/messaging';
 import type { ChangeBatch } from '@merklesync/protocol';
-import { StoreError, StoreErrorCode, type MerkleStore, type StoredCheckpoint } from '@merklesync/store';
+import { decodeEvent } from '@merklesync/protocol';
+import { StoreError, StoreErrorCode, type BlockInput, type CheckpointInput, type MerkleStore, type StoredCheckpoint } from '@merklesync/store';
 import { busSubjects, type BusSubjects } from '../bus-subjects.ts';
 import { CheckpointService } from '../checkpoint/checkpoint.service.ts';
 import type { MerkleConfig } from '../config.ts';
-import { MERKLE_CONFIG, MERKLE_STORE } from '../ports.ts';
+import { CHANGES_READER, MERKLE_CONFIG, MERKLE_STORE, type ChangesReader } from '../ports.ts';
 import { EventOutbox } from '../publish/outbox.ts';
 import { rootUpdateMessages } from '../publish/events.ts';
-import type { MerkleState } from '../state/merkle-state.ts';
+import type { MerkleState, StagedBatch } from '../state/merkle-state.ts';
 import { StateHolder } from '../state/state-holder.ts';
 import { WorkQueue } from '../state/work-queue.ts';
 import { validateBatch } from './validate.ts';
@@ -47,8 +52,23 @@ export interface ApplyTimings {
   blocksMs: number;
   /** Map nodes written. */
   mapNodes: number;
-  /** Block rows written (latest per key per message). */
+  /** Block rows written (latest per key per group). */
   blocks: number;
+  /** Transactions (groups) committed; `messages / groups` is the mean group size. */
+  groups: number;
+  /** Messages nak'ed because a predecessor was not applied yet (gap check). */
+  outOfOrder: number;
+}
+
+interface _Pending {
+  readonly batch: ChangeBatch;
+  readonly seq: number;
+  readonly resolve: (o: ApplyOutcome) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+interface _Member extends _Pending {
+  readonly staged: StagedBatch;
 }
 
 /**
@@ -64,9 +84,13 @@ export class ApplyService implements OnApplicationBootstrap {
   private readonly queue: WorkQueue;
   private readonly checkpoints: CheckpointService;
   private readonly outbox: EventOutbox;
+  private readonly reader: ChangesReader;
   private readonly subjects: BusSubjects;
   private seenLoads = 0;
-  readonly timings: ApplyTimings = { messages: 0, changes: 0, stageMs: 0, persistMs: 0, publishMs: 0, collectNodesMs: 0, mapNodesMs: 0, logNodesMs: 0, blocksMs: 0, mapNodes: 0, blocks: 0 };
+  /** Messages handed to apply() and not yet taken into a group (any order; groups take them by sequence). */
+  private pending: _Pending[] = [];
+  private drainScheduled = false;
+  readonly timings: ApplyTimings = { messages: 0, changes: 0, stageMs: 0, persistMs: 0, publishMs: 0, collectNodesMs: 0, mapNodesMs: 0, logNodesMs: 0, blocksMs: 0, mapNodes: 0, blocks: 0, groups: 0, outOfOrder: 0 };
 
   constructor(
     @Inject(MERKLE_CONFIG) config: MerkleConfig,
@@ -75,6 +99,7 @@ export class ApplyService implements OnApplicationBootstrap {
     @Inject(WorkQueue) queue: WorkQueue,
     @Inject(CheckpointService) checkpoints: CheckpointService,
     @Inject(EventOutbox) outbox: EventOutbox,
+    @Inject(CHANGES_READER) reader: ChangesReader,
   ) {
     this.config = config;
     this.store = store;
@@ -82,6 +107,7 @@ export class ApplyService implements OnApplicationBootstrap {
     this.queue = queue;
     this.checkpoints = checkpoints;
     this.outbox = outbox;
+    this.reader = reader;
     this.subjects = busSubjects(config.bus.subjectPrefix);
   }
 
@@ -105,71 +131,246 @@ export class ApplyService implements OnApplicationBootstrap {
   }
 
   /**
-   * Applies one message (idempotent by stream sequence).
+   * Applies one message (idempotent by stream sequence). Resolves once the message is durable — persisted
+   * alone, or in one transaction with the consecutive messages in flight at the same time (group commit).
    * @throws MalformedPayloadError when the batch does not belong on its subject (dead-lettered);
-   *   RetryableError when the store is unavailable (nak, retried; state reloaded first).
+   *   RetryableError when the store is unavailable, the message's group failed, or a predecessor on the
+   *   consumer's filter has not been applied yet (nak, retried; state reloaded first when needed).
    */
   apply(batch: ChangeBatch, streamSeq: number, subject: string): Promise<ApplyOutcome> {
     validateBatch(batch, subject, this.subjects);
-    return this.queue.run(() => this._apply(batch, streamSeq));
+    return new Promise<ApplyOutcome>((resolve, reject) => {
+      this.pending.push({ batch, seq: streamSeq, resolve, reject });
+      this._scheduleDrain();
+    });
   }
 
-  private async _apply(batch: ChangeBatch, streamSeq: number): Promise<ApplyOutcome> {
-    const state = await this._state().catch((e: unknown) => {
-      throw _retryable('loading the state', e);
+  // One drain task at a time in the work queue (serialised with checkpoint ticks). It is queued on the next
+  // macrotask, so handlers of messages delivered together have all called apply() by then.
+  private _scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      this.queue.run(() => this._drain()).catch((e: unknown) => this.logger.error(`apply drain failed: ${String(e)}`));
     });
-    if (streamSeq <= state.sequence) return { applied: false, sequence: state.sequence };
-    const t0 = performance.now();
-    const staged = state.stage(batch.events);
-    const cp = this.checkpoints.due(staged.changes) ? this.checkpoints.build({ ...staged, tables: staged.allTables }) : undefined;
+  }
+
+  private async _drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const waiting = this.pending.sort((a, b) => a.seq - b.seq);
+      this.pending = [];
+      let state: MerkleState;
+      try {
+        state = await this._state();
+      } catch (e) {
+        _rejectAll(waiting, _retryable('loading the state', e));
+        return;
+      }
+      const rest = await this._group(state, waiting);
+      this.pending.push(...rest);
+    }
+  }
+
+  /**
+   * Forms one group from `waiting` (sorted by sequence), persists it and settles its messages.
+   * @returns the messages left for the next group.
+   */
+  private async _group(state: MerkleState, waiting: _Pending[]): Promise<_Pending[]> {
+    const members: _Member[] = [];
+    /** Redeliveries of messages already applied or already in this group: settled with the group. */
+    const duplicates: _Pending[] = [];
+    let tail = state.sequence;
+    let changes = 0;
+    let cp: CheckpointInput | undefined;
+    let i = 0;
+    for (; i < waiting.length; i++) {
+      const m = waiting[i]!;
+      if (m.seq <= state.sequence) {
+        m.resolve({ applied: false, sequence: state.sequence });
+        continue;
+      }
+      if (m.seq <= tail) {
+        duplicates.push(m);
+        continue;
+      }
+      if (members.length > 0 && changes + m.batch.events.length > this.config.bus.groupMaxChanges) break;
+      if (m.seq !== tail + 1 && this.config.bus.maxInFlight > 1) {
+        let gap: number | undefined;
+        try {
+          gap = await this._unappliedBetween(tail, m.seq);
+        } catch (e) {
+          if (members.length > 0) break; // persist what is staged; this one is checked again next round
+          _rejectAll(waiting.slice(i), new RetryableError(`cannot check the changes stream before sequence ${m.seq}: ${String(e)}`, { cause: e }));
+          return [];
+        }
+        if (gap !== undefined) {
+          if (members.length > 0) break; // the predecessor may be in flight: persist the group, look again
+          // Not applying it: "applied up to m.seq" would skip the valid message at `gap`. Everything after it
+          // waits for the same predecessor.
+          this.timings.outOfOrder += waiting.length - i;
+          this.logger.warn(`sequence ${m.seq} arrived before sequence ${gap} was applied (state at ${tail}); retried later`);
+          _rejectAll(waiting.slice(i), new RetryableError(`sequence ${m.seq}: predecessor ${gap} not applied yet`, { retryAfterMs: _OUT_OF_ORDER_RETRY_MS }));
+          return [];
+        }
+      }
+      const t0 = performance.now();
+      const staged = state.stage(m.batch.events);
+      members.push({ ...m, staged });
+      tail = m.seq;
+      changes += staged.changes;
+      const due = this.checkpoints.due(changes);
+      if (due) cp = this.checkpoints.build({ ...staged, tables: staged.allTables });
+      this.timings.stageMs += performance.now() - t0;
+      // A due checkpoint closes the group: it is over the state after this message, as without grouping.
+      if (due) {
+        i++;
+        break;
+      }
+    }
+    const rest = waiting.slice(i);
+    if (members.length === 0) {
+      for (const d of duplicates) d.resolve({ applied: false, sequence: state.sequence });
+      return rest;
+    }
+    try {
+      await this._persist(state, members, cp);
+    } catch (e) {
+      _rejectAll([...members, ...duplicates, ...rest], e);
+      return [];
+    }
+    for (const d of duplicates) d.resolve({ applied: false, sequence: tail });
+    return rest;
+  }
+
+  /**
+   * The first valid message on the consumer's filter strictly between `after` and `seq` (which would be
+   * skipped if `seq` were applied now), or undefined when there is none: messages that are malformed (they are
+   * dead-lettered, never applied) or no longer in the stream do not count.
+   */
+  private async _unappliedBetween(after: number, seq: number): Promise<number | undefined> {
+    let from = after + 1;
+    while (from < seq) {
+      const m = await this.reader.firstFrom(from);
+      if (m === undefined || m.seq >= seq) return undefined;
+      if (!_malformed(m.data, m.subject, this.subjects)) return m.seq;
+      from = m.seq + 1;
+    }
+    return undefined;
+  }
+
+  private async _persist(state: MerkleState, members: readonly _Member[], cp: CheckpointInput | undefined): Promise<void> {
     const t1 = performance.now();
+    const last = members.at(-1)!;
     const { logId } = this.config.checkpoint;
     let result;
+    // Map nodes are content-addressed and immutable: they may be committed before the group's transaction, on
+    // other connections, in parallel with it (nodeWriters > 0). Nothing refers to them until the transaction
+    // stores the roots, and it commits only after every node write has (a failed group leaves unreachable
+    // copies, as old map versions are anyway).
+    const p0 = performance.now();
+    const nodes = state.stagedMapNodes();
+    const p1 = performance.now();
+    const writers = this.config.database.nodeWriters;
+    const early = writers > 0 ? Promise.all(_split(nodes, writers).map((part) => this.store.maps.putNodes(part))).then(() => performance.now()) : undefined;
+    early?.catch(() => undefined); // awaited below; never an unhandled rejection
     try {
-      result = await this.store.apply.applyBatch(this.config.bus.consumer, streamSeq, async (w): Promise<StoredCheckpoint | undefined> => {
-        const p0 = performance.now();
-        const nodes = staged.newMapNodes();
-        const p1 = performance.now();
-        await w.putMapNodes(nodes);
+      result = await this.store.apply.applyBatch(this.config.bus.consumer, last.seq, async (w): Promise<StoredCheckpoint | undefined> => {
+        if (early === undefined) await w.putMapNodes(nodes);
         const p2 = performance.now();
         await w.putLogNodes(logId, state.log);
         const p3 = performance.now();
-        await w.putBlocks(staged.blocks);
+        const blocks = _latestBlocks(members);
+        await w.putBlocks(blocks);
         const p4 = performance.now();
-        for (const t of staged.tables) await w.setTableRoot(t.source, t.table, t.root);
+        for (const t of _latestRoots(members)) await w.setTableRoot(t.source, t.table, t.root, t.seq);
+        // Parallel node writes: mapNodesMs is the time the transaction waited for them beyond its own writes.
+        const p5 = early === undefined ? p4 : Math.max(p4, await early);
         this.timings.collectNodesMs += p1 - p0;
-        this.timings.mapNodesMs += p2 - p1;
+        this.timings.mapNodesMs += early === undefined ? p2 - p1 : p5 - p4;
         this.timings.logNodesMs += p3 - p2;
         this.timings.blocksMs += p4 - p3;
         this.timings.mapNodes += nodes.length;
-        this.timings.blocks += staged.blocks.length;
+        this.timings.blocks += blocks.length;
         return cp === undefined ? undefined : w.appendCheckpoint(cp);
       });
     } catch (e) {
+      await early?.catch(() => undefined); // no writes of this group outlive its failure
       state.abandon();
-      this.logger.warn(`sequence ${streamSeq} not persisted (state will be reloaded): ${String(e)}`);
-      throw _retryable(`persisting sequence ${streamSeq}`, e);
+      const what = members.length === 1 ? `sequence ${last.seq}` : `sequences ${members[0]!.seq}–${last.seq}`;
+      this.logger.warn(`${what} not persisted (state will be reloaded): ${String(e)}`);
+      throw _retryable(`persisting ${what}`, e);
     }
     const t2 = performance.now();
     if (!result.applied) {
-      // The store already has this sequence but memory did not: memory is behind; reload before the next.
+      // The store already has these sequences but memory did not: memory is behind; reload before the next.
       state.abandon();
-      this.logger.warn(`sequence ${streamSeq} was already applied in the store (${result.appliedSequence}); reloading state`);
-      return { applied: false, sequence: result.appliedSequence };
+      this.logger.warn(`sequence ${last.seq} was already applied in the store (${result.appliedSequence}); reloading state`);
+      for (const m of members) m.resolve({ applied: false, sequence: result.appliedSequence });
+      return;
     }
-    state.commit(staged, streamSeq, this.config.pruneEveryChanges);
-    this.checkpoints.noteApplied(staged.changes);
-    await this.outbox.send(rootUpdateMessages(this.subjects, this.config.hashSuite, staged, streamSeq));
+    let changes = 0;
+    for (const m of members) changes += m.staged.changes;
+    state.commit(last.staged, last.seq, this.config.pruneEveryChanges);
+    this.checkpoints.noteApplied(changes);
+    await this.outbox.send(members.flatMap((m) => rootUpdateMessages(this.subjects, this.config.hashSuite, m.staged, m.seq)));
     if (result.result !== undefined) await this.checkpoints.appended(result.result);
     const t3 = performance.now();
     const tm = this.timings;
-    tm.messages++;
-    tm.changes += staged.changes;
-    tm.stageMs += t1 - t0;
+    tm.groups++;
+    tm.messages += members.length;
+    tm.changes += changes;
     tm.persistMs += t2 - t1;
     tm.publishMs += t3 - t2;
-    return { applied: true, sequence: streamSeq, changes: staged.changes, checkpoint: result.result?.seq };
+    for (const m of members) {
+      m.resolve({ applied: true, sequence: m.seq, changes: m.staged.changes, checkpoint: m === last ? result.result?.seq : undefined });
+    }
   }
+}
+
+// Nak delay of a message that arrived before its predecessor: short, the predecessor is usually a
+// redelivery already on its way (a nak'ed group, or pending messages of a crashed instance after ack wait).
+const _OUT_OF_ORDER_RETRY_MS = 250;
+
+// `n` parts of about equal size (fewer when there are few nodes: a COPY per part has a fixed cost).
+function _split<T>(items: readonly T[], n: number): T[][] {
+  const parts = Math.max(1, Math.min(n, Math.ceil(items.length / 1_000)));
+  const size = Math.ceil(items.length / parts);
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function _rejectAll(ms: readonly _Pending[], e: unknown): void {
+  for (const m of ms) m.reject(e);
+}
+
+// Decodes and validates like the transport and apply() do: true when the message would be dead-lettered.
+function _malformed(data: Uint8Array, subject: string, subjects: BusSubjects): boolean {
+  try {
+    validateBatch(decodeEvent('change-batch', data), subject, subjects);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+// The latest change per row key across the group (later messages have higher log indexes), each stamped
+// with the stream sequence of the message that carried it.
+function _latestBlocks(members: readonly _Member[]): BlockInput[] {
+  if (members.length === 1) return [...members[0]!.staged.blocks];
+  const latest = new Map<string, BlockInput>();
+  for (const m of members) {
+    for (const b of m.staged.blocks) latest.set(`${b.source}\u0000${b.table}\u0000${Buffer.from(b.mapKey).toString('latin1')}`, { ...b, streamSeq: m.seq });
+  }
+  return [...latest.values()];
+}
+
+// Each touched table's final root in the group, with the sequence of the message that produced it.
+function _latestRoots(members: readonly _Member[]): { source: string; table: string; root: Uint8Array; seq: number }[] {
+  const latest = new Map<string, { source: string; table: string; root: Uint8Array; seq: number }>();
+  for (const m of members) for (const t of m.staged.tables) latest.set(`${t.source}\u0000${t.table}`, { source: t.source, table: t.table, root: t.root, seq: m.seq });
+  return [...latest.values()];
 }
 
 // Database and connectivity failures are worth retrying; anything else keeps its identity (the transport

@@ -58,8 +58,11 @@ export class MerkleState {
   private readonly map: SparseMerkleMap;
   private readonly roots = new Map<string, TableRoot>();
   private persistedMark: MapStoreMark;
-  private staged: StagedBatch | undefined;
-  private broken = false;
+  /** Batches staged since the last commit, in order (a group persisted in one transaction). */
+  private staged: StagedBatch[] = [];
+  /** Roots of the staged batches (the latest per table), over the committed ones. */
+  private readonly stagedRoots = new Map<string, TableRoot>();
+  private abandoned = false;
   private changesSincePrune = 0;
 
   /** An empty state (fresh database). */
@@ -100,7 +103,12 @@ export class MerkleState {
 
   /** True after a stage that was neither committed nor can be: reload before further use. */
   get isBroken(): boolean {
-    return this.broken;
+    return this.abandoned || this.staged.length > 0;
+  }
+
+  /** Batches staged and not yet committed. */
+  get stagedCount(): number {
+    return this.staged.length;
   }
 
   /** Every table's current (committed) root, sorted by source then table. */
@@ -123,11 +131,12 @@ export class MerkleState {
    * key; the last change of a key wins), and one log leaf per event in order. Nothing is committed until
    * {@link commit}; until then the previous roots stay current, but the log has grown, so a failed persist
    * must be followed by a reload ({@link abandon}).
-   * @throws MerkleServiceError(NOT_READY) when a previous stage is pending or the state is broken;
+   * Several batches may be staged in a row (a group); each sees the previous ones' roots.
+   * @throws MerkleServiceError(NOT_READY) when the state was abandoned;
    *   RangeError from the encoders for malformed fields (callers validate before).
    */
   stage(events: readonly ChangeEvent[]): StagedBatch {
-    if (this.broken || this.staged !== undefined) throw new MerkleServiceError(MerkleServiceErrorCode.NotReady, 'state has an unfinished batch; reload it first');
+    if (this.abandoned) throw new MerkleServiceError(MerkleServiceErrorCode.NotReady, 'state was abandoned; reload it first');
     const groups = new Map<string, { source: string; table: string; ops: MapEntry[] }>();
     const leaves: Uint8Array[] = [];
     // The latest change per row key (later events overwrite earlier ones): only it is stored as the row's block.
@@ -154,13 +163,14 @@ export class MerkleState {
     }
     const tables: StagedTable[] = [];
     for (const g of groups.values()) {
-      const root = this.map.update(this.tableRoot(g.source, g.table), g.ops);
+      const root = this.map.update(this.stagedRoots.get(_tableKey(g.source, g.table))?.root ?? this.tableRoot(g.source, g.table), g.ops);
       tables.push({ source: g.source, table: g.table, root, count: g.ops.length });
     }
-    this.broken = true; // until commit: the log below is appended to in place
+    // Until commit the state is "broken" (isBroken): the log below is appended to in place.
     this.log.appendMany(leaves);
+    for (const t of tables) this.stagedRoots.set(_tableKey(t.source, t.table), t);
     const merged = new Map(this.roots);
-    for (const t of tables) merged.set(_tableKey(t.source, t.table), t);
+    for (const [k, t] of this.stagedRoots) merged.set(k, t);
     const mark = this.persistedMark;
     const newRoots = tables.map((t) => t.root);
     const staged: StagedBatch = {
@@ -173,22 +183,32 @@ export class MerkleState {
       blocks: [...latest.values()],
       newMapNodes: () => this.store.newNodesSince(mark, newRoots),
     };
-    this.staged = staged;
+    this.staged.push(staged);
     return staged;
   }
 
   /**
-   * Makes a staged batch current after it was persisted with stream sequence `sequence`. Prunes the node
-   * store every `pruneEvery` changes (only the current roots stay readable).
-   * @throws MerkleServiceError(NOT_READY) when `staged` is not the pending batch.
+   * The map nodes to persist for every staged batch: created since the last commit and reachable from ANY
+   * staged root (not only the last per table), so each batch's root — published in its RootUpdate — can be
+   * proven against from the store. Shared nodes are listed once.
+   */
+  stagedMapNodes(): MapNodeWithHash[] {
+    return this.store.newNodesSince(this.persistedMark, this.staged.flatMap((b) => b.tables.map((t) => t.root)));
+  }
+
+  /**
+   * Makes the staged batches current, up to and including `staged` (which must be the last staged), after
+   * they were persisted with stream sequence `sequence` (the last one's). Prunes the node store every
+   * `pruneEvery` changes (only the current roots stay readable).
+   * @throws MerkleServiceError(NOT_READY) when `staged` is not the last pending batch.
    */
   commit(staged: StagedBatch, sequence: number, pruneEvery = Number.POSITIVE_INFINITY): void {
-    if (this.staged !== staged) throw new MerkleServiceError(MerkleServiceErrorCode.NotReady, 'commit of a batch that is not staged');
-    for (const t of staged.tables) this.roots.set(_tableKey(t.source, t.table), { source: t.source, table: t.table, root: t.root });
+    if (this.abandoned || this.staged.at(-1) !== staged) throw new MerkleServiceError(MerkleServiceErrorCode.NotReady, 'commit of a batch that is not staged');
+    for (const [k, t] of this.stagedRoots) this.roots.set(k, { source: t.source, table: t.table, root: t.root });
     this.sequence = sequence;
-    this.staged = undefined;
-    this.broken = false;
-    this.changesSincePrune += staged.changes;
+    for (const b of this.staged) this.changesSincePrune += b.changes;
+    this.staged = [];
+    this.stagedRoots.clear();
     if (this.changesSincePrune >= pruneEvery) {
       this.store.prune([...this.roots.values()].map((t) => t.root).filter((r) => !equalBytes(r, this.map.emptyRoot)));
       this.changesSincePrune = 0;
@@ -198,7 +218,8 @@ export class MerkleState {
 
   /** Gives up a staged batch: the state stays broken and must be replaced by a reload. */
   abandon(): void {
-    this.staged = undefined;
-    this.broken = true;
+    this.staged = [];
+    this.stagedRoots.clear();
+    this.abandoned = true;
   }
 }

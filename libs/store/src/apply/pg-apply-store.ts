@@ -17,7 +17,8 @@ export interface BatchWriter {
   /** Stores the log nodes `tree` completed since the stored size. @returns nodes written. */
   putLogNodes(logId: string, tree: LogTree): Promise<number>;
   /** Records the latest map root of a table. */
-  setTableRoot(source: string, table: string, root: Uint8Array): Promise<void>;
+  /** `streamSeq`: the message that produced the root when it is not the batch's own (≤ the batch's; default the batch's). */
+  setTableRoot(source: string, table: string, root: Uint8Array, streamSeq?: number): Promise<void>;
   /** Appends a checkpoint (chain rules as {@link PgCheckpointStore.append}), with its table roots when given. */
   appendCheckpoint(cp: CheckpointInput): Promise<StoredCheckpoint>;
   /**
@@ -100,14 +101,15 @@ export class PgApplyStore {
         tx,
         putMapNodes: (nodes) => this._maps.putNodes(nodes, tx),
         putLogNodes: (logId, tree) => this._logs.putLogNodes(logId, tree, tx),
-        setTableRoot: async (source, table, root) => {
+        setTableRoot: async (source, table, root, seq = streamSeq) => {
           if (!(root instanceof Uint8Array) || root.length !== 32) throw new RangeError('root must be 32 bytes');
+          if (!Number.isSafeInteger(seq) || seq < 1 || seq > streamSeq) throw new RangeError(`table root streamSeq must be a positive safe integer ≤ ${streamSeq}, got ${seq}`);
           await tx
             .query(
               `INSERT INTO ${this._t.tableRoots} (source, table_name, suite, root, stream_seq) VALUES ($1, $2, $3, $4, $5)
                ON CONFLICT (source, table_name) DO UPDATE SET suite = EXCLUDED.suite, root = EXCLUDED.root,
                  stream_seq = EXCLUDED.stream_seq, updated_at = now()`,
-              [source, table, suiteCode(this._maps.suite), _buf(root), streamSeq],
+              [source, table, suiteCode(this._maps.suite), _buf(root), seq],
             )
             .catch((e: unknown) => {
               throw _dbError('setTableRoot', e);

@@ -22,6 +22,12 @@ export interface BlockInput {
   readonly block: Uint8Array | null;
   /** Index of this change in the global log: unique and increasing, the sync cursor. */
   readonly logIndex: number;
+  /**
+   * Stream sequence of the message that carried this change, when it differs from the batch's (a group of
+   * messages persisted in one {@link PgApplyStore.applyBatch} under the last one's sequence). Default: the
+   * batch's `streamSeq`; must not exceed it.
+   */
+  readonly streamSeq?: number;
 }
 
 /** A stored block: the input plus the stream sequence of the message that brought it. */
@@ -100,6 +106,9 @@ export class PgBlockStore {
     const latest = new Map<string, BlockInput>();
     blocks.forEach((b, i) => {
       _check(b, i);
+      if (b.streamSeq !== undefined && (!Number.isSafeInteger(b.streamSeq) || b.streamSeq < 1 || b.streamSeq > streamSeq)) {
+        throw new RangeError(`blocks[${i}].streamSeq must be a positive safe integer ≤ ${streamSeq}, got ${b.streamSeq}`);
+      }
       const k = `${b.source}\u0000${b.table}\u0000${_buf(b.mapKey).toString('latin1')}`;
       const prev = latest.get(k);
       if (prev === undefined || prev.logIndex < b.logIndex) latest.set(k, b);
@@ -113,8 +122,8 @@ export class PgBlockStore {
       const res = await db
         .query(
           `INSERT INTO ${this._table} (${_COLUMNS})
-           SELECT s, t, k, o, v, c, b, $8, x
-             FROM unnest($1::text[], $2::text[], $3::bytea[], $4::smallint[], $5::bigint[], $6::bytea[], $7::bytea[], $9::bigint[]) AS u(s, t, k, o, v, c, b, x)
+           SELECT s, t, k, o, v, c, b, q, x
+             FROM unnest($1::text[], $2::text[], $3::bytea[], $4::smallint[], $5::bigint[], $6::bytea[], $7::bytea[], $8::bigint[], $9::bigint[]) AS u(s, t, k, o, v, c, b, q, x)
            ON CONFLICT (map_key, source, table_name) DO UPDATE SET
              op = EXCLUDED.op, row_version = EXCLUDED.row_version, leaf_commitment = EXCLUDED.leaf_commitment,
              block = EXCLUDED.block, stream_seq = EXCLUDED.stream_seq, log_index = EXCLUDED.log_index
@@ -127,7 +136,7 @@ export class PgBlockStore {
             part.map((b) => b.rowVersion.toString()),
             part.map((b) => (b.leafCommitment === null ? null : _buf(b.leafCommitment))),
             part.map((b) => (b.block === null ? null : _buf(b.block))),
-            streamSeq,
+            part.map((b) => b.streamSeq ?? streamSeq),
             part.map((b) => b.logIndex),
           ],
         )
@@ -144,16 +153,16 @@ export class PgBlockStore {
       // A session temp table (as the map nodes' COPY path), emptied after each use.
       await c.query(
         `CREATE TEMP TABLE IF NOT EXISTS _ms_blocks_in (source text, table_name text, map_key bytea, op smallint, row_version bigint,
-           leaf_commitment bytea, block bytea, log_index bigint)`,
+           leaf_commitment bytea, block bytea, log_index bigint, stream_seq bigint)`,
       );
       const payload = binaryCopyOfRows(
-        ['text', 'text', 'bytea', 'int2', 'int8', 'bytea', 'bytea', 'int8'],
-        rows.map((b) => [b.source, b.table, b.mapKey, b.op, b.rowVersion, b.leafCommitment, b.block, b.logIndex]),
+        ['text', 'text', 'bytea', 'int2', 'int8', 'bytea', 'bytea', 'int8', 'int8'],
+        rows.map((b) => [b.source, b.table, b.mapKey, b.op, b.rowVersion, b.leafCommitment, b.block, b.logIndex, b.streamSeq ?? null]),
       );
-      await copyFromBinary(c, 'COPY _ms_blocks_in (source, table_name, map_key, op, row_version, leaf_commitment, block, log_index) FROM STDIN (FORMAT binary)', payload);
+      await copyFromBinary(c, 'COPY _ms_blocks_in (source, table_name, map_key, op, row_version, leaf_commitment, block, log_index, stream_seq) FROM STDIN (FORMAT binary)', payload);
       const res = await c.query(
         `INSERT INTO ${this._table} (${_COLUMNS})
-         SELECT source, table_name, map_key, op, row_version, leaf_commitment, block, $1, log_index FROM _ms_blocks_in
+         SELECT source, table_name, map_key, op, row_version, leaf_commitment, block, coalesce(stream_seq, $1), log_index FROM _ms_blocks_in
          ON CONFLICT (map_key, source, table_name) DO UPDATE SET
            op = EXCLUDED.op, row_version = EXCLUDED.row_version, leaf_commitment = EXCLUDED.leaf_commitment,
            block = EXCLUDED.block, stream_seq = EXCLUDED.stream_seq, log_index = EXCLUDED.log_index

@@ -1,0 +1,184 @@
+// Group commit (README "Group commit") against the real Postgres and JetStream: several messages persisted in
+// one transaction, a message that arrives before its predecessor is refused (and nothing is skipped), gaps of
+// malformed or deleted messages are crossed, and a failed group is retried as a whole — nothing lost or doubled.
+import 'reflect-metadata';
+import type { INestMicroservice } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSignerKey, type SignerKey } from '@merklesync/crypto';
+import { LogTree, getHashSuite, toHex } from '@merklesync/merkle';
+import { NatsConnectionProvider, RetryableError } from '@merklesync/messaging';
+import { decodeEvent } from '@merklesync/protocol';
+import { createStore, storeConfig, type MerkleStore } from '@merklesync/store';
+import { ApplyService } from '../src/apply/apply.service.ts';
+import { createMerkleApp, type MerkleAppOptions } from '../src/bootstrap.ts';
+import { busSubjects } from '../src/bus-subjects.ts';
+import type { MerkleConfig } from '../src/config.ts';
+import { encodeLogLeaf } from '../src/state/log-leaf.ts';
+import { StateHolder } from '../src/state/state-holder.ts';
+import { SyntheticSource } from './support/changes.ts';
+import { createTestDb, openBus, testConfig, waitFor, type BusScope, type TestDb } from './support/env.ts';
+
+const suite = getHashSuite('sha256');
+let db: TestDb;
+let bus: BusScope;
+let signer: SignerKey;
+const apps: INestMicroservice[] = [];
+
+beforeAll(async () => {
+  db = await createTestDb();
+  bus = await openBus();
+  signer = generateSignerKey('merkle.test/log');
+});
+
+afterAll(async () => {
+  for (const a of apps) await a.close().catch(() => undefined);
+  await bus?.cleanup();
+  await db?.drop();
+});
+
+function storeOf(config: MerkleConfig): MerkleStore {
+  return createStore(db.pool, storeConfig({ schema: config.database.schema }), { suite: 'sha256' });
+}
+
+function expectedLog(messages: readonly Uint8Array[]): LogTree {
+  const log = new LogTree(suite);
+  for (const m of messages) for (const e of decodeEvent('change-batch', m).events) log.append(encodeLogLeaf(suite, e.block!));
+  return log;
+}
+
+async function expectRoots(store: MerkleStore, src: SyntheticSource): Promise<void> {
+  const stored = new Map((await store.apply.tableRoots()).filter((t) => t.source === src.source).map((t) => [t.table, toHex(t.root)]));
+  for (const table of src.expected.keys()) expect(stored.get(table), table).toBe(toHex(src.expectedRoot(table)));
+  expect(stored.size).toBe(src.expected.size);
+}
+
+describe('group commit', () => {
+  it('applies a message only after its predecessor: out-of-order arrivals are refused, gaps of malformed or deleted messages are crossed', async () => {
+    const sc = await bus.scenario('g');
+    const config = testConfig(db, sc);
+    expect(config.bus.maxInFlight).toBeGreaterThan(1);
+    const src = new SyntheticSource(`src-${bus.id}-g`);
+    const other = new SyntheticSource(`other-${bus.id}-g`);
+    const subj = busSubjects(sc.prefix);
+    // The service without its consumer (init, not listen): the test hands it the stream's messages itself, in
+    // the orders a consumer with several messages in flight can produce.
+    const app = await createMerkleApp(config, { signer, logger: ['error', 'warn'] } satisfies MerkleAppOptions);
+    apps.push(app);
+    await app.init();
+    await app.get(NatsConnectionProvider).connect();
+    const applier = app.get(ApplyService);
+    const store = storeOf(config);
+
+    const a = src.batch('users', [{ pk: 'a', row: '1' }, { pk: 'b', row: '1' }]);
+    const b = src.batch('users', [{ pk: 'a', row: '2' }, { pk: 'c', row: '1' }]);
+    const c = src.batch('orders', [{ pk: 'o', row: '1' }, { pk: 'b', row: '9' }]);
+    const d = other.batch('users', [{ pk: 'z', row: '1' }]); // will be deleted from the stream before it is applied
+    const e = src.batch('users', [{ pk: 'b', row: null }]);
+    const pub = async (table: string, s: SyntheticSource, bytes: Uint8Array) => (await bus.js.publish(subj.changes(s.source, table), bytes)).seq;
+    const seqA = await pub('users', src, a);
+    const seqB = await pub('users', src, b);
+    const seqBad = await pub('users', src, new Uint8Array([0xff, 0x01])); // malformed: dead-lettered, never applied
+    const seqC = await pub('orders', src, c);
+    const seqD = await pub('users', other, d);
+    const seqE = await pub('users', src, e);
+    expect([seqA, seqB, seqBad, seqC, seqD, seqE]).toEqual([1, 2, 3, 4, 5, 6]);
+    const batch = (bytes: Uint8Array) => decodeEvent('change-batch', bytes);
+
+    expect(await applier.apply(batch(a), seqA, subj.changes(src.source, 'users'))).toMatchObject({ applied: true, sequence: 1 });
+    // C before B: applying it would make "applied up to 4" skip B.
+    await expect(applier.apply(batch(c), seqC, subj.changes(src.source, 'orders'))).rejects.toBeInstanceOf(RetryableError);
+    expect(await store.apply.appliedSequence('merkle')).toBe(1);
+    expect(applier.timings.outOfOrder).toBe(1);
+    expect(app.get(StateHolder).peek()?.sequence).toBe(1);
+
+    // C and B in flight together, C handed over first: both applied, in stream order, in ONE transaction, across
+    // the malformed message 3.
+    const groups = applier.timings.groups;
+    const [rc, rb] = await Promise.all([applier.apply(batch(c), seqC, subj.changes(src.source, 'orders')), applier.apply(batch(b), seqB, subj.changes(src.source, 'users'))]);
+    expect(rb).toMatchObject({ applied: true, sequence: 2 });
+    expect(rc).toMatchObject({ applied: true, sequence: 4 });
+    expect(applier.timings.groups).toBe(groups + 1);
+    expect(await store.apply.appliedSequence('merkle')).toBe(4);
+    // Each block carries the sequence of the message that brought it, not the group's.
+    const blockOf = async (table: string, bytes: Uint8Array, i: number) => store.blocks.get(src.source, table, batch(bytes).events[i]!.block!.mapKey);
+    expect((await blockOf('users', b, 0))?.streamSeq).toBe(2); // key a, changed by B
+    expect((await blockOf('orders', c, 1))?.streamSeq).toBe(4); // key b of orders, by C
+    const roots = new Map((await store.apply.tableRoots()).map((t) => [t.table, t.streamSeq]));
+    expect(roots.get('users')).toBe(2);
+    expect(roots.get('orders')).toBe(4);
+
+    // Redelivery of an applied message: no effect.
+    expect(await applier.apply(batch(b), seqB, subj.changes(src.source, 'users'))).toMatchObject({ applied: false });
+
+    // E while D (valid) is still in the stream: refused. Once D is gone from the stream, E follows 4 directly.
+    await expect(applier.apply(batch(e), seqE, subj.changes(src.source, 'users'))).rejects.toBeInstanceOf(RetryableError);
+    await bus.jsm.streams.deleteMessage(sc.streams.changes, seqD);
+    expect(await applier.apply(batch(e), seqE, subj.changes(src.source, 'users'))).toMatchObject({ applied: true, sequence: 6 });
+
+    await expectRoots(store, src);
+    const log = expectedLog([a, b, c, e]);
+    expect((await store.logs.head('global'))?.size).toBe(log.size);
+    expect(toHex(await store.logs.root('global', log.size))).toBe(toHex(log.root()));
+    expect((await store.apply.tableRoots()).some((t) => t.source === other.source)).toBe(false);
+    await app.close();
+    apps.splice(apps.indexOf(app), 1);
+  });
+
+  it('retries a group whose transaction failed (before or after commit) as a whole: nothing lost, nothing doubled', async () => {
+    const sc = await bus.scenario('h');
+    const config = testConfig(db, sc, { MERKLE_CHECKPOINT_EVERY_CHANGES: '6' });
+    const src = new SyntheticSource(`src-${bus.id}-h`);
+    const subj = busSubjects(sc.prefix);
+    const msgs = Array.from({ length: 12 }, (_, i) =>
+      src.batch(i % 3 === 0 ? 't1' : 't2', Array.from({ length: 3 }, (_, j) => ({ pk: `k${(i * 2 + j) % 9}`, row: (i + j) % 5 === 4 ? null : `v${i}.${j}` }))),
+    );
+    // Published before the service starts, so they are in flight together and grouped.
+    let last = 0;
+    for (const [i, m] of msgs.entries()) last = (await bus.js.publish(subj.changes(src.source, i % 3 === 0 ? 't1' : 't2'), m)).seq;
+    const failures = new Map<number, 'before-commit' | 'after-commit'>([
+      [3, 'before-commit'],
+      [8, 'after-commit'],
+    ]);
+    const seen: { last: number; mode: string | undefined }[] = [];
+    const wrapStore = (s: MerkleStore): MerkleStore => {
+      const applyBatch: MerkleStore['apply']['applyBatch'] = async (consumer, seq, work) => {
+        // The first transaction whose group reaches a failing message fails (the group's own sequence is its last).
+        const key = [...failures.keys()].filter((k) => k <= seq).sort((x, y) => x - y)[0] ?? -1;
+        const mode = failures.get(key);
+        failures.delete(key);
+        seen.push({ last: seq, mode });
+        if (mode === 'before-commit') {
+          return s.apply.applyBatch(consumer, seq, async (w) => {
+            await work(w);
+            throw new Error('injected failure inside the transaction');
+          });
+        }
+        const r = await s.apply.applyBatch(consumer, seq, work);
+        if (mode === 'after-commit') throw new Error('injected failure after the commit');
+        return r;
+      };
+      const apply = new Proxy(s.apply, { get: (t, p) => (p === 'applyBatch' ? applyBatch : (Reflect.get(t, p, t) as unknown)) });
+      return { ...s, apply };
+    };
+    const app = await createMerkleApp(config, { signer, logger: false, wrapStore, retryBackoffMs: [50] });
+    apps.push(app);
+    await app.listen();
+    const store = storeOf(config);
+    await waitFor(`applied sequence ${last}`, async () => (await store.apply.appliedSequence('merkle')) >= last);
+    await waitFor('state at the last sequence', () => app.get(StateHolder).peek()?.sequence === last);
+    expect(failures.size).toBe(0);
+    expect(app.get(StateHolder).loads).toBeGreaterThanOrEqual(3);
+    const t = app.get(ApplyService).timings;
+    expect(t.groups).toBeLessThan(t.messages); // grouping happened
+    expect(seen.some((x) => x.mode !== undefined)).toBe(true);
+    await expectRoots(store, src);
+    const log = expectedLog(msgs);
+    expect((await store.logs.head('global'))?.size).toBe(log.size); // no change doubled, none lost
+    expect(toHex(await store.logs.root('global', log.size))).toBe(toHex(log.root()));
+    expect(toHex(app.get(StateHolder).peek()!.log.root())).toBe(toHex(log.root()));
+    const cps = await store.checkpoints.list('global');
+    for (const cp of cps) expect(toHex(cp.logRoot)).toBe(toHex(log.root(cp.logSize)));
+    await app.close();
+    apps.splice(apps.indexOf(app), 1);
+  });
+});
