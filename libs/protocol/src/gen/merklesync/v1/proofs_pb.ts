@@ -435,7 +435,7 @@ export type TableRootProof = Message<"merklesync.v1.TableRootProof"> & {
   hashSuite: HashSuite;
 
   /**
-   * Table name as hashed into the state tree (the DataBlock source and table joined as "source/table").
+   * Table name as hashed into the state tree: `<token(source)>.<token(table)>` (stateTableName in libs/protocol).
    *
    * @generated from field: string table = 2;
    */
