@@ -5,20 +5,18 @@ import 'reflect-metadata';
 import type { INestMicroservice } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSignerKey, type SignerKey } from '@merklesync/crypto';
-import { LogTree, getHashSuite, toHex } from '@merklesync/merkle';
+import { toHex } from '@merklesync/merkle';
 import { NatsConnectionProvider, RetryableError } from '@merklesync/messaging';
 import { decodeEvent } from '@merklesync/protocol';
-import { createStore, storeConfig, type MerkleStore } from '@merklesync/store';
+import type { MerkleStore } from '@merklesync/store';
 import { ApplyService } from '../src/apply/apply.service.ts';
 import { createMerkleApp, type MerkleAppOptions } from '../src/bootstrap.ts';
 import { busSubjects } from '../src/bus-subjects.ts';
-import type { MerkleConfig } from '../src/config.ts';
-import { encodeLogLeaf } from '../src/state/log-leaf.ts';
 import { StateHolder } from '../src/state/state-holder.ts';
 import { SyntheticSource } from './support/changes.ts';
 import { createTestDb, openBus, testConfig, waitFor, type BusScope, type TestDb } from './support/env.ts';
+import { expectRoots, expectedLog, storeOf } from './support/expect.ts';
 
-const suite = getHashSuite('sha256');
 let db: TestDb;
 let bus: BusScope;
 let signer: SignerKey;
@@ -36,22 +34,6 @@ afterAll(async () => {
   await db?.drop();
 });
 
-function storeOf(config: MerkleConfig): MerkleStore {
-  return createStore(db.pool, storeConfig({ schema: config.database.schema }), { suite: 'sha256' });
-}
-
-function expectedLog(messages: readonly Uint8Array[]): LogTree {
-  const log = new LogTree(suite);
-  for (const m of messages) for (const e of decodeEvent('change-batch', m).events) log.append(encodeLogLeaf(suite, e.block!));
-  return log;
-}
-
-async function expectRoots(store: MerkleStore, src: SyntheticSource): Promise<void> {
-  const stored = new Map((await store.apply.tableRoots()).filter((t) => t.source === src.source).map((t) => [t.table, toHex(t.root)]));
-  for (const table of src.expected.keys()) expect(stored.get(table), table).toBe(toHex(src.expectedRoot(table)));
-  expect(stored.size).toBe(src.expected.size);
-}
-
 describe('group commit', () => {
   it('applies a message only after its predecessor: out-of-order arrivals are refused, gaps of malformed or deleted messages are crossed', async () => {
     const sc = await bus.scenario('g');
@@ -67,7 +49,7 @@ describe('group commit', () => {
     await app.init();
     await app.get(NatsConnectionProvider).connect();
     const applier = app.get(ApplyService);
-    const store = storeOf(config);
+    const store = storeOf(db, config);
 
     const a = src.batch('users', [{ pk: 'a', row: '1' }, { pk: 'b', row: '1' }]);
     const b = src.batch('users', [{ pk: 'a', row: '2' }, { pk: 'c', row: '1' }]);
@@ -163,7 +145,7 @@ describe('group commit', () => {
     const app = await createMerkleApp(config, { signer, logger: false, wrapStore, retryBackoffMs: [50] });
     apps.push(app);
     await app.listen();
-    const store = storeOf(config);
+    const store = storeOf(db, config);
     await waitFor(`applied sequence ${last}`, async () => (await store.apply.appliedSequence('merkle')) >= last);
     await waitFor('state at the last sequence', () => app.get(StateHolder).peek()?.sequence === last);
     expect(failures.size).toBe(0);

@@ -5,18 +5,18 @@ import 'reflect-metadata';
 import type { INestMicroservice } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPolicy, generateSignerKey, verifierKeyOf, verifyCheckpoint, type SignerKey } from '@merklesync/crypto';
-import { LogTree, getHashSuite, toHex } from '@merklesync/merkle';
+import { getHashSuite, toHex } from '@merklesync/merkle';
 import { decodeEvent, stateRoot } from '@merklesync/protocol';
-import { createStore, storeConfig, type MerkleStore } from '@merklesync/store';
+import type { MerkleStore } from '@merklesync/store';
 import { ApplyService } from '../src/apply/apply.service.ts';
 import { createMerkleApp, type MerkleAppOptions } from '../src/bootstrap.ts';
 import { busSubjects } from '../src/bus-subjects.ts';
 import { CheckpointService } from '../src/checkpoint/checkpoint.service.ts';
 import type { MerkleConfig } from '../src/config.ts';
-import { encodeLogLeaf } from '../src/state/log-leaf.ts';
 import { StateHolder } from '../src/state/state-holder.ts';
 import { SyntheticSource } from './support/changes.ts';
 import { ManualClock, ManualScheduler, createTestDb, openBus, testConfig, waitFor, type BusScope, type TestDb } from './support/env.ts';
+import { expectRoots, expectedLog, storeOf } from './support/expect.ts';
 
 const suite = getHashSuite('sha256');
 let db: TestDb;
@@ -48,25 +48,8 @@ async function stop(app: INestMicroservice): Promise<void> {
   apps.splice(apps.indexOf(app), 1);
 }
 
-function storeOf(config: MerkleConfig): MerkleStore {
-  return createStore(db.pool, storeConfig({ schema: config.database.schema }), { suite: 'sha256' });
-}
-
 async function waitApplied(store: MerkleStore, consumer: string, seq: number): Promise<void> {
   await waitFor(`applied sequence ${seq}`, async () => (await store.apply.appliedSequence(consumer).catch(() => 0)) >= seq);
-}
-
-/** The log an independent builder makes from the published batches (every event, in stream order). */
-function expectedLog(messages: readonly Uint8Array[]): LogTree {
-  const log = new LogTree(suite);
-  for (const m of messages) for (const e of decodeEvent('change-batch', m).events) log.append(encodeLogLeaf(suite, e.block!));
-  return log;
-}
-
-async function expectRoots(store: MerkleStore, src: SyntheticSource): Promise<void> {
-  const stored = new Map((await store.apply.tableRoots()).filter((t) => t.source === src.source).map((t) => [t.table, toHex(t.root)]));
-  for (const table of src.expected.keys()) expect(stored.get(table), table).toBe(toHex(src.expectedRoot(table)));
-  expect(stored.size).toBe(src.expected.size);
 }
 
 async function streamMessages(stream: string): Promise<{ subject: string; data: Uint8Array; header: (k: string) => string | undefined }[]> {
@@ -99,7 +82,7 @@ describe('merkle service', () => {
     let last = 0;
     const seqs: number[] = [];
     for (const [table, bytes] of msgs) seqs.push((last = (await bus.js.publish(subj.changes(src.source, table), bytes)).seq));
-    const store = storeOf(config);
+    const store = storeOf(db, config);
     await waitApplied(store, 'merkle', last);
 
     await expectRoots(store, src);
@@ -188,7 +171,7 @@ describe('merkle service', () => {
     const clock = new ManualClock();
     const scheduler = new ManualScheduler();
     const app = await start(config, { clock, scheduler });
-    const store = storeOf(config);
+    const store = storeOf(db, config);
     const cps = app.get(CheckpointService);
 
     scheduler.fire();
@@ -250,7 +233,7 @@ describe('merkle service', () => {
     ];
     let last = 0;
     for (const m of msgs) last = (await bus.js.publish(subj.changes(src.source, 't'), m)).seq;
-    const store = storeOf(config);
+    const store = storeOf(db, config);
     await waitApplied(store, 'merkle', last);
     await waitFor('state at the last sequence', () => app.get(StateHolder).peek()?.sequence === last);
     expect(failures.size).toBe(0);
@@ -276,7 +259,7 @@ describe('merkle service', () => {
     const msgs = Array.from({ length: 8 }, (_, i) =>
       src.batch(tables[i % 2]!, Array.from({ length: 5 }, (_, j) => ({ pk: `k${(i * 3 + j) % 11}`, row: (i + j) % 4 === 3 ? null : `v${i}.${j}` }))),
     );
-    const store = storeOf(config);
+    const store = storeOf(db, config);
     const first = await start(config);
     let seq = 0;
     for (const m of msgs.slice(0, 4)) seq = (await bus.js.publish(subj.changes(src.source, tables[msgs.indexOf(m) % 2]!), m)).seq;
@@ -293,7 +276,7 @@ describe('merkle service', () => {
 
     // Rebuild: fresh schema, new durable consumer from the first message.
     const rebuilt = testConfig(db, sc, { MERKLE_DB_SCHEMA: `m_${sc.prefix}_rebuild`, MERKLE_CONSUMER: 'merkle-rebuild' });
-    const rstore = storeOf(rebuilt);
+    const rstore = storeOf(db, rebuilt);
     const third = await start(rebuilt);
     await waitApplied(rstore, 'merkle-rebuild', seq);
     expect((await rstore.apply.tableRoots()).map((t) => [t.table, toHex(t.root)])).toEqual((await store.apply.tableRoots()).map((t) => [t.table, toHex(t.root)]));
@@ -307,7 +290,7 @@ describe('merkle service', () => {
     const src = new SyntheticSource(`src-${bus.id}-e`);
     const subj = busSubjects(sc.prefix);
     const app = await start(config);
-    const store = storeOf(config);
+    const store = storeOf(db, config);
     await bus.js.publish(subj.changes(src.source, 'users'), new Uint8Array([0xff, 0x01, 0x02]));
     const other = new SyntheticSource(src.source);
     await bus.js.publish(subj.changes(src.source, 'users'), other.batch('orders', [{ pk: 'x', row: '1' }])); // wrong subject
