@@ -49,6 +49,7 @@ export default tseslint.config(
             { sourceTag: 'scope:bench', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bench'] },
             { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:tools'] },
             { sourceTag: 'scope:test', onlyDependOnLibsWithTags: ['scope:shared', 'scope:test'] },
+            { sourceTag: 'scope:deploy', onlyDependOnLibsWithTags: ['scope:deploy'] },
           ],
         },
       ],

@@ -70,6 +70,14 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'deploy',
+          root: 'deploy',
+          include: ['test/**/*.spec.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: 'cli',
           root: 'apps/cli',
           include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
