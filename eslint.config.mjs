@@ -58,7 +58,7 @@ export default tseslint.config(
   {
     // Pure libraries run in browsers: no Node built-ins, except the Node-only hash backend that the
     // package's "imports" conditions select for Node alone.
-    files: ['libs/merkle/src/**/*.ts', 'libs/crypto/src/**/*.ts', 'libs/protocol/src/**/*.ts'],
+    files: ['libs/merkle/src/**/*.ts', 'libs/crypto/src/**/*.ts', 'libs/protocol/src/**/*.ts', 'libs/config/src/**/*.ts'],
     ignores: [
       'libs/merkle/src/hash/backend.node.ts',
       'libs/merkle/src/hash/native.ts',

@@ -1,6 +1,9 @@
 // The gateway's configuration: read from the environment ONCE at start-up (the only place that touches
 // process.env), validated into a frozen typed object. Start-up fails fast with a message naming the variable.
+import { ConfigError, envReader, type Env } from '@merklesync/config';
 import { isHashSuiteName, type HashSuiteName } from '@merklesync/merkle';
+
+export { ConfigError } from '@merklesync/config';
 
 /** Validated configuration of one gateway instance. */
 export interface GatewayConfig {
@@ -50,73 +53,44 @@ export const GATEWAY_ENV = {
   GATEWAY_CACHE_MAX_BYTES: String(128 << 20),
 } as const;
 
-/** Thrown at start-up for an invalid variable; the message names it. */
-export class ConfigError extends Error {
-  readonly variable: string;
-  constructor(variable: string, why: string) {
-    super(`${variable}: ${why}`);
-    this.name = 'ConfigError';
-    this.variable = variable;
-  }
-}
-
-type _Env = Readonly<Record<string, string | undefined>>;
-type _Name = keyof typeof GATEWAY_ENV;
 const _SUBJECT = /^[A-Za-z0-9_~-]+(\.[A-Za-z0-9_~-]+)*$/;
 const _SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
 const _HOST = /^[A-Za-z0-9.:_-]{1,255}$/;
-
-function _str(env: _Env, name: _Name): string {
-  const v = env[name];
-  return v === undefined || v.trim() === '' ? GATEWAY_ENV[name] : v.trim();
-}
-
-function _int(env: _Env, name: _Name, min: number, max: number): number {
-  const raw = _str(env, name);
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) throw new ConfigError(name, `must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-function _match(env: _Env, name: _Name, re: RegExp): string {
-  const v = _str(env, name);
-  if (!re.test(v)) throw new ConfigError(name, `must match ${String(re)}, got ${JSON.stringify(v)}`);
-  return v;
-}
 
 /**
  * Builds the validated config from an environment record (defaults in {@link GATEWAY_ENV}).
  * @throws ConfigError naming the first bad variable.
  * @example const config = parseGatewayConfig({ GATEWAY_HTTP_PORT: '0' })
  */
-export function parseGatewayConfig(env: _Env): GatewayConfig {
-  const url = _str(env, 'GATEWAY_DATABASE_URL');
+export function parseGatewayConfig(env: Env): GatewayConfig {
+  const r = envReader(env, GATEWAY_ENV);
+  const url = r.str('GATEWAY_DATABASE_URL');
   if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('GATEWAY_DATABASE_URL', 'must be a postgres:// URL');
-  const suite = _str(env, 'GATEWAY_HASH_SUITE');
+  const suite = r.str('GATEWAY_HASH_SUITE');
   if (!isHashSuiteName(suite)) throw new ConfigError('GATEWAY_HASH_SUITE', `must be sha256 or blake3, got ${JSON.stringify(suite)}`);
-  const logId = _str(env, 'GATEWAY_LOG_ID');
+  const logId = r.str('GATEWAY_LOG_ID');
   if (logId.length > 200) throw new ConfigError('GATEWAY_LOG_ID', 'must be at most 200 characters');
-  const servers = _str(env, 'GATEWAY_NATS_SERVERS')
+  const servers = r.str('GATEWAY_NATS_SERVERS')
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
   if (servers.length === 0) throw new ConfigError('GATEWAY_NATS_SERVERS', 'must list at least one server');
-  const http = { host: _match(env, 'GATEWAY_HTTP_HOST', _HOST), port: _int(env, 'GATEWAY_HTTP_PORT', 0, 65535) };
-  const grpc = { host: _match(env, 'GATEWAY_GRPC_HOST', _HOST), port: _int(env, 'GATEWAY_GRPC_PORT', 0, 65535) };
+  const http = { host: r.match('GATEWAY_HTTP_HOST', _HOST), port: r.int('GATEWAY_HTTP_PORT', 0, 65535) };
+  const grpc = { host: r.match('GATEWAY_GRPC_HOST', _HOST), port: r.int('GATEWAY_GRPC_PORT', 0, 65535) };
   if (http.port !== 0 && http.port === grpc.port) throw new ConfigError('GATEWAY_GRPC_PORT', 'must differ from GATEWAY_HTTP_PORT');
   return Object.freeze({
     http: Object.freeze(http),
     grpc: Object.freeze(grpc),
-    postgres: Object.freeze({ url, schema: _match(env, 'GATEWAY_DB_SCHEMA', _SCHEMA), poolMax: _int(env, 'GATEWAY_DB_POOL_MAX', 1, 1000) }),
+    postgres: Object.freeze({ url, schema: r.match('GATEWAY_DB_SCHEMA', _SCHEMA), poolMax: r.int('GATEWAY_DB_POOL_MAX', 1, 1000) }),
     suite,
     logId,
-    nats: Object.freeze({ servers: Object.freeze(servers), name: _match(env, 'GATEWAY_NATS_NAME', /^[A-Za-z0-9_.-]{1,100}$/) }),
-    proverPrefix: _match(env, 'GATEWAY_PROVER_PREFIX', _SUBJECT),
-    proverTimeoutMs: _int(env, 'GATEWAY_PROVER_TIMEOUT_MS', 1, 600_000),
-    watchPollMs: _int(env, 'GATEWAY_WATCH_POLL_MS', 10, 600_000),
-    maxDiffKeys: _int(env, 'GATEWAY_MAX_DIFF_KEYS', 1, 1 << 20),
-    syncPageSize: _int(env, 'GATEWAY_SYNC_PAGE_SIZE', 1, 10_000),
-    cache: Object.freeze({ maxEntries: _int(env, 'GATEWAY_CACHE_MAX_ENTRIES', 1, 1e9), maxBytes: _int(env, 'GATEWAY_CACHE_MAX_BYTES', 1024, Number.MAX_SAFE_INTEGER) }),
+    nats: Object.freeze({ servers: Object.freeze(servers), name: r.match('GATEWAY_NATS_NAME', /^[A-Za-z0-9_.-]{1,100}$/) }),
+    proverPrefix: r.match('GATEWAY_PROVER_PREFIX', _SUBJECT),
+    proverTimeoutMs: r.int('GATEWAY_PROVER_TIMEOUT_MS', 1, 600_000),
+    watchPollMs: r.int('GATEWAY_WATCH_POLL_MS', 10, 600_000),
+    maxDiffKeys: r.int('GATEWAY_MAX_DIFF_KEYS', 1, 1 << 20),
+    syncPageSize: r.int('GATEWAY_SYNC_PAGE_SIZE', 1, 10_000),
+    cache: Object.freeze({ maxEntries: r.int('GATEWAY_CACHE_MAX_ENTRIES', 1, 1e9), maxBytes: r.int('GATEWAY_CACHE_MAX_BYTES', 1024, Number.MAX_SAFE_INTEGER) }),
   });
 }
 

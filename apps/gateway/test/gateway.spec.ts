@@ -22,7 +22,7 @@ import { parseGatewayConfig } from '../src/config.ts';
 import { GrpcServer } from '../src/grpc/grpc.server.ts';
 import { createGatewayApp } from '../src/http-app.ts';
 import { Fixture, LOG_ID, ORIGIN, SCHEMA, type RowChange } from './support/fixture.ts';
-import { createTestDb, rng, type TestDb } from './support/pg.ts';
+import { createTestDb, rng, type TestDb } from '@merklesync/testkit';
 import { startProver, type ProverProcess } from './support/prover-process.ts';
 
 const suite = getHashSuite('sha256');
@@ -58,7 +58,7 @@ async function grpcCode(p: Promise<unknown>): Promise<Code | 'ok'> {
 const policy = () => createPolicy({ origin: ORIGIN, log: fx.verifier, witnesses: [], threshold: 0 });
 
 beforeAll(async () => {
-  db = await createTestDb();
+  db = await createTestDb({ prefix: 'ms_gateway' });
   fx = new Fixture(db.pool);
   await fx.store.migrate();
   users1 = Array.from({ length: 50 }, () => rand(32));

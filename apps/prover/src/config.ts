@@ -1,6 +1,9 @@
 // The prover's configuration: read from the environment ONCE at start-up (the only place that touches
 // process.env), validated into a frozen typed object. Start-up fails fast with a message naming the variable.
+import { ConfigError, envReader, type Env } from '@merklesync/config';
 import { isHashSuiteName, type HashSuiteName } from '@merklesync/merkle';
+
+export { ConfigError } from '@merklesync/config';
 
 /** Validated configuration of one prover instance. */
 export interface ProverConfig {
@@ -56,69 +59,40 @@ export const PROVER_ENV = {
   PROVER_CACHE_MAX_BYTES: String(256 << 20),
 } as const;
 
-/** Thrown at start-up for a missing or invalid variable; the message names it. */
-export class ConfigError extends Error {
-  readonly variable: string;
-  constructor(variable: string, why: string) {
-    super(`${variable}: ${why}`);
-    this.name = 'ConfigError';
-    this.variable = variable;
-  }
-}
-
 // Subject tokens: no wildcards, whitespace or empty tokens (a prefix like `ms.prover` is two tokens).
 const _SUBJECT = /^[A-Za-z0-9_~-]+(\.[A-Za-z0-9_~-]+)*$/;
 const _QUEUE = /^[A-Za-z0-9_.-]{1,255}$/;
 const _SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
-
-type _Env = Readonly<Record<string, string | undefined>>;
-
-function _str(env: _Env, name: keyof typeof PROVER_ENV): string {
-  const v = env[name];
-  return v === undefined || v.trim() === '' ? PROVER_ENV[name] : v.trim();
-}
-
-function _int(env: _Env, name: keyof typeof PROVER_ENV, min: number, max: number): number {
-  const raw = _str(env, name);
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) throw new ConfigError(name, `must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-function _match(env: _Env, name: keyof typeof PROVER_ENV, re: RegExp): string {
-  const v = _str(env, name);
-  if (!re.test(v)) throw new ConfigError(name, `must match ${String(re)}, got ${JSON.stringify(v)}`);
-  return v;
-}
 
 /**
  * Builds the validated config from an environment record (defaults in {@link PROVER_ENV}).
  * @throws ConfigError naming the first bad variable.
  * @example const config = parseProverConfig({ PROVER_SUBJECT_PREFIX: 'ms.prover' })
  */
-export function parseProverConfig(env: _Env): ProverConfig {
-  const url = _str(env, 'PROVER_DATABASE_URL');
+export function parseProverConfig(env: Env): ProverConfig {
+  const r = envReader(env, PROVER_ENV);
+  const url = r.str('PROVER_DATABASE_URL');
   if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('PROVER_DATABASE_URL', 'must be a postgres:// URL');
-  const suite = _str(env, 'PROVER_HASH_SUITE');
+  const suite = r.str('PROVER_HASH_SUITE');
   if (!isHashSuiteName(suite)) throw new ConfigError('PROVER_HASH_SUITE', `must be sha256 or blake3, got ${JSON.stringify(suite)}`);
-  const logId = _str(env, 'PROVER_LOG_ID');
+  const logId = r.str('PROVER_LOG_ID');
   if (logId.length > 200) throw new ConfigError('PROVER_LOG_ID', 'must be at most 200 characters');
-  const servers = _str(env, 'PROVER_NATS_SERVERS')
+  const servers = r.str('PROVER_NATS_SERVERS')
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
   if (servers.length === 0) throw new ConfigError('PROVER_NATS_SERVERS', 'must list at least one server');
   return Object.freeze({
-    postgres: Object.freeze({ url, schema: _match(env, 'PROVER_DB_SCHEMA', _SCHEMA), poolMax: _int(env, 'PROVER_DB_POOL_MAX', 1, 1000) }),
+    postgres: Object.freeze({ url, schema: r.match('PROVER_DB_SCHEMA', _SCHEMA), poolMax: r.int('PROVER_DB_POOL_MAX', 1, 1000) }),
     suite,
     logId,
-    nats: Object.freeze({ servers: Object.freeze(servers), name: _match(env, 'PROVER_NATS_NAME', /^[A-Za-z0-9_.-]{1,100}$/) }),
-    subjectPrefix: _match(env, 'PROVER_SUBJECT_PREFIX', _SUBJECT),
-    queueGroup: _match(env, 'PROVER_QUEUE_GROUP', _QUEUE),
-    maxInFlight: _int(env, 'PROVER_MAX_IN_FLIGHT', 1, 100_000),
-    maxMultiKeys: _int(env, 'PROVER_MAX_MULTI_KEYS', 1, 1 << 20),
-    headTtlMs: _int(env, 'PROVER_HEAD_TTL_MS', 0, 60_000),
-    cache: Object.freeze({ maxEntries: _int(env, 'PROVER_CACHE_MAX_ENTRIES', 1, 1e9), maxBytes: _int(env, 'PROVER_CACHE_MAX_BYTES', 1024, Number.MAX_SAFE_INTEGER) }),
+    nats: Object.freeze({ servers: Object.freeze(servers), name: r.match('PROVER_NATS_NAME', /^[A-Za-z0-9_.-]{1,100}$/) }),
+    subjectPrefix: r.match('PROVER_SUBJECT_PREFIX', _SUBJECT),
+    queueGroup: r.match('PROVER_QUEUE_GROUP', _QUEUE),
+    maxInFlight: r.int('PROVER_MAX_IN_FLIGHT', 1, 100_000),
+    maxMultiKeys: r.int('PROVER_MAX_MULTI_KEYS', 1, 1 << 20),
+    headTtlMs: r.int('PROVER_HEAD_TTL_MS', 0, 60_000),
+    cache: Object.freeze({ maxEntries: r.int('PROVER_CACHE_MAX_ENTRIES', 1, 1e9), maxBytes: r.int('PROVER_CACHE_MAX_BYTES', 1024, Number.MAX_SAFE_INTEGER) }),
   });
 }
 

@@ -27,7 +27,7 @@ import { ProofRpcServer } from '../src/proofs/proof-rpc.server.ts';
 import { MAP_NODES } from '../src/tokens.ts';
 import { ProverClient, type Reply } from './support/client.ts';
 import { Fixture, SCHEMA } from './support/fixture.ts';
-import { createTestDb, rng, type TestDb } from './support/pg.ts';
+import { createTestDb, rng, type TestDb } from '@merklesync/testkit';
 
 const suite = getHashSuite('sha256');
 const rand = rng(7);
@@ -69,7 +69,7 @@ async function startProver(prefix: string): Promise<INestApplicationContext> {
 }
 
 beforeAll(async () => {
-  db = await createTestDb();
+  db = await createTestDb({ prefix: 'ms_prover' });
   fx = new Fixture(db.pool);
   await fx.store.migrate();
   const users = Array.from({ length: 200 }, () => ({ key: rand(32), value: rand(32) }));

@@ -1,7 +1,7 @@
 import { LogTree, SparseMerkleMap, getHashSuite, toHex } from '@merklesync/merkle';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreErrorCode, createStore, storeConfig, type MerkleStore } from '../src/index.ts';
-import { createTestDb, rng, type TestDb } from './pg.ts';
+import { createTestDb, rng, type TestDb } from '@merklesync/testkit';
 
 let db: TestDb;
 let store: MerkleStore;

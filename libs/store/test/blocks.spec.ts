@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlockOp, StoreErrorCode, createStore, storeConfig, type BlockInput, type MerkleStore } from '../src/index.ts';
-import { createTestDb, rng, type TestDb } from './pg.ts';
+import { createTestDb, rng, type TestDb } from '@merklesync/testkit';
 
 let db: TestDb;
 let store: MerkleStore;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgCheckpointStore, StoreErrorCode, checkpointHash, migrate, storeConfig, type CheckpointInput } from '../src/index.ts';
-import { createTestDb, rng, type TestDb } from './pg.ts';
+import { createTestDb, rng, type TestDb } from '@merklesync/testkit';
 
 let db: TestDb;
 let cps: PgCheckpointStore;

@@ -1,7 +1,7 @@
 import { LogTree, getHashSuite, proveLogConsistency, proveLogInclusion, toHex, verifyLogProof } from '@merklesync/merkle';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgLogStore, StoreErrorCode, migrate, storeConfig } from '../src/index.ts';
-import { createTestDb, rng, type TestDb } from './pg.ts';
+import { createTestDb, rng, type TestDb } from '@merklesync/testkit';
 
 let db: TestDb;
 const config = storeConfig({ schema: 'ms_log' });

@@ -12,7 +12,7 @@ import {
 } from '@merklesync/merkle';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CachedMapNodeSource, PgMapNodeStore, StoreErrorCode, inTransaction, loadMapIntoMemory, migrate, storeConfig } from '../src/index.ts';
-import { createTestDb, rng, type TestDb } from './pg.ts';
+import { createTestDb, rng, type TestDb } from '@merklesync/testkit';
 
 let db: TestDb;
 const config = storeConfig({ schema: 'ms_map' });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS, StoreError, StoreErrorCode, migrate, storeConfig } from '../src/index.ts';
-import { createTestDb, type TestDb } from './pg.ts';
+import { createTestDb, type TestDb } from '@merklesync/testkit';
 
 let db: TestDb;
 beforeAll(async () => {

@@ -3,14 +3,14 @@
 import { create } from '@bufbuild/protobuf';
 import { Inject, Injectable } from '@nestjs/common';
 import { equalBytes, getHashSuite, mapProve, runMapReadAsync, type AsyncMapNodeSource, type HashSuite, type MapProofDocument } from '@merklesync/merkle';
-import { GetBlockResponseSchema, proofToMessage, type GetBlockResponse } from '@merklesync/protocol';
+import { GetBlockResponseSchema, checkpointToMessage, proofToMessage, tableRootProofToMessage, type GetBlockResponse } from '@merklesync/protocol';
 import type { GatewayConfig } from '../config.ts';
 import { GatewayError, GatewayErrorCode } from '../errors.ts';
 import type { BlockReader } from '../store/ports.ts';
 import { BLOCKS, GATEWAY_CONFIG, MAP_NODES } from '../tokens.ts';
 import { AnchorsService } from './anchors.service.ts';
 import { checkHash, checkName } from './inputs.ts';
-import { blockToMessage, checkpointToMessage, tableRootProofToMessage } from './messages.ts';
+import { blockToMessage } from './messages.ts';
 
 /**
  * Proves one key of a table's map against a checkpoint (the latest by default) and attaches the stored block.

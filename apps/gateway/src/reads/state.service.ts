@@ -7,7 +7,9 @@ import {
   GetCheckpointResponseSchema,
   GetMerkleRootResponseSchema,
   WatchCheckpointsResponseSchema,
+  consistencyToMessage,
   stateRoot,
+  suiteToWire,
   type GetCheckpointResponse,
   type GetMerkleRootResponse,
   type WatchCheckpointsResponse,
@@ -18,7 +20,6 @@ import { GatewayError, GatewayErrorCode, badRequest } from '../errors.ts';
 import type { CheckpointReader, TableRootsReader } from '../store/ports.ts';
 import { CHECKPOINTS, GATEWAY_CONFIG, PROVER, TABLE_ROOTS } from '../tokens.ts';
 import { checkName } from './inputs.ts';
-import { consistencyToMessage, suiteToWire } from './messages.ts';
 
 /** Sleeps `ms` unless `signal` aborts first (then resolves at once). */
 function _pause(ms: number, signal: AbortSignal): Promise<void> {

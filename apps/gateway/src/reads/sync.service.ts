@@ -4,7 +4,7 @@
 import { create } from '@bufbuild/protobuf';
 import { Inject, Injectable } from '@nestjs/common';
 import { equalBytes } from '@merklesync/merkle';
-import { SyncCompleteSchema, SyncRequestResponseSchema, type SyncRequestResponse } from '@merklesync/protocol';
+import { SyncCompleteSchema, SyncRequestResponseSchema, consistencyToMessage, tableRootProofToMessage, type SyncRequestResponse } from '@merklesync/protocol';
 import type { ProverClient } from '@merklesync/prover-client';
 import type { StoredCheckpoint } from '@merklesync/store';
 import type { GatewayConfig } from '../config.ts';
@@ -14,7 +14,6 @@ import { BLOCKS, GATEWAY_CONFIG, PROVER } from '../tokens.ts';
 import { AnchorsService } from './anchors.service.ts';
 import { DiffService } from './diff.service.ts';
 import { u53 } from './inputs.ts';
-import { consistencyToMessage, tableRootProofToMessage } from './messages.ts';
 
 /** What the client holds. */
 export interface SyncFrom {

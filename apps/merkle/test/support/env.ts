@@ -3,51 +3,17 @@
 import { randomBytes } from 'node:crypto';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import pg from 'pg';
+import { createTestDb as createSharedTestDb, type TestDb } from '@merklesync/testkit';
 import { loadConfig, type MerkleConfig } from '../../src/config.ts';
 import type { Clock, Scheduler } from '../../src/ports.ts';
 
-const PG = { host: '127.0.0.1', port: 5432, user: 'postgres' };
 export const NATS_URL = '127.0.0.1:4222';
 
-export interface TestDb {
-  readonly name: string;
-  readonly url: string;
-  readonly pool: pg.Pool;
-  drop(): Promise<void>;
-}
+export type { TestDb } from '@merklesync/testkit';
 
-/** Creates `ms_test_<random>`; `drop()` ends the pool and drops it (waiting for closing backends). */
-export async function createTestDb(): Promise<TestDb> {
-  const name = `ms_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ ...PG, database: 'postgres' });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`).finally(() => admin.end());
-  const pool = new pg.Pool({ ...PG, database: name, max: 2 });
-  return {
-    name,
-    url: `postgres://postgres@127.0.0.1:5432/${name}`,
-    pool,
-    async drop() {
-      await pool.end();
-      const c = new pg.Client({ ...PG, database: 'postgres' });
-      await c.connect();
-      try {
-        const deadline = Date.now() + 15_000;
-        for (;;) {
-          try {
-            await c.query(`DROP DATABASE IF EXISTS ${name}`);
-            break;
-          } catch (e) {
-            if ((e as { code?: string }).code !== '55006' || Date.now() > deadline) throw e;
-            await new Promise((r) => setTimeout(r, 50));
-          }
-        }
-      } finally {
-        await c.end();
-      }
-    },
-  };
+/** Creates `ms_test_<random>` (pools of 2); `drop()` ends the pool and drops it (waiting for closing backends). */
+export function createTestDb(): Promise<TestDb> {
+  return createSharedTestDb({ max: 2, dropTimeoutMs: 15_000 });
 }
 
 /** A NATS connection for the test itself, and the stream-name prefix of the file. */

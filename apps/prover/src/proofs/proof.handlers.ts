@@ -8,7 +8,10 @@ import {
   GenerateProofResponseSchema,
   GetCheckpointRequestSchema,
   GetCheckpointResponseSchema,
+  checkpointToMessage,
+  consistencyToMessage,
   proofToMessage,
+  tableRootProofToMessage,
   type GenerateProofRequest,
   type MapKeysTarget,
 } from '@merklesync/protocol';
@@ -21,7 +24,6 @@ import { CheckpointService } from './checkpoint.service.ts';
 import type { LogProofAnswer } from './log-proof.service.ts';
 import { LogProofService } from './log-proof.service.ts';
 import { MapProofService, type MapProofAnswer, type MapTarget } from './map-proof.service.ts';
-import { checkpointToMessage, consistencyToMessage, tableRootProofToMessage } from './messages.ts';
 import type { Proof } from '@merklesync/merkle';
 
 function _bad(message: string): never {

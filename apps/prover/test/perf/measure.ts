@@ -9,7 +9,7 @@ import { GenerateProofRequestSchema } from '@merklesync/protocol';
 import { ProverRequestKind } from '../../src/bus/subjects.ts';
 import { ProverClient } from '../support/client.ts';
 import { Fixture, SCHEMA } from '../support/fixture.ts';
-import { createTestDb, rng } from '../support/pg.ts';
+import { createTestDb, rng } from '@merklesync/testkit';
 
 const [keysArg, secondsArg, concArg] = process.argv.slice(2);
 const KEYS = Number(keysArg ?? 50_000);
@@ -18,7 +18,7 @@ const CONC = Number(concArg ?? 64);
 const rand = rng(99);
 const T = { source: 'pg', table: 'public.bench' };
 
-const db = await createTestDb();
+const db = await createTestDb({ prefix: 'ms_prover' });
 const procs: ChildProcess[] = [];
 try {
   const fx = new Fixture(db.pool);

@@ -2,7 +2,7 @@
 //   node libs/store/test/perf/measure-blocks.ts [messages] [blockBytes]
 // Not a test (no assertions); prints the figures quoted in libs/store/README.md ("Blocks").
 import { BlockOp, PgBlockStore, inTransaction, migrate, storeConfig, type BlockInput } from '../../src/index.ts';
-import { createTestDb, rng } from '../pg.ts';
+import { createTestDb, rng } from '@merklesync/testkit';
 
 const messages = Number(process.argv[2] ?? 100);
 const blockBytes = Number(process.argv[3] ?? 160);

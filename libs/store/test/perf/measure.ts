@@ -2,7 +2,7 @@
 // Not a test (no assertions); prints the figures quoted in libs/store/README.md.
 import { MemoryMapStore, SparseMerkleMap, mapProve, runMapReadAsync } from '@merklesync/merkle';
 import { CachedMapNodeSource, PgMapNodeStore, encodeMapNode, loadMapIntoMemory, migrate, storeConfig } from '../../src/index.ts';
-import { createTestDb, rng } from '../pg.ts';
+import { createTestDb, rng } from '@merklesync/testkit';
 
 const keys = Number(process.argv[2] ?? 100_000);
 const db = await createTestDb();

@@ -1,0 +1,3 @@
+// Public API of @merklesync/testkit: helpers for the projects' tests (never imported by production code).
+export { createTestDb, type TestDb, type TestDbOptions } from './pg.ts';
+export { rng } from './rng.ts';
