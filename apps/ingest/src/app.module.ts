@@ -13,6 +13,8 @@ export function changesStreamDefinition(config: IngestConfig): StreamDefinition 
     description: 'MerkleSync change batches (encrypted rows, keyed commitments)',
     duplicateWindowMs: config.stream.duplicateWindowMs,
     maxAgeMs: config.stream.maxAgeMs,
+    // From config: provisioning updates the stream to this definition at every start.
+    replicas: config.stream.replicas,
   };
 }
 

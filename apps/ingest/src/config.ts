@@ -59,6 +59,8 @@ export interface IngestConfig {
     duplicateWindowMs: number;
     /** Oldest message kept, ms; 0 = unlimited. */
     maxAgeMs: number;
+    /** JetStream replicas of the changes stream (1 on a single server; 3 on a 3-node cluster). */
+    replicas: number;
   };
   pipeline: {
     /** Source batches whose publishes may await PubAcks at once (acks to the source stay in order). */
@@ -170,6 +172,7 @@ export function loadIngestConfig(env: Env): IngestConfig {
   const maxAgeMs = _int(env, 'INGEST_CHANGES_MAX_AGE_MS', 0, 0);
   const duplicateWindowMs = _int(env, 'INGEST_DUPLICATE_WINDOW_MS', 120_000, 1);
   if (maxAgeMs > 0 && duplicateWindowMs > maxAgeMs) throw new ConfigError('INGEST_DUPLICATE_WINDOW_MS', 'must not exceed INGEST_CHANGES_MAX_AGE_MS');
+  const replicas = _int(env, 'INGEST_STREAM_REPLICAS', 1, 1, 5);
 
   return {
     source: {
@@ -184,7 +187,7 @@ export function loadIngestConfig(env: Env): IngestConfig {
     },
     keys: { file: keyFile, kid, commitmentAlgorithm: alg, commitmentKeyVersion },
     nats,
-    stream: { name: streamName, subjectPrefix, subjects, duplicateWindowMs, maxAgeMs },
+    stream: { name: streamName, subjectPrefix, subjects, duplicateWindowMs, maxAgeMs, replicas },
     pipeline: {
       maxInFlightBatches: _int(env, 'INGEST_MAX_IN_FLIGHT_BATCHES', 4, 1, 1024),
       publishAttempts: _int(env, 'INGEST_PUBLISH_ATTEMPTS', 5, 1, 100),

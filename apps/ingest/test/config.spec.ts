@@ -26,7 +26,8 @@ describe('config', () => {
     const c = loadIngestConfig(BASE);
     expect(c.source).toMatchObject({ name: 'pg-main', publication: 'merklesync', slot: 'merklesync_pg_main', tables: null, stateSchema: 'merklesync_ingest' });
     expect(c.source.connection).toEqual({ host: 'db.example', port: 6543, user: 'app', password: 's3cret', database: 'shop', ssl: { rejectUnauthorized: false } });
-    expect(c.stream).toEqual({ name: 'MS_CHANGES', subjectPrefix: 'ms', subjects: ['ms.changes.>'], duplicateWindowMs: 120_000, maxAgeMs: 0 });
+    expect(c.stream).toEqual({ name: 'MS_CHANGES', subjectPrefix: 'ms', subjects: ['ms.changes.>'], duplicateWindowMs: 120_000, maxAgeMs: 0, replicas: 1 });
+    expect(loadIngestConfig({ ...BASE, INGEST_STREAM_REPLICAS: '3' }).stream.replicas).toBe(3);
     expect(loadIngestConfig({ ...BASE, INGEST_SUBJECT_PREFIX: 'e2e1' }).stream).toMatchObject({ subjectPrefix: 'e2e1', subjects: ['e2e1.changes.>'] });
     expect(c.keys).toEqual({ file: '/keys/master.key', kid: 'prod-1', commitmentAlgorithm: 'hmac-sha256', commitmentKeyVersion: 1 });
     expect(c.source.batch).toEqual({ maxChanges: 1000, maxBytes: 1 << 20 });
@@ -36,6 +37,8 @@ describe('config', () => {
   it.each([
     [{ INGEST_SOURCE_NAME: undefined }, 'INGEST_SOURCE_NAME'],
     [{ INGEST_SUBJECT_PREFIX: 'a.b' }, 'INGEST_SUBJECT_PREFIX'],
+    [{ INGEST_STREAM_REPLICAS: '0' }, 'INGEST_STREAM_REPLICAS'],
+    [{ INGEST_STREAM_REPLICAS: '6' }, 'INGEST_STREAM_REPLICAS'],
     [{ INGEST_SOURCE_NAME: 'a.b' }, 'INGEST_SOURCE_NAME'],
     [{ INGEST_PG_URL: undefined }, 'INGEST_PG_URL'],
     [{ INGEST_PG_URL: 'mysql://x/y' }, 'INGEST_PG_URL'],

@@ -57,9 +57,11 @@ export async function createMerkleApp(config: MerkleConfig, options: MerkleAppOp
     connection: nats,
     provision: {
       streams: [
-        streamDefinitionFor({ name: bus.rootsStream, subjects: [subjects.rootsAll], event: 'root-update' }),
-        streamDefinitionFor({ name: bus.checkpointsStream, subjects: [subjects.checkpoints], event: 'checkpoint' }),
-        streamDefinitionFor({ name: bus.deadLetterStream, subjects: [subjects.deadLetterAll], event: 'any' }),
+        // Replicas come from config: provisioning updates a stream to its definition, so a count raised by hand
+        // would be set back at the next start.
+        streamDefinitionFor({ name: bus.rootsStream, subjects: [subjects.rootsAll], event: 'root-update' }, { replicas: bus.streamReplicas }),
+        streamDefinitionFor({ name: bus.checkpointsStream, subjects: [subjects.checkpoints], event: 'checkpoint' }, { replicas: bus.streamReplicas }),
+        streamDefinitionFor({ name: bus.deadLetterStream, subjects: [subjects.deadLetterAll], event: 'any' }, { replicas: bus.streamReplicas }),
       ],
       // maxAckPending = maxInFlight. At 1 the server hands out message n+1 only once n is acknowledged (or
       // terminated), so messages are applied strictly in stream order even across naks, crashes and restarts.

@@ -7,7 +7,7 @@ const env = { MERKLE_DATABASE_URL: 'postgres://postgres@127.0.0.1/db', MERKLE_CH
 describe('loadConfig', () => {
   it('fills the defaults', () => {
     const c = loadConfig(env);
-    expect(c.bus).toMatchObject({ subjectPrefix: 'ms', changesStream: 'MS_CHANGES', changesFilter: 'ms.changes.>', consumer: 'merkle', maxDeliver: -1, maxInFlight: 16, groupMaxChanges: 20_000 });
+    expect(c.bus).toMatchObject({ subjectPrefix: 'ms', changesStream: 'MS_CHANGES', changesFilter: 'ms.changes.>', consumer: 'merkle', maxDeliver: -1, maxInFlight: 16, groupMaxChanges: 20_000, streamReplicas: 1 });
     expect(c.checkpoint).toMatchObject({ logId: 'global', everyChanges: 10_000, everyMs: 5_000, origin: undefined });
     expect(c.hashSuite).toBe('sha256');
     expect(c.nats.servers).toEqual(['127.0.0.1:4222']);
@@ -15,6 +15,10 @@ describe('loadConfig', () => {
 
   it('keeps one message in flight when max-deliver is set', () => {
     expect(loadConfig({ ...env, MERKLE_MAX_DELIVER: '5' }).bus.maxInFlight).toBe(1);
+  });
+
+  it('takes the stream replica count (a JetStream cluster wants 3)', () => {
+    expect(loadConfig({ ...env, MERKLE_STREAM_REPLICAS: '3' }).bus.streamReplicas).toBe(3);
   });
 
   it('derives the filter from the prefix', () => {
@@ -33,6 +37,8 @@ describe('loadConfig', () => {
     [{ MERKLE_CHANGES_FILTER: 'other.>' }, 'MERKLE_CHANGES_FILTER'],
     [{ MERKLE_DB_SCHEMA: 'Bad-Name' }, 'MERKLE_DB_SCHEMA'],
     [{ MERKLE_MAX_IN_FLIGHT: '0' }, 'MERKLE_MAX_IN_FLIGHT'],
+    [{ MERKLE_STREAM_REPLICAS: '0' }, 'MERKLE_STREAM_REPLICAS'],
+    [{ MERKLE_STREAM_REPLICAS: '7' }, 'MERKLE_STREAM_REPLICAS'],
     [{ MERKLE_MAX_DELIVER: '5', MERKLE_MAX_IN_FLIGHT: '4' }, 'MERKLE_MAX_IN_FLIGHT'],
   ])('names the bad variable %o', (patch, name) => {
     expect(() => loadConfig({ ...env, ...patch })).toThrow(MerkleServiceError);

@@ -36,6 +36,8 @@ export interface MerkleBusConfig {
   readonly checkpointsStream: string;
   /** Dead-letter stream (`<prefix>.dlq.>`), provisioned at start-up. */
   readonly deadLetterStream: string;
+  /** JetStream replicas of the streams merkle provisions (1 on a single server; 3 on a 3-node cluster). */
+  readonly streamReplicas: number;
 }
 
 /** Checkpoint policy and identity. */
@@ -164,6 +166,7 @@ export function loadConfig(env: _Env): MerkleConfig {
       rootsStream: _stream(env, 'MERKLE_ROOTS_STREAM', 'MS_ROOTS'),
       checkpointsStream: _stream(env, 'MERKLE_CHECKPOINTS_STREAM', 'MS_CHECKPOINTS'),
       deadLetterStream: _stream(env, 'MERKLE_DLQ_STREAM', 'MS_DLQ'),
+      streamReplicas: _int(env, 'MERKLE_STREAM_REPLICAS', 1, 1, 5),
     }),
     hashSuite: suite,
     checkpoint: Object.freeze({
