@@ -36,7 +36,7 @@ import {
 import { createStore, storeConfig } from '@merklesync/store';
 import { EdgeClient } from './support/edge-client.ts';
 import { expectedState, mapKeyOf, type ExpectedTable, type TableSpec } from './support/expected.ts';
-import { ServiceProcess, freePort, waitFor } from './support/service.ts';
+import { ServiceProcess, freePort, waitFor } from '@merklesync/testkit';
 
 const PG = 'postgres://postgres@127.0.0.1:5432';
 const NATS = '127.0.0.1:4222';

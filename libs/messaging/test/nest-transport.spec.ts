@@ -9,7 +9,7 @@ import type { INestMicroservice } from '@nestjs/common';
 import { context, trace, TraceFlags } from '@opentelemetry/api';
 import { DeadLetterHeaders, JetStreamContext, JetStreamPublisher, JetStreamServer, NatsConnectionProvider, RetryableError, TerminalError } from '../src/index.ts';
 import { NATS_URL, openScope, utf8, waitFor, type TestScope } from './support/nats.ts';
-import { installTracing } from './support/otel.ts';
+import { installTracing } from '../src/testing/index.ts';
 
 // Handler patterns are fixed at class definition, so the subject prefix is drawn here, before openScope.
 const P = `tn${Math.random().toString(36).slice(2, 8)}`;

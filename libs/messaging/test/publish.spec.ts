@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { context, trace, TraceFlags } from '@opentelemetry/api';
 import { BatchPublishError, ensureStream, JetStreamPublisher, MessagingError, NatsConnectionProvider } from '../src/index.ts';
 import { NATS_URL, openScope, utf8, type TestScope } from './support/nats.ts';
-import { installTracing } from './support/otel.ts';
+import { installTracing } from '../src/testing/index.ts';
 
 let s: TestScope;
 let nats: NatsConnectionProvider;

@@ -16,7 +16,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProverClient, ProverClientError, ProverClientErrorCode, ProverRequestKind as K, MAP_ROOT_HEADER } from '../src/index.ts';
 import { startProverStub, type ProverStub } from '../src/testing/index.ts';
-import { installTracing } from './support/otel.ts';
+import { installTracing } from '@merklesync/messaging/testing';
 
 const suite = getHashSuite('sha256');
 const map = new SparseMerkleMap({ suite });

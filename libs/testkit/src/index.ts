@@ -1,3 +1,4 @@
 // Public API of @merklesync/testkit: helpers for the projects' tests (never imported by production code).
 export { createTestDb, type TestDb, type TestDbOptions } from './pg.ts';
 export { rng } from './rng.ts';
+export { Abort, ROOT, ServiceProcess, freePort, sleep, waitFor } from './service-process.ts';

@@ -1,8 +1,8 @@
-// The minimum OpenTelemetry setup for trace propagation without an SDK: the lib's W3C propagator and an
+// Test support (exported as @merklesync/messaging/testing, not from the package root). The minimum OpenTelemetry setup for trace propagation without an SDK: the lib's W3C propagator and an
 // AsyncLocalStorage context manager (what @opentelemetry/context-async-hooks provides, in 30 lines).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { context, propagation, ROOT_CONTEXT, type Context, type ContextManager } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '../../src/index.ts';
+import { W3CTraceContextPropagator } from '../index.ts';
 
 class AlsContextManager implements ContextManager {
   private readonly als = new AsyncLocalStorage<Context>();
@@ -28,6 +28,10 @@ class AlsContextManager implements ContextManager {
   }
 }
 
+/**
+ * Installs a W3C propagator and an AsyncLocalStorage context manager globally; returns the undo.
+ * @example const uninstall = installTracing(); … ; uninstall();
+ */
 export function installTracing(): () => void {
   const manager = new AlsContextManager();
   context.setGlobalContextManager(manager.enable());
