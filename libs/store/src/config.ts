@@ -30,7 +30,7 @@ export interface StoreTables {
   readonly schema: string;
   readonly migrations: string;
   readonly mapNodes: string;
-  readonly logNodes: string;
+  readonly logTiles: string;
   readonly logs: string;
   readonly tableRoots: string;
   readonly appliedSequences: string;
@@ -46,7 +46,7 @@ export function _tables(config: StoreConfig): StoreTables {
     schema: `"${config.schema}"`,
     migrations: q('schema_migrations'),
     mapNodes: q('map_nodes'),
-    logNodes: q('log_nodes'),
+    logTiles: q('log_tiles'),
     logs: q('logs'),
     tableRoots: q('table_roots'),
     appliedSequences: q('applied_sequences'),

@@ -24,11 +24,50 @@ afterAll(async () => {
 });
 
 describe('PgLogStore', () => {
-  it('records the head and writes each node once', async () => {
+  it('records the head and stores the levels 0, 8, … in tiles of 256', async () => {
     expect((await logs.head('g'))?.size).toBe(100);
     expect(await logs.putLogNodes('g', tree)).toBe(0);
-    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM ms_log.log_nodes WHERE log_id = 'g'`);
-    expect(rows[0].n).toBe(tree.exportLevels().reduce((s, l) => s + l.length / 32, 0));
+    const { rows } = await db.pool.query(`SELECT tile_level, tile_index, width, hashes FROM ms_log.log_tiles WHERE log_id = 'g'`);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ tile_level: 0, tile_index: '0', width: 100 });
+    expect(new Uint8Array(rows[0].hashes)).toEqual(tree.exportLevels()[0]);
+  });
+
+  it('keeps proofs and the loaded tree exact across tile levels 1 and 2 (70,000 leaves)', async () => {
+    const big = new LogTree(getHashSuite('sha256'));
+    const r = rng(11);
+    for (const step of [255, 1, 300, 65_000, 3_000, 1_444]) {
+      big.appendMany(Array.from({ length: step }, () => r(8)));
+      await logs.putLogNodes('big', big);
+    }
+    const { rows } = await db.pool.query(`SELECT tile_level, count(*)::int AS n, sum(width)::int AS w FROM ms_log.log_tiles WHERE log_id = 'big' GROUP BY 1 ORDER BY 1`);
+    expect(rows).toEqual([
+      { tile_level: 0, n: Math.ceil(70_000 / 256), w: 70_000 },
+      { tile_level: 1, n: 2, w: Math.floor(70_000 / 256) },
+      { tile_level: 2, n: 1, w: 1 },
+    ]);
+    const back = await logs.loadLogTree('big', 'sha256', { verify: true });
+    expect(toHex(back.root())).toBe(toHex(big.root()));
+    for (const size of [1, 256, 257, 65_536, 65_537, 69_999, 70_000]) {
+      expect(await logs.root('big', size)).toEqual(big.root(size));
+      for (const i of new Set([0, 255, size >> 1, size - 1].filter((i) => i < size))) {
+        const p = await logs.proveInclusion('big', i, size);
+        expect(p).toEqual(proveLogInclusion(big, i, size));
+      }
+      const m = Math.max(1, size - 300);
+      expect(await logs.proveConsistency('big', m, size)).toEqual(proveLogConsistency(big, m, size));
+    }
+  });
+
+  it('detects a tile that disagrees with the leaves when loading with verify', async () => {
+    const t = new LogTree(getHashSuite('sha256'));
+    t.appendMany(Array.from({ length: 600 }, () => rand(4)));
+    await logs.putLogNodes('bad', t);
+    await db.pool.query(`UPDATE ms_log.log_tiles SET hashes = overlay(hashes PLACING '\\xff'::bytea FROM 1) WHERE log_id = 'bad' AND tile_level = 1`);
+    await expect(logs.loadLogTree('bad', 'sha256', { verify: true })).rejects.toMatchObject({ code: StoreErrorCode.CorruptNode });
+    await db.pool.query(`DELETE FROM ms_log.log_tiles WHERE log_id = 'bad' AND tile_level = 0 AND tile_index = 1`);
+    await expect(logs.loadLogTree('bad')).rejects.toMatchObject({ code: StoreErrorCode.CorruptNode });
+    await expect(logs.proveInclusion('bad', 300, 600)).rejects.toMatchObject({ code: StoreErrorCode.NotFound });
   });
 
   it('loads the LogTree back with identical levels and root', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIGRATIONS, StoreError, StoreErrorCode, migrate, storeConfig } from '../src/index.ts';
+import { LogTree, getHashSuite, proveLogInclusion } from '@merklesync/merkle';
+import { MIGRATIONS, PgLogStore, StoreError, StoreErrorCode, logNodesCompleted, migrate, storeConfig } from '../src/index.ts';
 import { createTestDb, type TestDb } from '@merklesync/testkit';
 
 let db: TestDb;
@@ -13,19 +14,19 @@ afterAll(async () => {
 describe('migrate', () => {
   it('creates the schema once and is idempotent', async () => {
     const config = storeConfig({ schema: 'ms_a' });
-    expect(await migrate(db.pool, config)).toEqual({ applied: [1, 2], version: 2 });
-    expect(await migrate(db.pool, config)).toEqual({ applied: [], version: 2 });
+    expect(await migrate(db.pool, config)).toEqual({ applied: [1, 2, 3], version: 3 });
+    expect(await migrate(db.pool, config)).toEqual({ applied: [], version: 3 });
     const { rows } = await db.pool.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'ms_a' ORDER BY 1`);
-    expect(rows.map((r) => r.table_name)).toEqual(['applied_sequences', 'blocks', 'checkpoint_tables', 'checkpoints', 'log_nodes', 'logs', 'map_nodes', 'schema_migrations', 'table_roots']);
+    expect(rows.map((r) => r.table_name)).toEqual(['applied_sequences', 'blocks', 'checkpoint_tables', 'checkpoints', 'log_tiles', 'logs', 'map_nodes', 'schema_migrations', 'table_roots']);
   });
 
   it('two runners starting together apply each migration exactly once', async () => {
     const config = storeConfig({ schema: 'ms_race' });
     const [p1, p2, p3] = [db.newPool(), db.newPool(), db.newPool()];
     const results = await Promise.all([migrate(p1, config), migrate(p2, config), migrate(p3, config)]);
-    expect(results.map((r) => r.applied.length).sort()).toEqual([0, 0, 2]);
+    expect(results.map((r) => r.applied.length).sort()).toEqual([0, 0, 3]);
     const { rows } = await db.pool.query('SELECT version FROM ms_race.schema_migrations ORDER BY version');
-    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
   });
 
   it('refuses a database with a migration newer than the code, and an edited migration', async () => {
@@ -57,9 +58,29 @@ describe('migrate', () => {
       `INSERT INTO ms_up.checkpoints (log_id, seq, log_size, log_root, state_root, note, note_hash) VALUES ('global', 1, 1, $1, $1, 'n', $1)`,
       [Buffer.alloc(32)],
     );
-    expect(await migrate(db.pool, config)).toEqual({ applied: [2], version: 2 });
+    expect(await migrate(db.pool, config, MIGRATIONS.slice(0, 2))).toEqual({ applied: [2], version: 2 });
     const { rows } = await db.pool.query('SELECT table_count FROM ms_up.checkpoints');
     expect(rows).toEqual([{ table_count: null }]);
+  });
+
+  it('003 converts the log nodes of a schema at version 2 into tiles that load and prove the same tree', async () => {
+    const config = storeConfig({ schema: 'ms_tiles' });
+    await migrate(db.pool, config, MIGRATIONS.slice(0, 2));
+    const tree = new LogTree(getHashSuite('sha256'));
+    tree.appendMany(Array.from({ length: 700 }, (_, i) => Uint8Array.of(i & 255, i >> 8)));
+    // Version 2's layout: one row per complete node of every level.
+    const refs = logNodesCompleted(0, 700);
+    await db.pool.query(`INSERT INTO ms_tiles.logs (log_id, suite, size) VALUES ('global', 0, 700)`);
+    await db.pool.query(
+      `INSERT INTO ms_tiles.log_nodes (log_id, level, idx, hash) SELECT 'global', l, i, h FROM unnest($1::smallint[], $2::bigint[], $3::bytea[]) AS u(l, i, h)`,
+      [refs.map((r) => r.level), refs.map((r) => r.index), refs.map((r) => Buffer.from(tree.node(r.level, r.index)))],
+    );
+    expect(await migrate(db.pool, config)).toEqual({ applied: [3], version: 3 });
+    const logs = new PgLogStore(db.pool, config);
+    expect((await logs.loadLogTree('global', 'sha256', { verify: true })).root()).toEqual(tree.root());
+    expect(await logs.proveInclusion('global', 511, 700)).toEqual(proveLogInclusion(tree, 511, 700));
+    const { rows } = await db.pool.query(`SELECT to_regclass('ms_tiles.log_nodes') AS t`);
+    expect(rows).toEqual([{ t: null }]);
   });
 
   it('validates the schema name', () => {

@@ -1,5 +1,6 @@
 import {
   LogTree,
+  equalBytes,
   getHashSuite,
   type HashSuite,
   type HashSuiteName,
@@ -10,7 +11,8 @@ import { _tables, type StoreConfig } from '../config.ts';
 import { _bytes, _dbError, inTransaction, type PgPool, type Queryable } from '../db.ts';
 import { StoreError, StoreErrorCode } from '../errors.ts';
 import { suiteCode, suiteName } from '../map/node-codec.ts';
-import { logConsistencyPlan, logInclusionPlan, logNodesCompleted, logRootPlan, resolveLogPlan, type LogNodeRef, type LogProofPlan } from './proof-plan.ts';
+import { logConsistencyPlan, logInclusionPlan, logRootPlan, resolveLogPlan, type LogNodeRef, type LogProofPlan } from './proof-plan.ts';
+import { TILE_HEIGHT, TILE_WIDTH, foldSpan, tileKey, tileSpanOf, tilesGrown, type TileRef } from './tiles.ts';
 
 /** A log's stored head. */
 export interface StoredLog {
@@ -19,10 +21,17 @@ export interface StoredLog {
   readonly size: number;
 }
 
+/** Options of {@link PgLogStore}. */
+export interface PgLogStoreOptions {
+  /** Full tiles (immutable, 8 KiB each) kept in memory for proofs; default 1,024 (8 MiB). 0 disables. */
+  readonly tileCache?: number;
+}
+
 /**
- * The append-only logs' complete-subtree nodes in Postgres, one row per (log, level, index). Written as
- * the in-memory LogTree grows ({@link putLogNodes}); proofs are answered by fetching just the nodes a
- * proof needs in one query ({@link proveInclusion}, {@link proveConsistency}), so the prover never loads a tree.
+ * The append-only logs' complete-subtree nodes in Postgres, packed in tiles (README "Log tiles"): one row per
+ * 256 node hashes of tree levels 0, 8, 16, …, so a batch of n appends writes about n/256 + 3 rows instead of
+ * 2n. Written as the in-memory LogTree grows ({@link putLogNodes}); proofs fetch just the tiles a proof needs
+ * in one query ({@link proveInclusion}, {@link proveConsistency}), so the prover never loads a tree.
  *
  * @example
  * await logs.putLogNodes('global', tree, tx);           // inside applyBatch
@@ -31,17 +40,21 @@ export interface StoredLog {
 export class PgLogStore {
   private readonly _pool: PgPool;
   private readonly _t: ReturnType<typeof _tables>;
+  private readonly _cacheMax: number;
+  /** Full tiles by `logId/level/index`, in least-recently-used order. */
+  private readonly _cache = new Map<string, Uint8Array>();
 
-  constructor(pool: PgPool, config: StoreConfig) {
+  constructor(pool: PgPool, config: StoreConfig, options: PgLogStoreOptions = {}) {
     this._pool = pool;
     this._t = _tables(config);
+    this._cacheMax = options.tileCache ?? 1024;
   }
 
   /**
-   * Writes the nodes `tree` completed since the stored size and records `tree.size` (creating the log on
-   * first use). Locks the log's row, so concurrent writers serialise. Without `tx` it runs in its own
-   * transaction. A tree smaller than the stored log is refused (logs never shrink); an equal size writes nothing.
-   * @returns the number of nodes written.
+   * Writes the tiles `tree` grew since the stored size and records `tree.size` (creating the log on first
+   * use). Locks the log's row, so concurrent writers serialise. Without `tx` it runs in its own transaction.
+   * A tree smaller than the stored log is refused (logs never shrink); an equal size writes nothing.
+   * @returns the number of tile rows written (new or widened).
    * @throws StoreError(OUT_OF_RANGE) when `tree.size` is below the stored size or the suite differs from
    *   the stored log's; StoreError(DATABASE) when Postgres fails.
    * @example await logs.putLogNodes('global', tree, tx)
@@ -53,15 +66,22 @@ export class PgLogStore {
     if (head.suite !== code) throw new StoreError(StoreErrorCode.OutOfRange, `log ${logId} uses ${suiteName(head.suite)}, tree uses ${tree.suite.name}`);
     if (tree.size < head.size) throw new StoreError(StoreErrorCode.OutOfRange, `log ${logId} has ${head.size} leaves stored; tree has ${tree.size}`);
     if (tree.size === head.size) return 0;
-    const refs = logNodesCompleted(head.size, tree.size);
-    const chunk = 20_000;
-    for (let i = 0; i < refs.length; i += chunk) {
-      const part = refs.slice(i, i + chunk);
+    const tiles = tilesGrown(head.size, tree.size);
+    const chunk = 2_000;
+    for (let i = 0; i < tiles.length; i += chunk) {
+      const part = tiles.slice(i, i + chunk);
+      const hashes = part.map((t) => {
+        const out = Buffer.allocUnsafe(32 * t.width);
+        for (let j = 0; j < t.width; j++) out.set(tree.node(TILE_HEIGHT * t.level, t.index * TILE_WIDTH + j), 32 * j);
+        return out;
+      });
       await tx
         .query(
-          `INSERT INTO ${this._t.logNodes} (log_id, level, idx, hash)
-           SELECT $1, l, i, h FROM unnest($2::smallint[], $3::bigint[], $4::bytea[]) AS u(l, i, h)`,
-          [logId, part.map((r) => r.level), part.map((r) => r.index), part.map((r) => Buffer.from(tree.node(r.level, r.index)))],
+          `INSERT INTO ${this._t.logTiles} (log_id, tile_level, tile_index, width, hashes)
+           SELECT $1, l, i, w, h FROM unnest($2::smallint[], $3::bigint[], $4::smallint[], $5::bytea[]) AS u(l, i, w, h)
+           ON CONFLICT (log_id, tile_level, tile_index) DO UPDATE SET width = EXCLUDED.width, hashes = EXCLUDED.hashes
+           WHERE ${this._t.logTiles}.width < EXCLUDED.width`,
+          [logId, part.map((t) => t.level), part.map((t) => t.index), part.map((t) => t.width), hashes],
         )
         .catch((e: unknown) => {
           throw _dbError('putLogNodes', e);
@@ -70,7 +90,7 @@ export class PgLogStore {
     await tx.query(`UPDATE ${this._t.logs} SET size = $2, updated_at = now() WHERE log_id = $1`, [logId, tree.size]).catch((e: unknown) => {
       throw _dbError('putLogNodes', e);
     });
-    return refs.length;
+    return tiles.length;
   }
 
   /**
@@ -89,61 +109,122 @@ export class PgLogStore {
   }
 
   /**
-   * Rebuilds the whole in-memory LogTree (what the merkle service does at start-up to keep appending).
-   * Reads every node: ≈ 2·size rows. A log never written loads as an empty tree of `fallbackSuite`.
-   * @throws StoreError(CORRUPT_NODE) when the stored levels do not form one tree; StoreError(DATABASE).
+   * Rebuilds the whole in-memory LogTree (what the merkle service does at start-up to keep appending) from
+   * the level-0 tiles (the leaf hashes): size/256 rows, one hash per node to recompute the levels. With
+   * `verify`, the stored upper tile levels must equal the recomputed nodes. A log never written loads as an
+   * empty tree of `fallbackSuite`.
+   * @throws StoreError(CORRUPT_NODE) when tiles are missing, have the wrong width, or (with `verify`) disagree
+   *   with the leaves; StoreError(DATABASE).
    * @example const tree = await logs.loadLogTree('global', 'sha256')
    */
   async loadLogTree(logId: string, fallbackSuite: HashSuiteName = 'sha256', options: { verify?: boolean } = {}): Promise<LogTree> {
     const head = await this.head(logId);
     if (head === undefined || head.size === 0) return new LogTree(head?.suite ?? getHashSuite(fallbackSuite));
-    const levels: Uint8Array[] = [];
-    for (let w = 1; w <= head.size; w *= 2) levels.push(new Uint8Array(32 * Math.floor(head.size / w)));
     const res = await this._pool
-      .query<{ level: number; idx: string; hash: Buffer }>(`SELECT level, idx, hash FROM ${this._t.logNodes} WHERE log_id = $1`, [logId])
+      .query<{ tile_level: number; tile_index: string; width: number; hashes: Buffer }>(
+        `SELECT tile_level, tile_index, width, hashes FROM ${this._t.logTiles} WHERE log_id = $1 ${options.verify ? '' : 'AND tile_level = 0'}`,
+        [logId],
+      )
       .catch((e: unknown) => {
         throw _dbError('loadLogTree', e);
       });
+    const leaves = new Uint8Array(32 * head.size);
     let count = 0;
+    const upper: { level: number; index: number; hashes: Uint8Array }[] = [];
     for (const r of res.rows) {
-      const lv = levels[r.level];
-      const i = Number(r.idx);
-      if (lv === undefined || 32 * (i + 1) > lv.length) continue;
-      lv.set(r.hash, 32 * i);
-      count++;
+      const index = Number(r.tile_index);
+      if (r.tile_level !== 0) {
+        upper.push({ level: r.tile_level, index, hashes: _bytes(r.hashes) });
+        continue;
+      }
+      const first = index * TILE_WIDTH;
+      const width = Math.min(r.width, head.size - first);
+      if (width <= 0) continue; // beyond the recorded size (cannot happen through putLogNodes)
+      leaves.set(r.hashes.subarray(0, 32 * width), 32 * first);
+      count += width;
     }
-    const expected = levels.reduce((n, l) => n + l.length / 32, 0);
-    if (count !== expected) throw new StoreError(StoreErrorCode.CorruptNode, `log ${logId}: ${count} of ${expected} nodes stored`);
-    try {
-      return LogTree.fromLevels(head.suite, levels, { verify: options.verify ?? false });
-    } catch (e) {
-      throw new StoreError(StoreErrorCode.CorruptNode, `log ${logId}: ${(e as Error).message}`, { cause: e });
+    if (count !== head.size) throw new StoreError(StoreErrorCode.CorruptNode, `log ${logId}: ${count} of ${head.size} leaf hashes stored`);
+    const tree = new LogTree(head.suite);
+    tree.appendLeafHashes(leaves);
+    for (const u of upper) {
+      const level = TILE_HEIGHT * u.level;
+      const n = Math.min(u.hashes.length / 32, tree.levelSize(level) - u.index * TILE_WIDTH);
+      for (let j = 0; j < n; j++) {
+        if (!equalBytes(tree.node(level, u.index * TILE_WIDTH + j), u.hashes.subarray(32 * j, 32 * j + 32))) {
+          throw new StoreError(StoreErrorCode.CorruptNode, `log ${logId}: tile (${u.level}, ${u.index}) disagrees with the leaves at ${j}`);
+        }
+      }
     }
+    return tree;
   }
 
   /**
-   * Fetches stored nodes by (level, index) in one query, in order.
-   * @throws StoreError(NOT_FOUND) when one is missing; StoreError(DATABASE).
+   * Stored complete-subtree nodes by (level, index), in order, from the tiles that hold them (one query for
+   * the tiles not cached).
+   * @throws StoreError(NOT_FOUND) when one is missing (beyond the stored size, or an unknown log); StoreError(DATABASE).
    * @example await logs.fetchNodes('global', logRootPlan(8).nodes)
    */
   async fetchNodes(logId: string, refs: readonly LogNodeRef[], db: Queryable = this._pool): Promise<Uint8Array[]> {
     if (refs.length === 0) return [];
-    const res = await db
-      .query<{ level: number; idx: string; hash: Buffer }>(
-        `SELECT n.level, n.idx, n.hash FROM ${this._t.logNodes} n
-         JOIN unnest($2::smallint[], $3::bigint[]) AS u(l, i) ON n.level = u.l AND n.idx = u.i
-         WHERE n.log_id = $1`,
-        [logId, refs.map((r) => r.level), refs.map((r) => r.index)],
-      )
-      .catch((e: unknown) => {
-        throw _dbError('fetchNodes', e);
-      });
-    const got = new Map(res.rows.map((r) => [`${r.level}/${r.idx}`, _bytes(r.hash)]));
-    return refs.map((r) => {
-      const h = got.get(`${r.level}/${r.index}`);
-      if (h === undefined) throw new StoreError(StoreErrorCode.NotFound, `log ${logId} has no node (${r.level}, ${r.index})`);
-      return h;
+    const head = await this.head(logId, db);
+    if (head === undefined) throw new StoreError(StoreErrorCode.NotFound, `log ${logId} does not exist`);
+    return this._fetchNodes(logId, head.suite, refs, db);
+  }
+
+  private async _fetchNodes(logId: string, suite: HashSuite, refs: readonly LogNodeRef[], db: Queryable): Promise<Uint8Array[]> {
+    const spans = refs.map(tileSpanOf);
+    const tiles = new Map<string, Uint8Array>();
+    const missing = new Map<string, TileRef>();
+    for (const s of spans) {
+      const k = tileKey(s.tile);
+      if (tiles.has(k) || missing.has(k)) continue;
+      const cached = this._cached(`${logId}/${k}`);
+      if (cached !== undefined) tiles.set(k, cached);
+      else missing.set(k, s.tile);
+    }
+    if (missing.size > 0) {
+      const want = [...missing.values()];
+      const res = await db
+        .query<{ tile_level: number; tile_index: string; hashes: Buffer }>(
+          `SELECT t.tile_level, t.tile_index, t.hashes FROM ${this._t.logTiles} t
+           JOIN unnest($2::smallint[], $3::bigint[]) AS u(l, i) ON t.tile_level = u.l AND t.tile_index = u.i
+           WHERE t.log_id = $1`,
+          [logId, want.map((t) => t.level), want.map((t) => t.index)],
+        )
+        .catch((e: unknown) => {
+          throw _dbError('fetchNodes', e);
+        });
+      for (const r of res.rows) {
+        const k = `${r.tile_level}/${r.tile_index}`;
+        const hashes = _bytes(r.hashes);
+        tiles.set(k, hashes);
+        if (hashes.length === 32 * TILE_WIDTH) this._remember(`${logId}/${k}`, hashes);
+      }
+    }
+    return spans.map((s, i) => {
+      const tile = tiles.get(tileKey(s.tile));
+      const end = 32 * (s.offset + s.count);
+      if (tile === undefined || tile.length < end) {
+        throw new StoreError(StoreErrorCode.NotFound, `log ${logId} has no node (${refs[i]!.level}, ${refs[i]!.index})`);
+      }
+      const span = tile.subarray(32 * s.offset, end);
+      return s.fold === 0 ? span.slice() : foldSpan(suite, span, s.fold);
     });
+  }
+
+  private _cached(key: string): Uint8Array | undefined {
+    const hit = this._cache.get(key);
+    if (hit !== undefined) {
+      this._cache.delete(key);
+      this._cache.set(key, hit);
+    }
+    return hit;
+  }
+
+  private _remember(key: string, tile: Uint8Array): void {
+    if (this._cacheMax <= 0) return;
+    this._cache.set(key, tile);
+    while (this._cache.size > this._cacheMax) this._cache.delete(this._cache.keys().next().value!);
   }
 
   /**
@@ -207,7 +288,7 @@ export class PgLogStore {
         return i;
       }),
     );
-    const fetched = await this.fetchNodes(logId, all);
+    const fetched = await this._fetchNodes(logId, suite, all, this._pool);
     return plans.map((p, j) => resolveLogPlan(suite, p, maps[j]!.map((i) => fetched[i]!)));
   }
 
