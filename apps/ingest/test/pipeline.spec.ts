@@ -65,7 +65,12 @@ beforeAll(async () => {
     `INSERT INTO typed (id, t, b, arr) SELECT g, $1 || g, convert_to($1, 'UTF8'), ARRAY[$1] FROM generate_series(100, 111) g`,
     [canary],
   );
-  await waitFor('all changes acknowledged', () => pipeline.stats.changesAcked >= 5 + 2 + 3 + 12);
+  // D: a truncate, then a new row in the emptied table, in one transaction.
+  await h.db.query('BEGIN');
+  await h.db.query('TRUNCATE pairs');
+  await h.db.query('INSERT INTO pairs VALUES ($1, 7, $1)', [canary]);
+  await h.db.query('COMMIT');
+  await waitFor('all changes acknowledged', () => pipeline.stats.changesAcked >= 5 + 2 + 3 + 12 + 2);
   raw = await h.readStream();
   batches = raw.map((m) => decodeEvent('change-batch', m.data));
 }, 60_000);
@@ -100,13 +105,19 @@ describe('ingest: no plaintext on the bus', () => {
       pks.set(`${table}/${hex(commitMapKey(ck.get(table)!, table, pk))}`, pk);
     };
     for (const id of [1, 2, 3, 10, ...Array.from({ length: 12 }, (_, i) => 100 + i)]) addPk('public.typed', [int8(id)]);
-    for (const [k, n] of [[canary, 1], ['plain', 2], [canary, 2], ['plain', 3]] as const) addPk('public.pairs', pairKey(k, n));
+    for (const [k, n] of [[canary, 1], ['plain', 2], [canary, 2], ['plain', 3], [canary, 7]] as const) addPk('public.pairs', pairKey(k, n));
 
     const state = new Map<string, Map<string, Uint8Array>>(TABLES.map((t) => [t, new Map()]));
     for (const [i, b] of batches.entries()) {
       expect(raw[i]!.subject).toBe(`${h.prefix}.changes.${changesSubject(h.source, b.table).split('.').slice(2).join('.')}`);
       for (const e of b.events) {
         const block = e.block!;
+        if (block.op === RowOperation.TRUNCATE) {
+          // Names the table only: everything the table held so far goes.
+          expect(block.mapKey.length + block.block.length + block.leafCommitment.length).toBe(0);
+          state.get(b.table)!.clear();
+          continue;
+        }
         const mk = hex(block.mapKey);
         const pk = pks.get(`${b.table}/${mk}`);
         expect(pk, `map key ${mk} of ${b.table} is commitMapKey of a known primary key`).toBeDefined();
@@ -151,7 +162,8 @@ describe('ingest: snapshot, then transactions, each change exactly once', () => 
     expect(tx.every((b) => (b.position!.position.value as bigint) > point)).toBe(true);
     expect(tx.every((b) => b.events.every((e) => e.block!.rowVersion === b.position!.position.value))).toBe(true);
     const ops = tx.flatMap((b) => b.events.map((e) => e.block!.op));
-    expect(ops.filter((o) => o === RowOperation.INSERT)).toHaveLength(2 + 12);
+    expect(ops.filter((o) => o === RowOperation.INSERT)).toHaveLength(2 + 12 + 1);
+    expect(ops.filter((o) => o === RowOperation.TRUNCATE)).toHaveLength(1);
     expect(ops.filter((o) => o === RowOperation.UPDATE)).toHaveLength(2);
     expect(ops.filter((o) => o === RowOperation.DELETE)).toHaveLength(2); // row 2, and pairs' old key ('plain', 2)
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Keyring, LocalKeyProvider, fromPgText, type PgValue } from '@merklesync/crypto';
-import { EventLimits, decodeEvent } from '@merklesync/protocol';
+import { EventLimits, RowOperation, decodeEvent } from '@merklesync/protocol';
 import type { ChangeBatch, RowChange } from '@merklesync/sources';
 import { BatchEncoder } from './batch-encoder.ts';
 import { IngestError } from './ingest.errors.ts';
@@ -67,9 +67,19 @@ describe('BatchEncoder', () => {
     expect(all.flatMap((b) => b.events.map((x) => x.changeIndex))).toEqual([0, 1, 2]);
   });
 
-  it('refuses a part without its predecessors, a truncate, an unencodable row and an oversized row', async () => {
+  it('publishes a truncate in source order as an event naming only its table', async () => {
+    const trunc = { op: 'truncate', schema: 'public', table: 't', cascade: false, restartIdentity: false } as const;
+    const [m] = await encoder().encode(batch([row(1, 'a'), trunc, row(2, 'b')]));
+    const events = decodeEvent('change-batch', m!.payload).events;
+    expect(events.map((e) => e.block!.op)).toEqual([RowOperation.INSERT, RowOperation.TRUNCATE, RowOperation.INSERT]);
+    expect(events.map((e) => e.changeIndex)).toEqual([0, 1, 2]);
+    const t = events[1]!.block!;
+    expect([t.table, t.mapKey.length, t.leafCommitment.length, t.block.length]).toEqual(['public.t', 0, 0, 0]);
+    expect(t.rowVersion).toBe(events[0]!.block!.rowVersion);
+  });
+
+  it('refuses a part without its predecessors, an unencodable row and an oversized row', async () => {
     expect(await code(encoder().encode(batch([row(1, 'a')], { part: 1 })))).toBe('SOURCE_FAILED');
-    expect(await code(encoder().encode(batch([{ op: 'truncate', schema: 'public', table: 't', cascade: false, restartIdentity: false }])))).toBe('TRUNCATE_UNSUPPORTED');
     expect(await code(encoder().encode(batch([row(1, { type: 'text', value: 'a\u0000b' })])))).toBe('ENCODE_FAILED');
     expect(await code(encoder().encode(batch([row(1, 'x'.repeat(300_000))])))).toBe('ROW_TOO_LARGE');
   });

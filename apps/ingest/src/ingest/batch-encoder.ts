@@ -1,6 +1,6 @@
 // One source batch → the bus messages that carry it: changes grouped by table (one ChangeBatch event per table,
 // split further only to stay under the 1 MiB event limit), numbered across the whole transaction.
-import { EventLimits, SUBJECT_PREFIX, changesSubject, encodeEvent, newEvent, type ChangeEvent } from '@merklesync/protocol';
+import { EventLimits, RowOperation, SUBJECT_PREFIX, changesSubject, encodeEvent, newEvent, type ChangeEvent } from '@merklesync/protocol';
 import { parseLsn, type ChangeBatch } from '@merklesync/sources';
 import { IngestError, IngestErrorCode } from './ingest.errors.ts';
 import { changeMsgId } from './msg-id.ts';
@@ -64,16 +64,13 @@ export class BatchEncoder {
 
   /**
    * The messages of one source batch (none for a batch without row changes).
-   * @throws IngestError(TRUNCATE_UNSUPPORTED | ENCODE_FAILED | ROW_TOO_LARGE | INCOMPLETE_ROW | KEY_MATERIAL)
+   * @throws IngestError(ENCODE_FAILED | ROW_TOO_LARGE | INCOMPLETE_ROW | KEY_MATERIAL)
    */
   async encode(batch: ChangeBatch): Promise<OutgoingMessage[]> {
     const cursor = this.#advance(batch);
     const tables: string[] = [];
     for (const c of batch.changes) {
       const t = `${c.schema}.${c.table}`;
-      if (c.op === 'truncate') {
-        throw new IngestError(IngestErrorCode.TruncateUnsupported, `${this.#source} ${t}: TRUNCATE at ${batch.commitLsn} cannot be published (no table-level clear in the protocol); see apps/ingest/README.md "Truncate"`);
-      }
       if (!tables.includes(t)) tables.push(t);
     }
     await this.#sealer.prepare(tables);
@@ -84,10 +81,22 @@ export class BatchEncoder {
     const commitTime = batch.kind === 'snapshot' ? this.#snapshotMicros(batch.commitLsn) : (batch.commitTimeMicros ?? this.#nowMicros());
     const byTable = new Map<string, ChangeEvent[]>();
     for (const c of batch.changes) {
-      if (c.op === 'truncate') continue;
       const t = `${c.schema}.${c.table}`;
       let list = byTable.get(t);
       if (!list) byTable.set(t, (list = []));
+      if (c.op === 'truncate') {
+        // Names the table only; merkle removes every row the table holds at this point (README "Truncate").
+        list.push(
+          newEvent('change', {
+            block: { source: this.#source, table: t, rowVersion, op: RowOperation.TRUNCATE },
+            transactionId: txid,
+            position,
+            commitTimeUnixMicros: commitTime,
+            changeIndex: cursor.changes++,
+          }),
+        );
+        continue;
+      }
       for (const sealed of this.#sealer.seal(t, c, rowVersion)) {
         list.push(
           newEvent('change', {

@@ -1,7 +1,6 @@
 /** Why the ingest pipeline stopped. Every code means "nothing after the failing batch was acknowledged". */
 export const IngestErrorCode = {
   /** A TRUNCATE reached ingest: the protocol has no table-level clear and ingest keeps no key state. */
-  TruncateUnsupported: 'TRUNCATE_UNSUPPORTED',
   /** A row or key could not be canonically encoded (a value libs/crypto refuses). */
   EncodeFailed: 'ENCODE_FAILED',
   /** A row's canonical encoding is larger than a block may be (protocol limit 256 KiB of ciphertext). */

@@ -23,9 +23,9 @@ export function validateBatch(batch: ChangeBatch, subject: string, subjects: Bus
   batch.events.forEach((e, i) => {
     if (e.block === undefined) throw new MalformedPayloadError(`events[${i}].block: missing`);
     if (e.block.source !== batch.source || e.block.table !== batch.table) throw new MalformedPayloadError(`events[${i}].block: other table than the batch's`);
-    // The blocks table stores row_version as a Postgres bigint and op as 1..4 (libs/store BlockOp): refuse what
-    // it could never store here, rather than retrying it forever.
+    // The blocks table stores row_version as a Postgres bigint and op as 1..4 (libs/store BlockOp; a truncate, 5,
+    // is stored as one delete per row): refuse what it could never store here, rather than retrying it forever.
     if (e.block.rowVersion >= _ROW_VERSION_LIMIT) throw new MalformedPayloadError(`events[${i}].block.row_version: must be below 2^63`);
-    if (e.block.op < 1 || e.block.op > 4) throw new MalformedPayloadError(`events[${i}].block.op: unknown operation ${e.block.op}`);
+    if (e.block.op < 1 || e.block.op > 5) throw new MalformedPayloadError(`events[${i}].block.op: unknown operation ${e.block.op}`);
   });
 }

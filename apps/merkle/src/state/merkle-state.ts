@@ -4,7 +4,7 @@
 // appended to), and the owner reloads it from the store (StateHolder).
 import { LogTree, MemoryMapStore, SparseMerkleMap, equalBytes, getHashSuite, type HashSuite, type HashSuiteName, type MapEntry, type MapNodeWithHash, type MapStoreMark } from '@merklesync/merkle';
 import { RowOperation, stateRoot, type ChangeEvent } from '@merklesync/protocol';
-import { loadMapIntoMemory, type BlockInput, type BlockOp, type MerkleStore } from '@merklesync/store';
+import { BlockOp, loadMapIntoMemory, type BlockInput, type MerkleStore } from '@merklesync/store';
 import { MerkleServiceError, MerkleServiceErrorCode } from '../errors.ts';
 import { encodeLogLeaf } from './log-leaf.ts';
 
@@ -128,43 +128,77 @@ export class MerkleState {
 
   /**
    * Applies `events` in memory: per table one batch update (map_key → leaf_commitment; delete removes the
-   * key; the last change of a key wins), and one log leaf per event in order. Nothing is committed until
-   * {@link commit}; until then the previous roots stay current, but the log has grown, so a failed persist
-   * must be followed by a reload ({@link abandon}).
+   * key; the last change of a key wins), and one log leaf per event in order. A truncate removes every key
+   * the table holds at that point in the batch, each as a delete with its own log leaf and tombstone (README
+   * "Truncate"). Nothing is committed until {@link commit}; until then the previous roots stay current, but the
+   * log has grown, so a failed persist must be followed by a reload ({@link abandon}).
    * Several batches may be staged in a row (a group); each sees the previous ones' roots.
    * @throws MerkleServiceError(NOT_READY) when the state was abandoned;
    *   RangeError from the encoders for malformed fields (callers validate before).
    */
   stage(events: readonly ChangeEvent[]): StagedBatch {
     if (this.abandoned) throw new MerkleServiceError(MerkleServiceErrorCode.NotReady, 'state was abandoned; reload it first');
-    const groups = new Map<string, { source: string; table: string; ops: MapEntry[] }>();
+    /** Per table: the root the ops apply to (after a truncate: the empty map), the ops, blocks applied. */
+    const groups = new Map<string, { source: string; table: string; base: Uint8Array; ops: MapEntry[]; count: number }>();
     const leaves: Uint8Array[] = [];
     // The latest change per row key (later events overwrite earlier ones): only it is stored as the row's block.
     const latest = new Map<string, BlockInput>();
     const firstIndex = this.log.size;
+    const tombstone = (source: string, table: string, mapKey: Uint8Array, rowVersion: bigint): void => {
+      latest.set(`${_tableKey(source, table)}\u0000${_latin1(mapKey)}`, {
+        source,
+        table,
+        mapKey,
+        op: BlockOp.Delete,
+        rowVersion,
+        leafCommitment: null,
+        block: null,
+        logIndex: firstIndex + leaves.length,
+      });
+    };
     for (const e of events) {
       const b = e.block!;
       const k = _tableKey(b.source, b.table);
       let g = groups.get(k);
-      if (g === undefined) groups.set(k, (g = { source: b.source, table: b.table, ops: [] }));
+      if (g === undefined) {
+        const base = this.stagedRoots.get(k)?.root ?? this.tableRoot(b.source, b.table);
+        groups.set(k, (g = { source: b.source, table: b.table, base, ops: [], count: 0 }));
+      }
+      if (b.op === RowOperation.TRUNCATE) {
+        // Every key the table holds here, i.e. after the batch's earlier changes, is deleted in key order.
+        const current = g.ops.length === 0 ? g.base : this.map.update(g.base, g.ops);
+        for (const c of this.map.diff(current, this.map.emptyRoot)) {
+          tombstone(b.source, b.table, c.key, b.rowVersion);
+          leaves.push(encodeLogLeaf(this.suite, { source: b.source, table: b.table, op: RowOperation.DELETE, mapKey: c.key, leafCommitment: _EMPTY, rowVersion: b.rowVersion, block: _EMPTY }));
+          g.count++;
+        }
+        g.base = this.map.emptyRoot;
+        g.ops = [];
+        continue;
+      }
       const deleted = b.op === RowOperation.DELETE;
       g.ops.push({ key: b.mapKey, value: deleted ? null : b.leafCommitment });
-      latest.set(`${k}\u0000${_latin1(b.mapKey)}`, {
-        source: b.source,
-        table: b.table,
-        mapKey: b.mapKey,
-        op: b.op as number as BlockOp,
-        rowVersion: b.rowVersion,
-        leafCommitment: deleted ? null : b.leafCommitment,
-        block: deleted ? null : b.block,
-        logIndex: firstIndex + leaves.length,
-      });
+      g.count++;
+      if (deleted) tombstone(b.source, b.table, b.mapKey, b.rowVersion);
+      else {
+        latest.set(`${k}\u0000${_latin1(b.mapKey)}`, {
+          source: b.source,
+          table: b.table,
+          mapKey: b.mapKey,
+          op: b.op as number as BlockOp,
+          rowVersion: b.rowVersion,
+          leafCommitment: b.leafCommitment,
+          block: b.block,
+          logIndex: firstIndex + leaves.length,
+        });
+      }
       leaves.push(encodeLogLeaf(this.suite, b));
     }
     const tables: StagedTable[] = [];
     for (const g of groups.values()) {
-      const root = this.map.update(this.stagedRoots.get(_tableKey(g.source, g.table))?.root ?? this.tableRoot(g.source, g.table), g.ops);
-      tables.push({ source: g.source, table: g.table, root, count: g.ops.length });
+      if (g.count === 0) continue; // a truncate of a table that held nothing: no change, no root update
+      const root = g.ops.length === 0 ? g.base : this.map.update(g.base, g.ops);
+      tables.push({ source: g.source, table: g.table, root, count: g.count });
     }
     // Until commit the state is "broken" (isBroken): the log below is appended to in place.
     this.log.appendMany(leaves);
@@ -175,7 +209,7 @@ export class MerkleState {
     const newRoots = tables.map((t) => t.root);
     const staged: StagedBatch = {
       tables,
-      changes: events.length,
+      changes: leaves.length,
       logSize: this.log.size,
       logRoot: this.log.root(),
       stateRoot: stateRoot(this.suite, merged.values()),
@@ -223,3 +257,5 @@ export class MerkleState {
     this.abandoned = true;
   }
 }
+
+const _EMPTY = new Uint8Array(0);

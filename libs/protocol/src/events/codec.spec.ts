@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkpoint, dataBlock, h, validEvent } from '../../test/fixtures.ts';
 import { ProtocolError, type ProtocolErrorCode } from '../errors.ts';
-import { RowOperation, SourcePositionSchema } from '../gen/merklesync/v1/common_pb.ts';
+import { DataBlockSchema, RowOperation, SourcePositionSchema } from '../gen/merklesync/v1/common_pb.ts';
 import { decodeEvent, encodeEvent, eventSchema, EventKind, newEvent, validateEvent, type EventMessages } from './codec.ts';
 import { EventLimits } from './limits.ts';
 
@@ -134,6 +134,28 @@ describe('events: required fields and rules', () => {
     const b = del();
     b.block!.leafCommitment = h(1);
     expectCode(() => encodeEvent('data-block', b), 'INVALID_EVENT', 'block.leaf_commitment');
+  });
+
+  it('accepts a truncate naming only its table, and rejects one that names a row', () => {
+    const trunc = () => {
+      const c = validEvent('change');
+      c.block = create(DataBlockSchema, { source: c.block!.source, table: c.block!.table, rowVersion: 3n, op: RowOperation.TRUNCATE });
+      return c;
+    };
+    expect(decodeEvent('change', encodeEvent('change', trunc())).block?.op).toBe(RowOperation.TRUNCATE);
+    for (const [field, set] of [
+      ['block.map_key', (c: ReturnType<typeof trunc>) => (c.block!.mapKey = h(1))],
+      ['block.leaf_commitment', (c: ReturnType<typeof trunc>) => (c.block!.leafCommitment = h(2))],
+      ['block.block', (c: ReturnType<typeof trunc>) => (c.block!.block = new Uint8Array([1]))],
+    ] as const) {
+      const c = trunc();
+      set(c);
+      expectCode(() => encodeEvent('change', c), 'INVALID_EVENT', field);
+    }
+    // Every other operation still needs its 32-byte map key.
+    const ins = validEvent('change');
+    ins.block!.mapKey = new Uint8Array(0);
+    expectCode(() => encodeEvent('change', ins), 'INVALID_EVENT', 'block.map_key');
   });
 
   it('rejects batches whose events disagree with the header, or bad part numbering', () => {

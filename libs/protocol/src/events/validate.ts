@@ -33,9 +33,16 @@ const _strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 function _dataBlock(b: DataBlock, f: string): void {
   _name(b.source, `${f}.source`);
   _name(b.table, `${f}.table`);
-  _hash(b.mapKey, `${f}.map_key`);
   _enum(b.op, RowOperation, `${f}.op`);
   _positive(b.rowVersion, `${f}.row_version`);
+  if (b.op === RowOperation.TRUNCATE) {
+    // A truncate names the table only: the consumer removes every row it holds.
+    if (b.mapKey.length !== 0) _invalid(`${f}.map_key`, 'must be empty for a truncate');
+    if (b.leafCommitment.length !== 0) _invalid(`${f}.leaf_commitment`, 'must be empty for a truncate');
+    if (b.block.length !== 0) _invalid(`${f}.block`, 'must be empty for a truncate');
+    return;
+  }
+  _hash(b.mapKey, `${f}.map_key`);
   if (b.op === RowOperation.DELETE) {
     // A delete removes the key from the map: nothing to decrypt, nothing to commit.
     if (b.leafCommitment.length !== 0) _invalid(`${f}.leaf_commitment`, 'must be empty for a delete');

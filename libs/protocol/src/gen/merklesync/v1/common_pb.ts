@@ -13,7 +13,7 @@ import type { Message, UnknownEnum } from "@bufbuild/protobuf";
  * Describes the file merklesync/v1/common.proto.
  */
 export const file_merklesync_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("ChptZXJrbGVzeW5jL3YxL2NvbW1vbi5wcm90bxINbWVya2xlc3luYy52MSKhAQoJRGF0YUJsb2NrEg4KBnNvdXJjZRgBIAEoCRINCgV0YWJsZRgCIAEoCRIPCgdtYXBfa2V5GAMgASgMEhcKD2xlYWZfY29tbWl0bWVudBgEIAEoDBINCgVibG9jaxgFIAEoDBITCgtyb3dfdmVyc2lvbhgGIAEoBBInCgJvcBgHIAEoDjIbLm1lcmtsZXN5bmMudjEuUm93T3BlcmF0aW9uIkAKDlNvdXJjZVBvc2l0aW9uEhAKBnBnX2xzbhgBIAEoBEgAEhAKBm9wYXF1ZRgCIAEoDEgAQgoKCHBvc2l0aW9uIqkBCgpDaGVja3BvaW50EhMKC3NpZ25lZF9ub3RlGAEgASgMEg4KBm9yaWdpbhgCIAEoCRIQCghsb2dfc2l6ZRgDIAEoBBIQCghsb2dfcm9vdBgEIAEoDBISCgpzdGF0ZV9yb290GAUgASgMEhAKCHNlcXVlbmNlGAYgASgEEiwKCmhhc2hfc3VpdGUYByABKA4yGC5tZXJrbGVzeW5jLnYxLkhhc2hTdWl0ZSpVCglIYXNoU3VpdGUSGgoWSEFTSF9TVUlURV9VTlNQRUNJRklFRBAAEhUKEUhBU0hfU1VJVEVfU0hBMjU2EAESFQoRSEFTSF9TVUlURV9CTEFLRTMQAiqXAQoMUm93T3BlcmF0aW9uEh0KGVJPV19PUEVSQVRJT05fVU5TUEVDSUZJRUQQABIYChRST1dfT1BFUkFUSU9OX0lOU0VSVBABEhgKFFJPV19PUEVSQVRJT05fVVBEQVRFEAISGAoUUk9XX09QRVJBVElPTl9ERUxFVEUQAxIaChZST1dfT1BFUkFUSU9OX1NOQVBTSE9UEARiBnByb3RvMw");
+  fileDesc("ChptZXJrbGVzeW5jL3YxL2NvbW1vbi5wcm90bxINbWVya2xlc3luYy52MSKhAQoJRGF0YUJsb2NrEg4KBnNvdXJjZRgBIAEoCRINCgV0YWJsZRgCIAEoCRIPCgdtYXBfa2V5GAMgASgMEhcKD2xlYWZfY29tbWl0bWVudBgEIAEoDBINCgVibG9jaxgFIAEoDBITCgtyb3dfdmVyc2lvbhgGIAEoBBInCgJvcBgHIAEoDjIbLm1lcmtsZXN5bmMudjEuUm93T3BlcmF0aW9uIkAKDlNvdXJjZVBvc2l0aW9uEhAKBnBnX2xzbhgBIAEoBEgAEhAKBm9wYXF1ZRgCIAEoDEgAQgoKCHBvc2l0aW9uIqkBCgpDaGVja3BvaW50EhMKC3NpZ25lZF9ub3RlGAEgASgMEg4KBm9yaWdpbhgCIAEoCRIQCghsb2dfc2l6ZRgDIAEoBBIQCghsb2dfcm9vdBgEIAEoDBISCgpzdGF0ZV9yb290GAUgASgMEhAKCHNlcXVlbmNlGAYgASgEEiwKCmhhc2hfc3VpdGUYByABKA4yGC5tZXJrbGVzeW5jLnYxLkhhc2hTdWl0ZSpVCglIYXNoU3VpdGUSGgoWSEFTSF9TVUlURV9VTlNQRUNJRklFRBAAEhUKEUhBU0hfU1VJVEVfU0hBMjU2EAESFQoRSEFTSF9TVUlURV9CTEFLRTMQAiqzAQoMUm93T3BlcmF0aW9uEh0KGVJPV19PUEVSQVRJT05fVU5TUEVDSUZJRUQQABIYChRST1dfT1BFUkFUSU9OX0lOU0VSVBABEhgKFFJPV19PUEVSQVRJT05fVVBEQVRFEAISGAoUUk9XX09QRVJBVElPTl9ERUxFVEUQAxIaChZST1dfT1BFUkFUSU9OX1NOQVBTSE9UEAQSGgoWUk9XX09QRVJBVElPTl9UUlVOQ0FURRAFYgZwcm90bzM");
 
 /**
  * One row as it travels past the ingest boundary: ciphertext plus keyed commitments, never plaintext.
@@ -38,7 +38,7 @@ export type DataBlock = Message<"merklesync.v1.DataBlock"> & {
   table: string;
 
   /**
-   * Keyed hash of (table, primary key) made by libs/crypto; 32 bytes. Hides the primary key.
+   * Keyed hash of (table, primary key) made by libs/crypto; 32 bytes (empty for a truncate). Hides the primary key.
    *
    * @generated from field: bytes map_key = 3;
    */
@@ -269,6 +269,14 @@ export const RowOperation = {
    * @generated from enum value: ROW_OPERATION_SNAPSHOT = 4;
    */
   SNAPSHOT: 4,
+
+  /**
+   * The whole table was emptied (a source TRUNCATE): the block names no row, so map_key, leaf_commitment
+   * and block are empty. A consumer removes every row the table holds at that point, each as a delete.
+   *
+   * @generated from enum value: ROW_OPERATION_TRUNCATE = 5;
+   */
+  TRUNCATE: 5,
 } as const;
 
 /**

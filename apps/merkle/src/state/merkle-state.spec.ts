@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { LogTree, SparseMerkleMap, getHashSuite, toHex } from '@merklesync/merkle';
+import { RowOperation, newEvent, stateRoot, type ChangeEvent } from '@merklesync/protocol';
+import { BlockOp } from '@merklesync/store';
+import { encodeLogLeaf } from './log-leaf.ts';
+import { MerkleState } from './merkle-state.ts';
+
+const suite = getHashSuite('sha256');
+const key = (n: number): Uint8Array => new Uint8Array(32).fill(n);
+const leaf = (n: number): Uint8Array => new Uint8Array(32).fill(100 + n);
+
+function ev(table: string, op: RowOperation, n = 0, rowVersion = 7n): ChangeEvent {
+  const row = op === RowOperation.INSERT || op === RowOperation.UPDATE;
+  const named = op !== RowOperation.TRUNCATE;
+  return newEvent('change', {
+    block: {
+      source: 's',
+      table,
+      mapKey: named ? key(n) : new Uint8Array(0),
+      leafCommitment: row ? leaf(n) : new Uint8Array(0),
+      block: row ? Uint8Array.of(n) : new Uint8Array(0),
+      rowVersion,
+      op,
+    },
+    transactionId: 't',
+    position: { position: { case: 'pgLsn', value: rowVersion } },
+    commitTimeUnixMicros: 1n,
+    changeIndex: 0,
+  });
+}
+
+const rootOf = (entries: [number, number][]): Uint8Array => {
+  const m = new SparseMerkleMap({ suite });
+  return m.update(m.emptyRoot, entries.map(([k, v]) => ({ key: key(k), value: leaf(v) })));
+};
+
+describe('MerkleState truncate', () => {
+  it('deletes every row the table holds at that point, each with its own log entry and tombstone', () => {
+    const s = new MerkleState(suite);
+    const first = s.stage([1, 2, 3].map((n) => ev('public.a', RowOperation.INSERT, n)).concat([ev('public.b', RowOperation.INSERT, 9)]));
+    s.commit(first, 1);
+    expect(s.log.size).toBe(4);
+
+    // In one batch: a row inserted before the truncate goes too; a row inserted after it stays.
+    const staged = s.stage([ev('public.a', RowOperation.INSERT, 4, 8n), ev('public.a', RowOperation.TRUNCATE, 0, 8n), ev('public.a', RowOperation.INSERT, 5, 8n)]);
+    s.commit(staged, 2);
+    expect(staged.changes).toBe(1 + 4 + 1);
+    expect(s.log.size).toBe(4 + 6);
+    expect(toHex(s.tableRoot('s', 'public.a'))).toBe(toHex(rootOf([[5, 5]])));
+    expect(toHex(s.tableRoot('s', 'public.b'))).toBe(toHex(rootOf([[9, 9]])));
+    expect(staged.tables).toEqual([{ source: 's', table: 'public.a', root: s.tableRoot('s', 'public.a'), count: 6 }]);
+    expect(toHex(staged.stateRoot)).toBe(toHex(stateRoot(suite, [
+      { source: 's', table: 'public.a', root: rootOf([[5, 5]]) },
+      { source: 's', table: 'public.b', root: rootOf([[9, 9]]) },
+    ])));
+
+    // Tombstones in key order at consecutive log indexes after the insert of row 4; row 5 after them.
+    const blocks = [...staged.blocks].sort((x, y) => x.logIndex - y.logIndex);
+    expect(blocks.map((b) => [b.mapKey[0], b.op, b.logIndex, b.leafCommitment, b.block])).toEqual([
+      [1, BlockOp.Delete, 5, null, null],
+      [2, BlockOp.Delete, 6, null, null],
+      [3, BlockOp.Delete, 7, null, null],
+      [4, BlockOp.Delete, 8, null, null],
+      [5, BlockOp.Insert, 9, leaf(5), Uint8Array.of(5)],
+    ]);
+
+    // The log holds exactly what a source deleting each row would have produced.
+    const expected = new LogTree(suite);
+    expected.appendMany([1, 2, 3].map((n) => encodeLogLeaf(suite, ev('public.a', RowOperation.INSERT, n).block!)).concat([encodeLogLeaf(suite, ev('public.b', RowOperation.INSERT, 9).block!)]));
+    expected.append(encodeLogLeaf(suite, ev('public.a', RowOperation.INSERT, 4, 8n).block!));
+    for (const n of [1, 2, 3, 4]) expected.append(encodeLogLeaf(suite, ev('public.a', RowOperation.DELETE, n, 8n).block!));
+    expected.append(encodeLogLeaf(suite, ev('public.a', RowOperation.INSERT, 5, 8n).block!));
+    expect(toHex(s.log.root())).toBe(toHex(expected.root()));
+  });
+
+  it('truncating an empty or unknown table changes nothing but the batch', () => {
+    const s = new MerkleState(suite);
+    const staged = s.stage([ev('public.none', RowOperation.TRUNCATE)]);
+    s.commit(staged, 1);
+    expect(staged.changes).toBe(0);
+    expect(s.log.size).toBe(0);
+    expect(staged.blocks).toEqual([]);
+    expect(staged.tables).toEqual([]);
+    expect(toHex(s.tableRoot('s', 'public.none'))).toBe(toHex(new SparseMerkleMap({ suite }).emptyRoot));
+  });
+});
