@@ -68,6 +68,8 @@ describe('PgMapNodeStore', () => {
     });
     const back = await byCopy.getNodes(all.map((n) => n.hash));
     back.forEach((n, i) => expect(n).toEqual(all[i]!.node));
+    // Outside a transaction too, a direct COPY that meets stored nodes falls back to the deduplicating path.
+    expect(await new PgMapNodeStore(db.pool, config, 'sha256', { copyThreshold: 1 }).putNodes(all)).toBe(0);
     // A failed transaction keeps none of its COPY.
     const more = fresh.update(r, [{ key: rand(32), value: rand(5) }]);
     const extra = fresh.store.newNodesSince({ branches: 0, leaves: 0, epoch: 0 }, [more]);
