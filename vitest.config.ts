@@ -60,6 +60,7 @@ export default defineConfig({
       serviceProject('app-prover', 'apps/prover'),
       serviceProject('app-gateway', 'apps/gateway'),
       serviceProject('prover-client', 'libs/prover-client'),
+      serviceProject('telemetry', 'libs/telemetry'),
       {
         test: {
           name: 'browser-compat',

@@ -6,6 +6,10 @@
 //   npm start                      run until Ctrl-C
 //   npm start -- --duration 60     run 60 s, then stop (prints a summary)
 //   npm start -- --reset           drop the demo databases, slot, streams and keys first
+//   OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 npm start    also send traces there (e.g. a local Jaeger)
+//
+// The OTEL_* variables of this environment reach every service (see libs/telemetry/README.md), except
+// OTEL_SERVICE_NAME: each service names itself (ingest, merkle, prover, gateway).
 //
 // State lives in the databases merklesync_demo_src (the "application" database) and merklesync_demo (MerkleSync's
 // own), the JetStream streams MS_*, and .merklesync-demo/ (key files; git-ignored). A second run resumes.
@@ -90,9 +94,11 @@ async function prepare() {
 
 /** One service process; its output goes to the terminal prefixed with its name. */
 function startService(app, env, colour) {
+  const inherited = { ...process.env };
+  delete inherited.OTEL_SERVICE_NAME;
   const child = spawn(process.execPath, [join(ROOT, 'dist/apps', app, 'main.js')], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const tag = `\x1b[${colour}m[${app}]\x1b[0m `;
@@ -239,6 +245,7 @@ console.log(`
               curl -s http://127.0.0.1:${HTTP_PORT}/v1/checkpoints/latest | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0)).checkpoint.signedNote)' > cp.txt
               npx merklesync checkpoint verify --policy ${join(STATE, 'policy.json')} cp.txt
   workload    100 customers + 100 orders per second into ${SRC_DB} (also: psql -h 127.0.0.1 -U postgres ${SRC_DB})
+  traces      ${process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT || 'off (set OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 to send them to a Jaeger)'}
   stop        Ctrl-C
 `);
 if (opts.duration) {

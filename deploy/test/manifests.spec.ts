@@ -1,6 +1,8 @@
 // Consistency of the Kubernetes manifests with the services, without a cluster: every YAML document parses; each
-// Deployment sets only variables its app's src/config.ts reads, and every variable that app requires (or whose
-// default is a loopback address, useless in a pod); only ingest mounts the master key and only merkle the signer
+// Deployment sets only variables its app's src/config.ts reads (plus the OTEL_* ones libs/telemetry reads, when its
+// main.ts starts telemetry), and every variable that app requires (or whose default is a loopback address, useless
+// in a pod); each exports traces under its own service.name to an endpoint a Service of the overlay exposes (the
+// deploy/observability component's Jaeger); only ingest mounts the master key and only merkle the signer
 // key; every command runs dist/apps/<app>/main.js from the image the Dockerfile builds; every kustomization lists
 // its files. The checks run over an in-memory copy of the files, so the last tests mutate it to show they fail.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -14,6 +16,8 @@ const ROOT = join(DEPLOY, '..');
 const APPS = ['ingest', 'merkle', 'prover', 'gateway'] as const;
 type App = (typeof APPS)[number];
 const OVERLAYS = ['overlays/dev', 'overlays/prod'] as const;
+/** The OTEL_* variables every service reads through libs/telemetry's startTelemetry. */
+const TELEMETRY_CONFIG = 'libs/telemetry/src/config.ts';
 
 /** Key Secrets and the one app allowed to mount each (the trust model: no data key outside ingest). */
 const KEY_SECRETS: Readonly<Record<string, { app: App; fileVar: string }>> = {
@@ -36,7 +40,9 @@ function _walk(dir: string, out: Tree): void {
 function readTree(): Tree {
   const tree: Tree = new Map();
   _walk(DEPLOY, tree);
-  for (const app of APPS) tree.set(`apps/${app}/src/config.ts`, readFileSync(join(ROOT, 'apps', app, 'src', 'config.ts'), 'utf8'));
+  for (const app of APPS)
+    for (const f of ['config.ts', 'main.ts']) tree.set(`apps/${app}/src/${f}`, readFileSync(join(ROOT, 'apps', app, 'src', f), 'utf8'));
+  tree.set(TELEMETRY_CONFIG, readFileSync(join(ROOT, TELEMETRY_CONFIG), 'utf8'));
   return tree;
 }
 
@@ -83,10 +89,10 @@ interface Rendered {
   docs: Obj[];
 }
 
-function render(tree: Tree, dir: string, problems: string[]): Rendered {
+function render(tree: Tree, dir: string, problems: string[], into?: Rendered): Rendered {
   const kpath = `${dir}/kustomization.yaml`;
   const k = docsOf(tree, kpath, problems)[0] ?? {};
-  const out: Rendered = { generated: new Map(), files: new Map(), docs: [] };
+  const out: Rendered = into ?? { generated: new Map(), files: new Map(), docs: [] };
   for (const r of _arr(k['resources']).map(_str)) {
     if (r === undefined) continue;
     const p = posix.normalize(`${dir}/${r}`);
@@ -96,6 +102,15 @@ function render(tree: Tree, dir: string, problems: string[]): Rendered {
       for (const [n, v] of base.files) out.files.set(n, v);
       out.docs.push(...base.docs);
     } else out.docs.push(...docsOf(tree, p, problems));
+  }
+  // Components (kind: Component) apply onto what the resources produced, before this folder's own generators:
+  // their generators may merge into the base's.
+  for (const c of _arr(k['components']).map(_str)) {
+    if (c === undefined) continue;
+    const p = posix.normalize(`${dir}/${c}`);
+    const ck = docsOf(tree, `${p}/kustomization.yaml`, problems)[0];
+    if (ck?.['kind'] !== 'Component') problems.push(`${kpath}: component ${c} is not a kustomize Component`);
+    else render(tree, p, problems, out);
   }
   for (const gen of [..._arr(k['configMapGenerator']), ..._arr(k['secretGenerator'])].map(_obj)) {
     const name = _str(gen['name']) ?? '?';
@@ -161,6 +176,8 @@ function appVars(tree: Tree, app: App): AppVars {
   const text = tree.get(`apps/${app}/src/config.ts`) ?? '';
   const prefix = `${app.toUpperCase()}_`;
   const read = new Set([...text.matchAll(new RegExp(`\\b${prefix}[A-Z0-9_]+\\b`, 'g'))].map((m) => m[0]));
+  // The tracing variables, read by libs/telemetry when main.ts starts it (all optional).
+  if ((tree.get(`apps/${app}/src/main.ts`) ?? '').includes('startTelemetry(')) for (const m of (tree.get(TELEMETRY_CONFIG) ?? '').matchAll(/'(OTEL_[A-Z0-9_]+)'/g)) read.add(m[1] ?? '');
   const required = new Set<string>();
   // ingest: _required(env, 'X'); merkle: _str(env, 'X') without its fallback argument (prover's and gateway's
   // _str take none: their defaults are the *_ENV table's).
@@ -209,6 +226,22 @@ function checkOverlay(tree: Tree, overlay: string): string[] {
     for (const v of vars.keys()) if (!read.has(v)) problems.push(`${where}: sets ${v}, which apps/${app}/src/config.ts does not read`);
     for (const v of required) if (!vars.get(v)) problems.push(`${where}: does not set ${v}, which apps/${app}/src/config.ts requires (or defaults to loopback)`);
     envOf.set(app, vars);
+
+    // Tracing: spans under the app's own name, to an endpoint a Service of this overlay exposes (a bare host name
+    // is a Service in the namespace; a qualified one is outside the manifests and not checked).
+    if (vars.get('OTEL_SERVICE_NAME') !== app) problems.push(`${where}: OTEL_SERVICE_NAME must be ${app} (its name in traces), got ${String(vars.get('OTEL_SERVICE_NAME'))}`);
+    const endpoint = vars.get('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? vars.get('OTEL_EXPORTER_OTLP_ENDPOINT');
+    if (endpoint === undefined || endpoint === '') problems.push(`${where}: does not set OTEL_EXPORTER_OTLP_ENDPOINT (no traces would be exported)`);
+    else {
+      const u = URL.canParse(endpoint) ? new URL(endpoint) : undefined;
+      const port = u === undefined ? NaN : Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+      if (u === undefined) problems.push(`${where}: OTEL_EXPORTER_OTLP_ENDPOINT=${endpoint} is not a URL`);
+      else if (!u.hostname.includes('.')) {
+        const svc = _all(r, 'Service', u.hostname)[0];
+        const ports = _arr(_obj(svc?.['spec'])['ports']).map((p) => _obj(p)['port']);
+        if (!ports.includes(port)) problems.push(`${where}: OTEL_EXPORTER_OTLP_ENDPOINT=${endpoint}, but no Service ${u.hostname} exposes port ${port}`);
+      }
+    }
 
     // Key material: each key Secret only in its app, mounted where the app's *_KEY_FILE variable points.
     for (const d of deps) {
@@ -310,7 +343,7 @@ function checkDockerfile(tree: Tree): string[] {
 }
 
 function allProblems(tree: Tree): string[] {
-  return [...OVERLAYS.flatMap((o) => checkOverlay(tree, `deploy/${o}`)), ...['deploy/base', ...OVERLAYS.map((o) => `deploy/${o}`)].flatMap((d) => checkListed(tree, d)), ...checkDockerfile(tree)];
+  return [...OVERLAYS.flatMap((o) => checkOverlay(tree, `deploy/${o}`)), ...['deploy/base', 'deploy/observability', ...OVERLAYS.map((o) => `deploy/${o}`)].flatMap((d) => checkListed(tree, d)), ...checkDockerfile(tree)];
 }
 
 /** A copy of the tree with `from` replaced by `to` in one file (the replacement must happen). */
@@ -375,6 +408,21 @@ describe('deploy manifests', () => {
       expect(p).toContain('deploy/overlays/dev: Deployment prover: command must be node dist/apps/prover/main.js, got ["node","dist/apps/prover/index.js"]');
       expect(p).toContain('deploy/overlays/prod: merkle must have exactly 1 replica');
       expect(p).toContain('deploy/base/kustomization.yaml: does not list deploy/base/merkle.yaml');
+    });
+
+    it('tracing: a misspelt OTEL variable, a wrong service name, an endpoint no Service exposes, the component left out', () => {
+      let t = mutate(tree, 'deploy/base/config/prover.env', 'OTEL_SERVICE_NAME=prover', 'OTEL_SERVICE_NAME=prover\nOTEL_EXPORTER_OTLP_ENDPIONT=http://jaeger:4318');
+      t = mutate(t, 'deploy/base/config/gateway.env', 'OTEL_SERVICE_NAME=gateway', 'OTEL_SERVICE_NAME=gw');
+      t = mutate(t, 'deploy/observability/kustomization.yaml', '- OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger:4318\n  - name: merkle-config', '- OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger:14268\n  - name: merkle-config');
+      t = mutate(t, 'deploy/overlays/dev/kustomization.yaml', 'components:\n  - ../../observability\n', '');
+      const p = allProblems(t);
+      expect(p).toContain('deploy/overlays/prod: Deployment prover: sets OTEL_EXPORTER_OTLP_ENDPIONT, which apps/prover/src/config.ts does not read');
+      expect(p).toContain('deploy/overlays/prod: Deployment gateway: OTEL_SERVICE_NAME must be gateway (its name in traces), got gw');
+      expect(p).toContain('deploy/overlays/prod: Deployment ingest: OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger:14268, but no Service jaeger exposes port 14268');
+      expect(p).toContain('deploy/overlays/dev: Deployment merkle: does not set OTEL_EXPORTER_OTLP_ENDPOINT (no traces would be exported)');
+      // OTEL_* is allowed only because main.ts starts telemetry.
+      const off = allProblems(mutate(tree, 'apps/merkle/src/main.ts', /startTelemetry\(/g, 'startTracing('));
+      expect(off).toContain('deploy/overlays/dev: Deployment merkle: sets OTEL_SERVICE_NAME, which apps/merkle/src/config.ts does not read');
     });
 
     it('diverging hash suites', () => {

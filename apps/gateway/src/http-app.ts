@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import { GatewayModule } from './app.module.ts';
 import type { GatewayConfig } from './config.ts';
 import { HttpErrorsFilter } from './rest/http-errors.filter.ts';
+import { traceHttpRequests } from './server-spans.ts';
 
 /** Where the OpenAPI 3 document is served. */
 export const OPENAPI_PATH = '/openapi.json';
@@ -17,6 +18,7 @@ export const OPENAPI_PATH = '/openapi.json';
 export async function createGatewayApp(config: GatewayConfig, logger: ('log' | 'error' | 'warn')[] | false = ['log', 'error', 'warn']): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), new FastifyAdapter(), { logger });
   app.useGlobalFilters(new HttpErrorsFilter());
+  traceHttpRequests(app.getHttpAdapter().getInstance());
   const doc: OpenAPIObject = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

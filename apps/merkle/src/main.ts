@@ -1,12 +1,15 @@
 // Entry point (bootstrap only): config from the environment, the checkpoint key from its file, then the
-// microservice with shutdown hooks (SIGTERM/SIGINT stop pulling, finish the batch in hand, drain, exit).
+// microservice with shutdown hooks (SIGTERM/SIGINT stop pulling, finish the batch in hand, drain, flush the
+// spans, exit).
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
+import { closeOnSignals, startTelemetry } from '@merklesync/telemetry';
 import { createMerkleApp, readSignerKey } from './bootstrap.ts';
 import { loadConfig } from './config.ts';
 
 async function main(): Promise<void> {
+  const telemetry = startTelemetry({ serviceName: 'merkle', env: process.env, logger: new Logger('telemetry') });
   const config = loadConfig(process.env);
   let signer;
   try {
@@ -15,7 +18,7 @@ async function main(): Promise<void> {
     throw new Error(`MERKLE_CHECKPOINT_KEY_FILE: cannot use ${config.checkpoint.signerKeyFile}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   const app = await createMerkleApp(config, { signer });
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  closeOnSignals(app, telemetry, { signals: ['SIGTERM', 'SIGINT'], logger: new Logger('Merkle') });
   await app.listen();
   new Logger('Merkle').log(`consuming ${config.bus.changesStream}/${config.bus.consumer} (${config.bus.changesFilter})`);
 }

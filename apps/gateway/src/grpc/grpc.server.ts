@@ -5,6 +5,7 @@ import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { MerkleSyncService } from '@merklesync/protocol';
 import type { GatewayConfig } from '../config.ts';
+import { traceGrpcCalls } from '../server-spans.ts';
 import { GATEWAY_CONFIG } from '../tokens.ts';
 import { errorInterceptor } from './grpc-errors.ts';
 import { MerkleSyncGrpc } from './merkle-sync.grpc.ts';
@@ -36,7 +37,7 @@ export class GrpcServer implements OnApplicationBootstrap, BeforeApplicationShut
   async onApplicationBootstrap(): Promise<void> {
     const handler = connectNodeAdapter({
       routes: (router) => router.service(MerkleSyncService, this.handlers.impl()),
-      interceptors: [errorInterceptor],
+      interceptors: [traceGrpcCalls, errorInterceptor],
     });
     const server = http2.createServer(handler);
     server.on('session', (s) => {
