@@ -77,7 +77,8 @@ let changes = 0;
 /** Most keys per proof request (PROVER_MAX_MULTI_KEYS is 1000; half keeps replies well under the NATS max payload). */
 const KEYS_PER_REQUEST = 500;
 
-const logs = (): string => [ingest, merkle, prover, gateway].map((s) => s.logs()).join('\n');
+// Services not created yet (a failure in beforeAll) have no logs: skip them rather than hide the real failure.
+const logs = (): string => [ingest, merkle, prover, gateway].map((s) => (s as ServiceProcess | undefined)?.logs() ?? '').join('\n');
 
 async function latestCheckpoint() {
   return store.checkpoints.latest('global');

@@ -14,6 +14,7 @@
 // - if the store reports the sequence as already applied while memory is behind (ambiguous commit, or a
 //   restart race), memory is abandoned too and reloaded: the store is the source of truth.
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { SpanKind, SpanStatusCode, context, trace, type Link } from '@opentelemetry/api';
 import { RetryableError } from '@merklesync/messaging';
 import type { ChangeBatch } from '@merklesync/protocol';
 import { decodeEvent } from '@merklesync/protocol';
@@ -63,6 +64,8 @@ export interface ApplyTimings {
 interface _Pending {
   readonly batch: ChangeBatch;
   readonly seq: number;
+  /** The message's trace (its consumer span), linked from the group's span. */
+  readonly link: Link | undefined;
   readonly resolve: (o: ApplyOutcome) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -140,7 +143,8 @@ export class ApplyService implements OnApplicationBootstrap {
   apply(batch: ChangeBatch, streamSeq: number, subject: string): Promise<ApplyOutcome> {
     validateBatch(batch, subject, this.subjects);
     return new Promise<ApplyOutcome>((resolve, reject) => {
-      this.pending.push({ batch, seq: streamSeq, resolve, reject });
+      const span = trace.getSpanContext(context.active());
+      this.pending.push({ batch, seq: streamSeq, link: span === undefined ? undefined : { context: span }, resolve, reject });
       this._scheduleDrain();
     });
   }
@@ -233,11 +237,23 @@ export class ApplyService implements OnApplicationBootstrap {
       for (const d of duplicates) d.resolve({ applied: false, sequence: state.sequence });
       return rest;
     }
+    // One span per group, linked to every member message's trace: the transaction and the publishes after it
+    // belong to all of them, not only to the message whose handler happened to schedule the drain.
+    const links = members.flatMap((m) => (m.link === undefined ? [] : [m.link]));
+    const span = _tracer.startSpan('merkle apply group', {
+      kind: SpanKind.INTERNAL,
+      links,
+      attributes: { 'merklesync.group.messages': members.length, 'merklesync.group.first_seq': members[0]!.seq, 'merklesync.group.last_seq': tail },
+    }, context.active());
     try {
-      await this._persist(state, members, cp);
+      await context.with(trace.setSpan(context.active(), span), () => this._persist(state, members, cp));
     } catch (e) {
+      span.recordException(e instanceof Error ? e : String(e));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof Error ? e.message : String(e) });
       _rejectAll([...members, ...duplicates, ...rest], e);
       return [];
+    } finally {
+      span.end();
     }
     for (const d of duplicates) d.resolve({ applied: false, sequence: tail });
     return rest;
@@ -327,6 +343,8 @@ export class ApplyService implements OnApplicationBootstrap {
     }
   }
 }
+
+const _tracer = trace.getTracer('@merklesync/app-merkle');
 
 // Nak delay of a message that arrived before its predecessor: short, the predecessor is usually a
 // redelivery already on its way (a nak'ed group, or pending messages of a crashed instance after ack wait).

@@ -17,6 +17,8 @@ export interface ReceivedSpan {
   readonly kind: number;
   readonly scope: string;
   readonly attributes: Readonly<Record<string, string | number | boolean>>;
+  /** The span's links (OTLP Span field 13): the other traces it belongs to. */
+  readonly links: readonly { readonly traceId: string; readonly spanId: string }[];
   /** The resource's `service.name`. */
   readonly service: string;
   readonly resource: Readonly<Record<string, string | number | boolean>>;
@@ -90,9 +92,11 @@ function _span(bytes: Uint8Array, scope: string, resource: Record<string, Attr>)
   let name = '';
   let kind = 0;
   const attributes: Record<string, Attr> = {};
+  const links: { traceId: string; spanId: string }[] = [];
   while (r.pos < r.len) {
     const [no, wt] = r.tag();
-    if (no === 1) traceId = _hex(r.bytes());
+    if (no === 13) links.push(_link(r.bytes()));
+    else if (no === 1) traceId = _hex(r.bytes());
     else if (no === 2) spanId = _hex(r.bytes());
     else if (no === 4) {
       const p = r.bytes();
@@ -102,7 +106,20 @@ function _span(bytes: Uint8Array, scope: string, resource: Record<string, Attr>)
     else if (no === 9) _keyValue(r.bytes(), attributes);
     else r.skip(wt);
   }
-  return { traceId, spanId, parentSpanId, name, kind, scope, attributes, service: String(resource['service.name'] ?? ''), resource };
+  return { traceId, spanId, parentSpanId, name, kind, scope, attributes, links, service: String(resource['service.name'] ?? ''), resource };
+}
+
+function _link(bytes: Uint8Array): { traceId: string; spanId: string } {
+  const r = new BinaryReader(bytes);
+  let traceId = '';
+  let spanId = '';
+  while (r.pos < r.len) {
+    const [no, wt] = r.tag();
+    if (no === 1) traceId = _hex(r.bytes());
+    else if (no === 2) spanId = _hex(r.bytes());
+    else r.skip(wt);
+  }
+  return { traceId, spanId };
 }
 
 function _scopeSpans(bytes: Uint8Array, resource: Record<string, Attr>, out: ReceivedSpan[]): void {
