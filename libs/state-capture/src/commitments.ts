@@ -16,7 +16,7 @@ import {
   type KeyProvider,
   type PgValue,
 } from '@merklesync/crypto';
-import { SparseMerkleMap, getHashSuite, type HashSuite, type HashSuiteName } from '@merklesync/merkle';
+import { SparseMerkleMap, getHashSuite, mapEmptyRoot, type HashSuite, type HashSuiteName } from '@merklesync/merkle';
 import { stateRoot } from '@merklesync/protocol';
 import { pkIndexes, type TableMeta } from './catalog.ts';
 import { CaptureError, CaptureErrorCode } from './errors.ts';
@@ -58,6 +58,10 @@ export class StateHasher {
   readonly suite: HashSuite;
   readonly #deriver: KeyDeriver;
   readonly #keys = new Map<string, CommitmentKeys>();
+  // One map reused for many roots: a SparseMerkleMap's in-memory store reserves arenas (a 1 MiB value chunk) up
+  // front, so a fresh map per root costs far more than the hashing. Replaced now and then to bound its growth.
+  #map: SparseMerkleMap | undefined;
+  #mapUses = 0;
 
   constructor(provider: KeyProvider, settings: CommitmentSettings) {
     this.settings = settings;
@@ -121,21 +125,28 @@ export class StateHasher {
       entries.set(_hex(mapKey), { mapKey, leaf });
       if (leaf) ops.push({ key: mapKey, value: leaf });
     }
-    const map = new SparseMerkleMap({ suite: this.suite });
-    const root = ops.length === 0 ? map.emptyRoot : map.update(map.emptyRoot, ops);
-    return { table: meta.name, root, entries };
+    return { table: meta.name, root: this.#root(ops), entries };
   }
 
   /** Root of the empty map. */
   get emptyRoot(): Uint8Array {
-    return new SparseMerkleMap({ suite: this.suite }).emptyRoot;
+    return mapEmptyRoot(this.suite);
   }
 
   /** Map root of (map key hex → leaf) entries; null leaves are absent. */
   mapRoot(leaves: ReadonlyMap<string, Uint8Array | null>): Uint8Array {
-    const map = new SparseMerkleMap({ suite: this.suite });
-    const ops = [...leaves].filter((e): e is [string, Uint8Array] => e[1] !== null).map(([k, v]) => ({ key: Uint8Array.from(Buffer.from(k, 'hex')), value: v }));
-    return ops.length === 0 ? map.emptyRoot : map.update(map.emptyRoot, ops);
+    return this.#root([...leaves].filter((e): e is [string, Uint8Array] => e[1] !== null).map(([k, v]) => ({ key: Uint8Array.from(Buffer.from(k, 'hex')), value: v })));
+  }
+
+  #root(ops: { key: Uint8Array; value: Uint8Array }[]): Uint8Array {
+    if (ops.length === 0) return mapEmptyRoot(this.suite);
+    if (!this.#map || this.#mapUses >= 4096 || this.#map.store.size > 1 << 20) {
+      this.#map = new SparseMerkleMap({ suite: this.suite });
+      this.#mapUses = 0;
+    }
+    this.#mapUses++;
+    const m = this.#map;
+    return Uint8Array.from(m.update(m.emptyRoot, ops));
   }
 
   /** The state root over table roots (libs/protocol stateRoot with this source). */

@@ -60,6 +60,13 @@ export class TxCapture {
   readonly #catalog: TableCatalog;
   readonly #limits: CaptureLimits;
   #statement = 0;
+  /**
+   * Capture queries sent and not yet answered. The capture does not wait for its pre-state reads before the
+   * statement is sent: the backend answers in order, so they read the state before the statement all the same,
+   * and the round trip overlaps with the statement's own.
+   */
+  #pending: Promise<void>[] = [];
+  #failure: unknown;
 
   constructor(catalog: TableCatalog, limits: CaptureLimits = DEFAULT_CAPTURE_LIMITS) {
     this.#catalog = catalog;
@@ -68,6 +75,24 @@ export class TxCapture {
 
   #warn(message: string): void {
     if (this.warnings.length < 64 && !this.warnings.includes(message)) this.warnings.push(message.slice(0, 1000));
+  }
+
+  /** Registers a capture query in flight; its continuation runs in answer order. */
+  #track(p: Promise<void>): void {
+    this.#pending.push(
+      p.catch((e: unknown) => {
+        this.#failure ??= e;
+      }),
+    );
+  }
+
+  /**
+   * Waits for every capture query in flight.
+   * @throws the first capture query's failure.
+   */
+  async settle(): Promise<void> {
+    while (this.#pending.length > 0) await Promise.all(this.#pending.splice(0));
+    if (this.#failure !== undefined) throw this.#failure;
   }
 
   /**
@@ -109,9 +134,16 @@ export class TxCapture {
     if (meta.pk.length === 0) return undefined;
     let t = this.tables.get(meta.name);
     if (!t) {
-      t = { meta, keys: new Map(), pre: new Map(), post: new Map(), sequences: [] };
+      const created: TableCapture = { meta, keys: new Map(), pre: new Map(), post: new Map(), sequences: [] };
+      t = created;
       this.tables.set(meta.name, t);
-      t.sequences = await _sequences(runner, meta);
+      if (meta.columns.some((c) => c.sequence !== null)) {
+        this.#track(
+          _sequences(runner, meta).then((s) => {
+            created.sequences = s;
+          }),
+        );
+      }
     }
     return t;
   }
@@ -125,17 +157,20 @@ export class TxCapture {
     const from = `${relationText({ schema: t.meta.schema, name: t.meta.rel })}${target.alias !== undefined ? ` AS ${ref}` : ''}${renumbered[1] !== undefined ? `, ${renumbered[1]}` : ''}`;
     const sql = `SELECT ${cols} FROM ${from} WHERE ${renumbered[0]} LIMIT ${this.#limits.maxRowsPerStatement + 1}`;
     const bound = original.map((i) => params[i - 1] ?? textParam(null));
-    const rows = await runner.run(sql, bound);
-    if (rows.length > this.#limits.maxRowsPerStatement) {
-      this.#warn(`statement ${n}: more than ${this.#limits.maxRowsPerStatement} rows of ${t.meta.name} match; the capture keeps the first ${this.#limits.maxRowsPerStatement}`);
-      this.incomplete = true;
-      rows.length = this.#limits.maxRowsPerStatement;
-    }
     if (info.kind === 'update' && info.setColumns?.some((c) => t.meta.pk.includes(c))) {
       this.#warn(`statement ${n}: UPDATE assigns primary-key columns of ${t.meta.name}; rows under their new keys are not captured`);
       this.incomplete = true;
     }
-    this.#addRows(t, rows);
+    this.#track(
+      runner.run(sql, bound).then((rows) => {
+        if (rows.length > this.#limits.maxRowsPerStatement) {
+          this.#warn(`statement ${n}: more than ${this.#limits.maxRowsPerStatement} rows of ${t.meta.name} match; the capture keeps the first ${this.#limits.maxRowsPerStatement}`);
+          this.incomplete = true;
+          rows.length = this.#limits.maxRowsPerStatement;
+        }
+        this.#addRows(t, rows);
+      }),
+    );
   }
 
   async #beforeInsert(runner: SqlRunner, t: TableCapture, info: StatementInfo, params: BoundParams, n: number): Promise<void> {
@@ -159,25 +194,32 @@ export class TxCapture {
       else unknown = true;
     }
     if (known.length > 0) {
-      // Literal key texts are input syntax ('007' for an int): read the rows back by value to learn the canonical
-      // key texts and whether the keys already exist.
-      const canon = await _canonicalKeys(runner, t.meta, known);
-      const rows = await _rowsByKeys(runner, t.meta, canon);
-      this.#addRows(t, rows);
-      for (const k of canon) {
-        const id = JSON.stringify(k);
-        t.keys.set(id, k);
-        if (!t.pre.has(id)) t.pre.set(id, null);
-      }
+      // Literal key texts are input syntax ('007' for an int): one query casts them to the canonical key texts and
+      // reads the rows that already have those keys.
+      this.#track(
+        _rowsByInputKeys(runner, t.meta, known).then(({ keys, rows }) => {
+          this.#addRows(t, rows);
+          for (const k of keys) {
+            const id = JSON.stringify(k);
+            t.keys.set(id, k);
+            if (!t.pre.has(id)) t.pre.set(id, null);
+          }
+        }),
+      );
     }
     if (unknown) {
       const seqCol = t.meta.pk.length === 1 ? t.meta.columns.find((c) => c.name === t.meta.pk[0] && c.sequence !== null) : undefined;
-      const seq = seqCol ? t.sequences.find((s) => s.column === seqCol.name) : undefined;
-      if (seqCol && seq) {
+      if (seqCol) {
         if (!t.seqFloor) {
-          const now = await _sequences(runner, t.meta);
-          const s = now.find((x) => x.column === seqCol.name)!;
-          t.seqFloor = { column: seqCol.name, value: s.isCalled ? s.lastValue : (BigInt(s.lastValue) - 1n).toString() };
+          // Placeholder until the sequence read answers (it is read before the INSERT runs).
+          t.seqFloor = { column: seqCol.name, value: '' };
+          const floor = t.seqFloor;
+          this.#track(
+            _sequences(runner, t.meta).then((now) => {
+              const s = now.find((x) => x.column === seqCol.name);
+              floor.value = s ? (s.isCalled ? s.lastValue : (BigInt(s.lastValue) - 1n).toString()) : '0';
+            }),
+          );
         }
       } else {
         this.#warn(`statement ${n}: the keys this INSERT writes into ${t.meta.name} are not in its text and not from an owned sequence; they are not captured`);
@@ -203,11 +245,19 @@ export class TxCapture {
 
   /**
    * Reads the post-state of every key gathered (and the rows above a sequence floor, whose pre-state is absent).
+   * When no capture query is in flight the reads are sent before this returns its promise, so a caller may send
+   * the COMMIT right behind them without waiting.
    * @throws whatever the runner throws.
    */
-  async finish(runner: SqlRunner): Promise<void> {
-    for (const t of this.tables.values()) {
-      const rows = await _rowsByKeys(runner, t.meta, [...t.keys.values()], t.seqFloor);
+  finish(runner: SqlRunner): Promise<void> {
+    if (this.#pending.length > 0 || this.#failure !== undefined) return this.settle().then(() => this.#post(runner));
+    return this.#post(runner);
+  }
+
+  async #post(runner: SqlRunner): Promise<void> {
+    const reads = [...this.tables.values()].map((t) => ({ t, rows: _rowsByKeys(runner, t.meta, [...t.keys.values()], t.seqFloor) }));
+    for (const { t, rows: pending } of reads) {
+      const rows = await pending;
       t.post.clear();
       const idx = pkIndexes(t.meta);
       for (const r of rows) {
@@ -238,18 +288,29 @@ async function _sequences(runner: SqlRunner, meta: TableMeta): Promise<SequenceS
   return out;
 }
 
-/** Casts key texts through the column types and back to text: input syntax → canonical output text. */
-async function _canonicalKeys(runner: SqlRunner, meta: TableMeta, keys: readonly string[][]): Promise<string[][]> {
+/**
+ * Casts literal key texts through the column types (input syntax → canonical output text) and reads the rows that
+ * have those keys, in one query: per key its canonical texts, then the row's columns (all NULL when absent).
+ */
+async function _rowsByInputKeys(runner: SqlRunner, meta: TableMeta, keys: readonly string[][]): Promise<{ keys: string[][]; rows: RowTexts[] }> {
   const pkCols = pkIndexes(meta).map((i) => meta.columns[i]!);
-  const sel = pkCols.map((c, i) => `(k.c${i}::${c.sqlType})::text`).join(', ');
-  const sql = `SELECT ${sel} FROM unnest(${pkCols.map((_, i) => `$${i + 1}::text[]`).join(', ')}) AS k(${pkCols.map((_, i) => `c${i}`).join(', ')})`;
-  const rows = await runner.run(sql, pkCols.map((_, i) => textParam(arrayLiteral(keys.map((k) => k[i] ?? null)))));
-  return rows.map((r) => r.map((v) => v ?? ''));
+  const canon = pkCols.map((c, i) => `(k.c${i}::${c.sqlType})::text`).join(', ');
+  const cols = meta.columns.map((c) => `t.${quoteIdent(c.name)}`).join(', ');
+  const on = pkCols.map((c, i) => `t.${quoteIdent(c.name)} = k.c${i}::${c.sqlType}`).join(' AND ');
+  const sql =
+    `SELECT ${canon}, t.${quoteIdent(pkCols[0]!.name)} IS NOT NULL, ${cols} FROM unnest(${pkCols.map((_, i) => `$${i + 1}::text[]`).join(', ')}) ` +
+    `AS k(${pkCols.map((_, i) => `c${i}`).join(', ')}) LEFT JOIN ${relationText({ schema: meta.schema, name: meta.rel })} AS t ON ${on}`;
+  const res = await runner.run(sql, pkCols.map((_, i) => textParam(arrayLiteral(keys.map((k) => k[i] ?? null)))));
+  const n = pkCols.length;
+  return {
+    keys: res.map((r) => r.slice(0, n).map((v) => v ?? '')),
+    rows: res.filter((r) => r[n] === 't').map((r) => r.slice(n + 1)),
+  };
 }
 
 /** Rows of `meta` whose primary key is one of `keys` (texts), plus those above a sequence floor. */
 async function _rowsByKeys(runner: SqlRunner, meta: TableMeta, keys: readonly string[][], floor?: { column: string; value: string }): Promise<RowTexts[]> {
-  if (keys.length === 0 && !floor) return [];
+  if (keys.length === 0 && (!floor || floor.value === '')) return [];
   const pkCols = pkIndexes(meta).map((i) => meta.columns[i]!);
   const cols = meta.columns.map((c) => `t.${quoteIdent(c.name)}`).join(', ');
   const rel = `${relationText({ schema: meta.schema, name: meta.rel })} AS t`;
@@ -262,7 +323,7 @@ async function _rowsByKeys(runner: SqlRunner, meta: TableMeta, keys: readonly st
     conds.push(`${lhs} IN (SELECT ${casts} FROM unnest(${unnest}) AS k(${pkCols.map((_, i) => `c${i}`).join(', ')}))`);
     for (let i = 0; i < pkCols.length; i++) params.push(textParam(arrayLiteral(keys.map((k) => k[i] ?? null))));
   }
-  if (floor) {
+  if (floor && floor.value !== '') {
     const c = meta.columns.find((x) => x.name === floor.column)!;
     params.push(textParam(floor.value));
     conds.push(`t.${quoteIdent(c.name)} > $${params.length}::${c.sqlType}`);

@@ -406,15 +406,15 @@ export class Session {
     this.#host.log('warn', msg);
   }
 
-  async #finish(tx: OpenTransaction): Promise<void> {
-    if (tx.finished) return;
+  /**
+   * Reads the post-state. When nothing is in flight, the reads are on their way when this returns, so the caller
+   * may send the COMMIT right behind them (no extra round trip).
+   */
+  #finish(tx: OpenTransaction): Promise<void> {
+    if (tx.finished) return Promise.resolve();
     tx.finished = true;
-    if (!tx.writes || tx.failed) return;
-    try {
-      await tx.capture.finish(this.#runner);
-    } catch (e) {
-      this.#captureFailed(tx, e);
-    }
+    if (!tx.writes || tx.failed) return Promise.resolve();
+    return tx.capture.finish(this.#runner).catch((e: unknown) => this.#captureFailed(tx, e));
   }
 
   /** The transaction ended (ReadyForQuery 'I'): publish it if it committed. */
@@ -440,9 +440,10 @@ export class Session {
     const hasWrite = list.some(_isWrite);
     const tx = this.#tx ?? (hasWrite || list.some((i) => i.tx === 'begin') || this.#channel.txStatus === 'T' ? this.#openTx() : undefined);
     if (tx) for (const info of list) await this.#before(tx, info, []);
-    // Post-state inside the transaction, just before it commits.
-    if (tx && onlyCommit && this.#channel.txStatus === 'T') await this.#finish(tx);
+    // Post-state inside the transaction, read just before it commits (pipelined with the COMMIT).
+    const post = tx && onlyCommit && this.#channel.txStatus === 'T' ? this.#finish(tx) : undefined;
     const u = this.#send(f, 'query', { hold: tx !== undefined })!;
+    await post;
     await u.done;
     if (tx) {
       // Statements that ran: those before the error (each completed statement sent one CommandComplete).
@@ -491,11 +492,13 @@ export class Session {
           return { value: p === null ? null : format === 0 ? p.toString('utf8') : Uint8Array.from(p), format, type: portal.stmt.paramTypes[i] ?? 0 };
         })
       : [];
+    let post: Promise<void> | undefined;
     if (tx && info) {
       await this.#before(tx, info, params);
-      if ((info.tx === 'commit' || info.tx === 'prepare') && this.#channel.txStatus === 'T') await this.#finish(tx);
+      if ((info.tx === 'commit' || info.tx === 'prepare') && this.#channel.txStatus === 'T') post = this.#finish(tx);
     }
     const u = this.#send(f, 'execute')!;
+    await post;
     if (tx && info && info.tx !== 'begin' && info.tx !== 'commit') {
       const index = tx.statements.length;
       tx.statements.push({ sql: info.text, params: params.map((p) => ({ v: p.value === null ? null : typeof p.value === 'string' ? p.value : Buffer.from(p.value).toString('base64'), f: p.format, t: p.type })) });

@@ -165,18 +165,9 @@ export class VerifierService {
       const params: SqlParam[] = s.params.map((p) => ({ value: p.v === null ? null : p.f === 1 ? Uint8Array.from(Buffer.from(p.v, 'base64')) : p.v, format: p.f, type: p.t }));
       if (infos.length === 1 && infos[0]!.tx !== undefined && infos[0]!.tx !== 'savepoint' && infos[0]!.tx !== 'release' && infos[0]!.tx !== 'rollback_to') continue;
       let failed: string | undefined;
-      if (infos.length === 1) {
-        try {
-          await w.client.query('SAVEPOINT merklesync_capture');
-          await capture.before(runner, infos[0]!, params);
-          await w.client.query('RELEASE SAVEPOINT merklesync_capture');
-        } catch {
-          // The statement itself will fail the same way (or the capture diverges and the roots will say so).
-          await w.client.query('ROLLBACK TO SAVEPOINT merklesync_capture').catch(() => undefined);
-        }
-      } else {
-        for (const info of infos) await capture.before(runner, info, []);
-      }
+      // The capture's reads are queued on the connection ahead of the statement (node-postgres keeps order).
+      if (infos.length === 1) await capture.before(runner, infos[0]!, params);
+      else for (const info of infos) await capture.before(runner, info, []);
       try {
         await w.client.query({ text: s.sql, values: params.map(toPgValue), rowMode: 'array' });
       } catch (e) {
