@@ -159,7 +159,8 @@ beforeAll(async () => {
   replay.start();
   ingest.start();
   await waitFor(async () => (await store.get('none').then(() => true, () => undefined)), 30_000, () => `replay never migrated its store\n${replay.logs()}`);
-  await waitFor(async () => jsm.streams.info(S.changes).then(() => true, () => undefined), 30_000, () => `ingest never came up\n${ingest.logs()}`);
+  // The workload starts after ingest's initial snapshot: a row deleted before it would never reach ingest.
+  await waitFor(() => Promise.resolve(/snapshot at \S+ published/.test(ingest.logs(200)) || undefined), 60_000, () => `ingest never finished its snapshot\n${ingest.logs()}`);
 });
 
 afterAll(async () => {

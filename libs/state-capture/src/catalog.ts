@@ -106,6 +106,11 @@ export class TableCatalog {
     return p;
   }
 
+  /** Records a description known from elsewhere (replay knows the tables it just created). */
+  prime(relation: string, meta: TableMeta): void {
+    this.#cache.set(relation, Promise.resolve(meta));
+  }
+
   clear(): void {
     this.#cache.clear();
   }

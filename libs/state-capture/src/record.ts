@@ -28,6 +28,8 @@ export interface PreStateDocument {
   /** The transaction timestamp (now()) when the capture ran inside an explicit transaction, else null. */
   readonly txTimestamp: string | null;
   readonly tables: readonly PreStateTable[];
+  /** Tables written without a primary key (not captured): replay recreates them empty so the statements run. */
+  readonly untracked?: readonly TableMeta[];
 }
 
 /** One statement as the client sent it: text, bound parameters (binary ones base64), and the SQLSTATE if it failed. */
@@ -126,6 +128,12 @@ export function asPreStateDocument(v: unknown): PreStateDocument {
     }
     if (!(t.keys as unknown[]).every((k) => _strArr(k) && k.length === (m.pk as unknown[]).length)) _bad(`keys of ${m.name}`);
     if (!(t.rows as unknown[]).every((r) => _strArr(r) && r.length === ncol)) _bad(`rows of ${m.name}`);
+  }
+  if (v.untracked !== undefined) {
+    if (!Array.isArray(v.untracked)) _bad('untracked');
+    for (const m of v.untracked as unknown[]) {
+      if (!_isObj(m) || typeof m.name !== 'string' || typeof m.schema !== 'string' || typeof m.rel !== 'string' || !Array.isArray(m.columns) || !Array.isArray(m.pk)) _bad('untracked table');
+    }
   }
   return v as unknown as PreStateDocument;
 }

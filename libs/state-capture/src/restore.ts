@@ -21,18 +21,39 @@ export const DETERMINISTIC_SESSION: readonly string[] = [
 // A sequence name as pg_get_serial_sequence prints it: identifiers, quoted where needed, schema-qualified.
 const _SEQ = /^("([^"]|"")+"|[a-z_][a-z0-9_$]*)\.("([^"]|"")+"|[a-z_][a-z0-9_$]*)$/;
 
+const _INT = /^-?\d{1,20}$/;
+const _literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+
 /**
- * Statements (with parameters) that recreate one captured table and fill it with its pre-state rows.
- * @throws CaptureError(MALFORMED_STATE) for a sequence name that is not a qualified identifier.
+ * The session settings of a replay transaction as one multi-statement text (one round trip): the pinned
+ * settings, the statement timeout and the recorded search_path (as a literal; the batch turns
+ * standard_conforming_strings on first, so doubling quotes is the whole escaping).
+ * @throws RangeError for a timeout that is not a positive integer.
  */
-export function restoreSql(t: PreStateTable): { sql: string; params: SqlParam[] }[] {
+export function sessionSql(searchPath: string, statementTimeoutMs: number): string {
+  if (!Number.isSafeInteger(statementTimeoutMs) || statementTimeoutMs < 1) throw new RangeError('statementTimeoutMs must be a positive integer');
+  return [
+    'SET LOCAL standard_conforming_strings = on',
+    ...DETERMINISTIC_SESSION,
+    `SET LOCAL statement_timeout = ${statementTimeoutMs}`,
+    `SELECT set_config('search_path', ${_literal(searchPath)}, true)`,
+  ].join('; ');
+}
+
+/**
+ * DDL (no parameters, so several tables' DDL can travel as one multi-statement text) that recreates one table —
+ * schema, owned sequences and their positions, columns, primary key (none for an uncaptured table) — and the
+ * INSERT of its pre-state rows (with parameters), if it has any.
+ * @throws CaptureError(MALFORMED_STATE) for a sequence name that is not a qualified identifier or a bad position.
+ */
+export function restorePlan(t: Pick<PreStateTable, 'meta' | 'sequences' | 'rows'>): { ddl: string[]; rows?: { sql: string; params: SqlParam[] } } {
   const m = t.meta;
   const rel = qualified(m.schema, m.rel);
-  const out: { sql: string; params: SqlParam[] }[] = [{ sql: `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(m.schema)}`, params: [] }];
+  const ddl: string[] = [`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(m.schema)}`];
   for (const c of m.columns) {
     if (c.sequence === null || c.identity !== '') continue;
     if (!_SEQ.test(c.sequence)) throw new CaptureError(CaptureErrorCode.MalformedState, `sequence name ${JSON.stringify(c.sequence)}`);
-    out.push({ sql: `CREATE SEQUENCE IF NOT EXISTS ${c.sequence}`, params: [] });
+    ddl.push(`CREATE SEQUENCE IF NOT EXISTS ${c.sequence}`);
   }
   const cols = m.columns.map((c) => {
     let d = `${quoteIdent(c.name)} ${c.sqlType}`;
@@ -42,18 +63,26 @@ export function restoreSql(t: PreStateTable): { sql: string; params: SqlParam[] 
     else if (c.default !== null) d += ` DEFAULT ${c.default}`;
     return d;
   });
-  cols.push(`PRIMARY KEY (${m.pk.map(quoteIdent).join(', ')})`);
-  out.push({ sql: `CREATE TABLE ${rel} (${cols.join(', ')})`, params: [] });
+  if (m.pk.length > 0) cols.push(`PRIMARY KEY (${m.pk.map(quoteIdent).join(', ')})`);
+  ddl.push(`CREATE TABLE ${rel} (${cols.join(', ')})`);
   for (const s of t.sequences) {
-    out.push({ sql: 'SELECT setval($1::regclass, $2::bigint, $3::boolean)', params: [textParam(s.sequence), textParam(s.lastValue), textParam(s.isCalled ? 't' : 'f')] });
+    if (!_SEQ.test(s.sequence) || !_INT.test(s.lastValue)) throw new CaptureError(CaptureErrorCode.MalformedState, `sequence position of ${JSON.stringify(s.sequence)}`);
+    ddl.push(`SELECT setval(${_literal(s.sequence)}::regclass, ${s.lastValue}, ${s.isCalled ? 'true' : 'false'})`);
   }
-  if (t.rows.length > 0) {
-    const writable = m.columns.map((c, i) => ({ c, i })).filter(({ c }) => c.generated === '');
-    const overriding = m.columns.some((c) => c.identity === 'a') ? ' OVERRIDING SYSTEM VALUE' : '';
-    const sql =
-      `INSERT INTO ${rel} (${writable.map(({ c }) => quoteIdent(c.name)).join(', ')})${overriding} ` +
-      `SELECT ${writable.map(({ c }, j) => `k.c${j}::${c.sqlType}`).join(', ')} FROM unnest(${writable.map((_, j) => `$${j + 1}::text[]`).join(', ')}) AS k(${writable.map((_, j) => `c${j}`).join(', ')})`;
-    out.push({ sql, params: writable.map(({ i }) => textParam(arrayLiteral(t.rows.map((r) => r[i] ?? null)))) });
-  }
-  return out;
+  if (t.rows.length === 0) return { ddl };
+  const writable = m.columns.map((c, i) => ({ c, i })).filter(({ c }) => c.generated === '');
+  const overriding = m.columns.some((c) => c.identity === 'a') ? ' OVERRIDING SYSTEM VALUE' : '';
+  const sql =
+    `INSERT INTO ${rel} (${writable.map(({ c }) => quoteIdent(c.name)).join(', ')})${overriding} ` +
+    `SELECT ${writable.map(({ c }, j) => `k.c${j}::${c.sqlType}`).join(', ')} FROM unnest(${writable.map((_, j) => `$${j + 1}::text[]`).join(', ')}) AS k(${writable.map((_, j) => `c${j}`).join(', ')})`;
+  return { ddl, rows: { sql, params: writable.map(({ i }) => textParam(arrayLiteral(t.rows.map((r) => r[i] ?? null)))) } };
+}
+
+/**
+ * {@link restorePlan} as a list of statements to run one by one.
+ * @throws as restorePlan.
+ */
+export function restoreSql(t: Pick<PreStateTable, 'meta' | 'sequences' | 'rows'>): { sql: string; params: SqlParam[] }[] {
+  const p = restorePlan(t);
+  return [...p.ddl.map((sql) => ({ sql, params: [] as SqlParam[] })), ...(p.rows ? [p.rows] : [])];
 }

@@ -54,6 +54,8 @@ export type BoundParams = readonly SqlParam[];
  */
 export class TxCapture {
   readonly tables = new Map<string, TableCapture>();
+  /** Tables written without a primary key: not captured, but replay recreates them (empty) so statements run. */
+  readonly untracked = new Map<string, TableMeta>();
   readonly warnings: string[] = [];
   /** True when the capture knows it missed rows (see warnings). */
   incomplete = false;
@@ -66,7 +68,7 @@ export class TxCapture {
    * and the round trip overlaps with the statement's own.
    */
   #pending: Promise<void>[] = [];
-  #failure: unknown;
+  #failure: Error | undefined;
 
   constructor(catalog: TableCatalog, limits: CaptureLimits = DEFAULT_CAPTURE_LIMITS) {
     this.#catalog = catalog;
@@ -81,7 +83,7 @@ export class TxCapture {
   #track(p: Promise<void>): void {
     this.#pending.push(
       p.catch((e: unknown) => {
-        this.#failure ??= e;
+        this.#failure ??= e instanceof Error ? e : new Error(String(e));
       }),
     );
   }
@@ -121,12 +123,14 @@ export class TxCapture {
     if (info.captureLimits.length > 0) return;
     const t = await this.#table(runner, relationText(info.target));
     if (!t) {
+      const meta = await this.#catalog.get(runner, relationText(info.target));
+      this.untracked.set(meta.name, meta);
       this.#warn(`statement ${n}: table ${info.target.name} has no primary key; its rows are not captured`);
       this.incomplete = true;
       return;
     }
-    if (info.kind === 'insert') await this.#beforeInsert(runner, t, info, params, n);
-    else await this.#beforeWhere(runner, t, info, params, n);
+    if (info.kind === 'insert') this.#beforeInsert(runner, t, info, params, n);
+    else this.#beforeWhere(runner, t, info, params, n);
   }
 
   async #table(runner: SqlRunner, relation: string): Promise<TableCapture | undefined> {
@@ -148,7 +152,7 @@ export class TxCapture {
     return t;
   }
 
-  async #beforeWhere(runner: SqlRunner, t: TableCapture, info: StatementInfo, params: BoundParams, n: number): Promise<void> {
+  #beforeWhere(runner: SqlRunner, t: TableCapture, info: StatementInfo, params: BoundParams, n: number): void {
     const target = info.target!;
     const ref = target.alias !== undefined ? quoteIdent(target.alias) : quoteIdent(t.meta.rel);
     const texts = [info.whereText ?? 'true', ...(info.fromText !== undefined ? [info.fromText] : [])];
@@ -173,7 +177,7 @@ export class TxCapture {
     );
   }
 
-  async #beforeInsert(runner: SqlRunner, t: TableCapture, info: StatementInfo, params: BoundParams, n: number): Promise<void> {
+  #beforeInsert(runner: SqlRunner, t: TableCapture, info: StatementInfo, params: BoundParams, n: number): void {
     const shape = info.insert!;
     const colNames = shape.columns ?? t.meta.columns.map((c) => c.name);
     const pkPos = t.meta.pk.map((p) => colNames.indexOf(p));

@@ -94,6 +94,7 @@ export class RecordService {
         rows: [...t.pre.values()].filter((r) => r !== null),
         postLeaves: [...(post.get(t.meta.name)?.entries ?? new Map<string, KeyCommitment>()).entries()].map(([k, e]) => [k, e.leaf ? _hex(e.leaf) : null] as const),
       })),
+      ...(tx.capture.untracked.size > 0 ? { untracked: [...tx.capture.untracked.values()] } : {}),
     };
     const statements: StatementsDocument = { v: 1, statements: tx.statements };
     const warnings = [...tx.warnings, ...tx.capture.warnings];

@@ -48,7 +48,8 @@ export class ReplayConsumer implements OnApplicationBootstrap, OnApplicationShut
     this.#runner = new ConsumerRunner(this.#nats.jetstream(), {
       stream: this.#config.commitments.stream,
       consumer: this.#config.commitments.consumer,
-      concurrency: this.#config.workers,
+      // Twice the workers: a handler storing and publishing its verdict no longer holds a worker.
+      concurrency: this.#config.workers * 2,
       batchSize: Math.max(16, this.#config.workers * 4),
       deadLetterSubject: this.#config.deadLetter.subject,
       handler: (msg) => this.#handle(msg.data),

@@ -7,7 +7,6 @@ import type { KeyProvider } from '@merklesync/crypto';
 import { HashSuite, type StateCommitmentRecord, type VerificationResult, newEvent } from '@merklesync/protocol';
 import { analyzeSql, type StatementInfo } from '@merklesync/sql-analysis';
 import {
-  DETERMINISTIC_SESSION,
   PRE_STATE_TABLE,
   RecordSealer,
   STATEMENTS_TABLE,
@@ -18,9 +17,10 @@ import {
   asStatementsDocument,
   commitCapture,
   compareCommitments,
+  pkIndexes,
   relationText,
-  restoreSql,
-  textParam,
+  restorePlan,
+  sessionSql,
   type PreStateDocument,
   type SqlParam,
   type StatementsDocument,
@@ -118,37 +118,52 @@ export class VerifierService {
   }
 
   async #replay(state: PreStateDocument, doc: StatementsDocument, preRoot: Uint8Array): Promise<{ postRoot: Uint8Array; calculated: Map<string, { table: string; root: Uint8Array; leaves: _Leaves }> }> {
+    this.#checkPreState(state, preRoot);
     const w = await this.#pool.acquire();
     try {
-      await w.client.query('BEGIN');
-      try {
-        return await this.#inTransaction(w, state, doc, preRoot);
-      } finally {
-        await w.client.query('ROLLBACK').catch(() => undefined);
-      }
+      return await this.#inTransaction(w, state, doc);
     } finally {
+      // Throw the environment away. node-postgres runs queries in order, so the worker may take its next job
+      // at once: that job's BEGIN waits behind this ROLLBACK.
+      w.client.query('ROLLBACK').catch(() => undefined);
       this.#pool.release(w);
     }
   }
 
-  async #inTransaction(w: ReplayWorker, state: PreStateDocument, doc: StatementsDocument, preRoot: Uint8Array): Promise<{ postRoot: Uint8Array; calculated: Map<string, { table: string; root: Uint8Array; leaves: _Leaves }> }> {
+  /** The record's pre-state rows hash to its pre_root (same commitments as the proxy's). */
+  #checkPreState(state: PreStateDocument, preRoot: Uint8Array): void {
+    const roots = state.tables.map((t) => {
+      const idx = pkIndexes(t.meta);
+      const keys = new Map(t.keys.map((k) => [JSON.stringify(k), k]));
+      const rows = new Map(t.rows.map((r) => [JSON.stringify(idx.map((i) => r[i] ?? '')), r]));
+      return { table: t.meta.name, root: this.#hasher.table(t.meta, keys, rows).root };
+    });
+    if (!_eq(this.#hasher.stateRoot(roots), preRoot)) {
+      throw new ReplayError(ReplayErrorCode.PreStateMismatch, 'PRE_STATE_MISMATCH: the pre-state rows do not hash to pre_root', 'pre-state vs pre_root');
+    }
+  }
+
+  async #inTransaction(w: ReplayWorker, state: PreStateDocument, doc: StatementsDocument): Promise<{ postRoot: Uint8Array; calculated: Map<string, { table: string; root: Uint8Array; leaves: _Leaves }> }> {
     const runner = new PgRunner(w.client);
-    // Restore the pre-state (schema, tables, sequences, rows) and check it against pre_root with the same code.
+    const catalog = new TableCatalog();
+    // One round trip for the transaction, the pinned settings, the search_path and every table's DDL; one per
+    // table for its pre-state rows.
     try {
-      for (const s of DETERMINISTIC_SESSION) await w.client.query(s);
-      await w.client.query(`SET LOCAL statement_timeout = ${this.#config.statementTimeoutMs}`);
-      for (const t of state.tables) for (const q of restoreSql(t)) await runner.run(q.sql, q.params);
-      await runner.run("SELECT set_config('search_path', $1, true)", [textParam(state.searchPath)]);
+      const plans = [...state.tables, ...(state.untracked ?? []).map((meta) => ({ meta, sequences: [], rows: [] }))].map((t) => ({ t, plan: restorePlan(t) }));
+      await w.client.query(['BEGIN', sessionSql(state.searchPath, this.#config.statementTimeoutMs), ...plans.flatMap((p) => p.plan.ddl)].join('; '));
+      for (const { plan } of plans) if (plan.rows) await runner.run(plan.rows.sql, plan.rows.params);
     } catch (e) {
       throw new ReplayError(ReplayErrorCode.RestoreFailed, `RESTORE_FAILED: ${(e as { code?: string }).code ?? 'unknown'}`, (e as Error).message, { cause: e });
     }
-    const catalog = new TableCatalog();
-    const preCapture = new TxCapture(catalog);
-    for (const t of state.tables) await preCapture.seed(runner, relationText({ schema: t.meta.schema, name: t.meta.rel }), t.keys);
-    await preCapture.finish(runner);
-    const preCommitted = await commitCapture(this.#hasher, preCapture);
-    if (!_eq(preCommitted.postRoot, preRoot)) {
-      throw new ReplayError(ReplayErrorCode.PreStateMismatch, 'PRE_STATE_MISMATCH: the restored pre-state does not hash to pre_root', 'pre-state vs pre_root');
+    // The tables are the ones just created from these descriptions: no catalog queries for them. An unqualified
+    // name resolves to the only restored table of that name when its schema is on the search_path.
+    const byRel = new Map<string, PreStateDocument['tables'][number]['meta'][]>();
+    for (const m of [...state.tables.map((t) => t.meta), ...(state.untracked ?? [])]) {
+      catalog.prime(relationText({ schema: m.schema, name: m.rel }), m);
+      byRel.set(m.rel, [...(byRel.get(m.rel) ?? []), m]);
+    }
+    for (const [rel, metas] of byRel) {
+      if (metas.length === 1 && !rel.startsWith('pg_') && state.searchPath.includes(metas[0]!.schema)) catalog.prime(relationText({ name: rel }), metas[0]!);
     }
     // Replay with the capture running exactly as it did in the proxy, seeded with the claimed key set.
     const capture = new TxCapture(catalog);
