@@ -17,5 +17,7 @@ describe('parseReplayConfig', () => {
     expect(() => parseReplayConfig({ ...base, REPLAY_VERIFICATION_URL: 'mysql://x' })).toThrow(/REPLAY_VERIFICATION_URL/);
     expect(() => parseReplayConfig({ REPLAY_KEY_ID: 'k1' })).toThrow(/REPLAY_KEY_FILE/);
     expect(() => parseReplayConfig({ ...base, REPLAY_HASH_SUITE: 'md5' })).toThrow(/REPLAY_HASH_SUITE/);
+    expect(() => parseReplayConfig({ ...base, REPLAY_INSTANCE_ID: 'Bad Pod' })).toThrow(/REPLAY_INSTANCE_ID/);
+    expect(parseReplayConfig({ ...base, REPLAY_INSTANCE_ID: 'replay-7d9f8-x2k4q' }).instanceId).toBe('replay-7d9f8-x2k4q');
   });
 });

@@ -9,7 +9,7 @@ export { ConfigError } from '@merklesync/config';
 export interface ReplayConfig {
   /** Admin connection (postgres database of the verification server): workers create their databases through it. */
   readonly verificationUrl: string;
-  /** Worker databases are `<prefix>_<instance>_w<i>`, created fresh at start-up and dropped at shutdown. */
+  /** Worker databases are `<prefix>_<instance>_w<i>` (instance sanitised, see WorkerPool), created fresh at start-up and dropped at shutdown. */
   readonly dbPrefix: string;
   readonly instanceId: string;
   readonly workers: number;
@@ -76,7 +76,7 @@ export function parseReplayConfig(env: Env): ReplayConfig {
   return Object.freeze({
     verificationUrl: url('REPLAY_VERIFICATION_URL'),
     dbPrefix: r.match('REPLAY_DB_PREFIX', /^[a-z][a-z0-9_]{0,30}$/),
-    instanceId: r.match('REPLAY_INSTANCE_ID', /^[a-z0-9_]{1,20}$/),
+    instanceId: r.match('REPLAY_INSTANCE_ID', /^[a-z0-9][a-z0-9_.-]{0,252}$/),
     workers: r.int('REPLAY_WORKERS', 1, 64),
     statementTimeoutMs: r.int('REPLAY_STATEMENT_TIMEOUT_MS', 1, 3_600_000),
     results: Object.freeze({ url: url('REPLAY_RESULTS_DATABASE_URL'), schema: r.match('REPLAY_RESULTS_SCHEMA', /^[a-z_][a-z0-9_]{0,62}$/) }),

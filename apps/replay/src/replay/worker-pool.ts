@@ -17,7 +17,10 @@ export class WorkerPool {
 
   constructor(adminUrl: string, prefix: string, instance: string, size: number) {
     this.#adminUrl = adminUrl;
-    this.#names = Array.from({ length: size }, (_, i) => `${prefix}_${instance}_w${i}`);
+    // Pod names carry '-' and '.', and database names are at most 63 bytes: map both away (the pod name's unique
+    // suffix is at its end, so a long name keeps its tail).
+    const id = instance.replace(/[^a-z0-9_]/g, '_').slice(-24);
+    this.#names = Array.from({ length: size }, (_, i) => `${prefix}_${id}_w${i}`);
   }
 
   get size(): number {
