@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SqlAnalysisError, analyzeSql, initSqlAnalysis, nondeterminismWarnings, renumberParams } from './index.ts';
+import { SqlAnalysisError, analyzeSql, initSqlAnalysis, needsAnalysis, nondeterminismWarnings, renumberParams } from './index.ts';
 
 beforeAll(() => initSqlAnalysis());
 
@@ -92,5 +92,32 @@ describe('renumberParams', () => {
   it('keeps only referenced parameters, in first-use order, and ignores $n in literals', () => {
     expect(renumberParams(['a = $3', "b = $1 OR c = $3 OR d = '$2'"])).toEqual({ texts: ['a = $1', "b = $2 OR c = $1 OR d = '$2'"], original: [3, 1] });
     expect(renumberParams(['x = 1'])).toEqual({ texts: ['x = 1'], original: [] });
+  });
+});
+
+describe('needsAnalysis', () => {
+  it('lets only single plain reads skip the parser', () => {
+    expect(needsAnalysis('SELECT abalance FROM pgbench_accounts WHERE aid = 7;')).toBe(false);
+    expect(needsAnalysis('  show search_path')).toBe(false);
+    for (const sql of [
+      'SELECT random()',
+      'select now()',
+      'SELECT CURRENT_TIMESTAMP',
+      'SELECT * FROM t FOR UPDATE',
+      'SELECT 1; DELETE FROM t',
+      'WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x',
+      'SELECT * INTO new_t FROM t',
+      "SELECT nextval('s')",
+      'UPDATE t SET a = 1',
+      "SELECT 'insert'",
+    ]) {
+      expect(needsAnalysis(sql), sql).toBe(true);
+    }
+    // Whatever skips the parser, the parser would have called a warning-free read.
+    for (const sql of ['SELECT a, b FROM t WHERE c = 1 ORDER BY a', 'VALUES (1), (2)', 'TABLE t']) {
+      expect(needsAnalysis(sql)).toBe(false);
+      const [info] = analyzeSql(sql);
+      expect(info!.kind === 'select' && !info!.writes && info!.nondeterministic.length === 0).toBe(true);
+    }
   });
 });

@@ -130,14 +130,16 @@ const _isObj = (v: unknown): v is _Node => typeof v === 'object' && v !== null;
 
 /**
  * Parses `sql` (one or more statements) and analyses each. Results are cached by text (LRU) because drivers
- * send the same prepared statement text over and over.
+ * send the same prepared statement text over and over; pass `{ cache: false }` for text that is unlikely to repeat
+ * (simple-protocol queries with literals), where a churning cache only feeds the old generation of the heap.
  * @throws SqlAnalysisError(NOT_LOADED) before {@link initSqlAnalysis} finished; SqlAnalysisError(SYNTAX) with the
  *   parser's message for text PostgreSQL would reject; TypeError when sql is not a string.
  * @example analyzeSql('UPDATE users SET n = random() WHERE id = 1')[0].nondeterministic // ['random']
  */
-export function analyzeSql(sql: string): readonly StatementInfo[] {
+export function analyzeSql(sql: string, options: { cache?: boolean } = {}): readonly StatementInfo[] {
   if (typeof sql !== 'string') throw new TypeError('sql must be a string');
-  const hit = _cache.get(sql);
+  const useCache = options.cache ?? true;
+  const hit = useCache ? _cache.get(sql) : undefined;
   if (hit) {
     _cache.delete(sql);
     _cache.set(sql, hit);
@@ -162,6 +164,7 @@ export function analyzeSql(sql: string): readonly StatementInfo[] {
     if (!s.stmt) continue;
     out.push(_analyze(s.stmt, text));
   }
+  if (!useCache) return out;
   if (_cache.size >= _CACHE_MAX) _cache.delete(_cache.keys().next().value as string);
   _cache.set(sql, out);
   return out;
@@ -378,4 +381,28 @@ export function renumberParams(texts: readonly string[]): { texts: string[]; ori
     return parts.join('');
   });
   return { texts: out, original };
+}
+
+// Words whose presence means a statement may write, lock, call something non-deterministic or be more than one
+// read: any of them and the text is parsed for real.
+const _ATTENTION = new Set([
+  ...NONDETERMINISTIC_FUNCTIONS,
+  'insert', 'update', 'delete', 'merge', 'into', 'copy', 'call', 'do', 'for', 'lock', 'execute', 'prepare', 'set',
+  'current_date', 'current_time', 'current_timestamp', 'localtime', 'localtimestamp', 'begin', 'commit', 'rollback',
+]);
+const _READ_START = /^\s*(select|show|values|table)\b/i;
+
+/**
+ * A cheap, conservative pre-check for the hot path: false only for text that starts as a read (SELECT, SHOW,
+ * VALUES, TABLE), is one statement and contains none of the words that could make it write, lock or call a
+ * non-deterministic function — text whose analysis could only say "a plain read, no warning". Anything else
+ * (including such a word inside a literal) answers true and goes to {@link analyzeSql}.
+ * @example needsAnalysis('SELECT abalance FROM pgbench_accounts WHERE aid = 7') // false
+ */
+export function needsAnalysis(sql: string): boolean {
+  if (!_READ_START.test(sql)) return true;
+  const semi = sql.indexOf(';');
+  if (semi >= 0 && sql.slice(semi + 1).trim() !== '') return true;
+  for (const w of sql.toLowerCase().split(/[^a-z0-9_]+/)) if (_ATTENTION.has(w)) return true;
+  return false;
 }

@@ -6,6 +6,7 @@ export {
   TxControl,
   analyzeSql,
   initSqlAnalysis,
+  needsAnalysis,
   renumberParams,
   type InsertShape,
   type InsertValue,

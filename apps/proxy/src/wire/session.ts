@@ -21,7 +21,7 @@ import {
   type BindMessage,
   type Frame,
 } from '@merklesync/pgwire';
-import { type StatementInfo, SqlAnalysisError, analyzeSql, nondeterminismWarnings } from '@merklesync/sql-analysis';
+import { type StatementInfo, SqlAnalysisError, analyzeSql, needsAnalysis, nondeterminismWarnings } from '@merklesync/sql-analysis';
 import { type RecordedStatement, type SqlParam, TableCatalog, type TxCapture } from '@merklesync/state-capture';
 import { ProxyErrorCode, sqlstateOf } from '../errors.ts';
 import { BackendChannel, type Unit, type UnitKind, newUnit } from './backend-channel.ts';
@@ -299,7 +299,7 @@ export class Session {
         return this.#onQuery(f, readQuery(f.body));
       case FrontendType.Parse: {
         const p = readParse(f.body);
-        this.#stmts.set(p.name, { sql: p.sql, paramTypes: p.paramTypes, infos: this.#analyze(p.sql) });
+        this.#stmts.set(p.name, { sql: p.sql, paramTypes: p.paramTypes, infos: this.#analyze(p.sql, true) });
         this.#send(f, 'parse');
         return undefined;
       }
@@ -348,9 +348,9 @@ export class Session {
     }
   }
 
-  #analyze(sql: string): readonly StatementInfo[] | null {
+  #analyze(sql: string, cache: boolean): readonly StatementInfo[] | null {
     try {
-      const infos = analyzeSql(sql);
+      const infos = analyzeSql(sql, { cache });
       let i = 0;
       for (const info of infos) {
         i++;
@@ -429,7 +429,9 @@ export class Session {
   // Simple query protocol ----------------------------------------------------------------------------------
 
   async #onQuery(f: Frame, sql: string): Promise<void> {
-    const infos = this.#analyze(sql);
+    // Outside transactions a plain read that cannot warn skips the parser (the hot path of read traffic).
+    // Simple-protocol text usually carries its literals: caching it would only churn the heap.
+    const infos = this.#tx === undefined && this.#channel.txStatus === 'I' && !needsAnalysis(sql) ? [] : this.#analyze(sql, false);
     this.#host.count('statements');
     if (!this.#needsCapture(infos)) {
       this.#send(f, 'query');
