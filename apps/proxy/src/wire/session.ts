@@ -86,6 +86,8 @@ export class Session {
   #pendingExtended: { index: number; unit: Unit }[] = [];
   /** The client sent extended-protocol messages and no Sync yet (its implicit transaction is open). */
   #midPipeline = false;
+  /** The extended-protocol batch since the last Sync executed a transaction-control statement. */
+  #batchTxControl = false;
   readonly #closed: Promise<void>;
   #resolveClosed!: () => void;
 
@@ -324,7 +326,7 @@ export class Session {
       case FrontendType.Execute:
         return this.#onExecute(f);
       case FrontendType.Sync:
-        this.#midPipeline = false;
+        // #onSync may still read the post-state inside the client's implicit transaction (mid-pipeline).
         return this.#onSync(f);
       case FrontendType.Flush:
       case FrontendType.CopyData:
@@ -487,6 +489,7 @@ export class Session {
       return;
     }
     const info = infos?.[0];
+    if (info?.tx !== undefined) this.#batchTxControl = true;
     const tx = this.#tx ?? (info && (_isWrite(info) || info.tx === 'begin' || this.#channel.txStatus === 'T') ? this.#openTx() : undefined);
     const params: SqlParam[] = portal
       ? portal.bind.params.map((p, i) => {
@@ -512,11 +515,23 @@ export class Session {
 
   async #onSync(f: Frame): Promise<void> {
     const tx = this.#tx;
+    const implicitTx = this.#channel.txStatus === 'I' && !this.#batchTxControl;
+    this.#batchTxControl = false;
     if (!tx) {
+      this.#midPipeline = false;
       this.#send(f, 'sync');
       return;
     }
+    // Extended-protocol autocommit: the implicit transaction commits at this Sync. Read the post-state inside it,
+    // just before the Sync (once the pre-state reads have answered), so no other session can slip in between.
+    let post: Promise<void> | undefined;
+    if (implicitTx && tx.writes && !tx.failed && !tx.finished) {
+      await tx.capture.settle().catch((e: unknown) => this.#captureFailed(tx, e));
+      post = this.#finish(tx);
+    }
+    this.#midPipeline = false;
     const u = this.#send(f, 'sync', { hold: true })!;
+    await post;
     await u.done;
     let ok = true;
     const skipped = new Set<number>();
