@@ -251,6 +251,32 @@ describe('proxy → replay', () => {
     expect(result.mismatches[0]!.keys.map((k) => Buffer.from(k.mapKey).toString('hex'))).toEqual([mapKeyOf('public.accounts', 1)]);
   });
 
+  it('pins now() to the transaction timestamp where it can; CURRENT_TIMESTAMP cannot be pinned', async () => {
+    const got = await captured(3, async () => {
+      const c = client();
+      await c.connect();
+      try {
+        await c.query('BEGIN');
+        await c.query(`INSERT INTO accounts (id, owner, balance, at) VALUES (40, 'pinned', 1, now())`);
+        await c.query('UPDATE accounts SET at = transaction_timestamp() WHERE id = 1');
+        await c.query('COMMIT');
+        // Extended-protocol autocommit: the capture reads inside the statement's implicit transaction.
+        await c.query('UPDATE accounts SET at = now() WHERE id = $1', [10]);
+        await c.query('BEGIN');
+        await c.query('UPDATE accounts SET at = CURRENT_TIMESTAMP WHERE id = 11');
+        await c.query('COMMIT');
+      } finally {
+        await c.end();
+      }
+    });
+    expect(got.slice(0, 2).map(ok)).toEqual(['ok', 'ok']);
+    expect(got[0]!.record.warnings).toContain('statement 1: non-deterministic function now()');
+    const last = got[2]!;
+    expect(last.record.warnings).toContain('statement 1: non-deterministic function current_timestamp()');
+    expect(last.result.success).toBe(false);
+    expect(last.result.mismatches[0]!.keys.map((k) => Buffer.from(k.mapKey).toString('hex'))).toEqual([mapKeyOf('public.accounts', 11)]);
+  });
+
   it('verifies the transactions of 20 concurrent clients', async () => {
     const got = await captured(60, async () => {
       const clients = Array.from({ length: 20 }, () => client());

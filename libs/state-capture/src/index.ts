@@ -19,4 +19,4 @@ export {
 } from './record.ts';
 export { commitCapture, type CapturedCommitments } from './roots.ts';
 export { compareCommitments, type TableDiff } from './compare.ts';
-export { DETERMINISTIC_SESSION, restorePlan, restoreSql, sessionSql } from './restore.ts';
+export { DETERMINISTIC_SESSION, PIN_SCHEMA, restorePlan, restoreSql, sessionSql } from './restore.ts';

@@ -30,15 +30,28 @@ const _literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
  * standard_conforming_strings on first, so doubling quotes is the whole escaping).
  * @throws RangeError for a timeout that is not a positive integer.
  */
-export function sessionSql(searchPath: string, statementTimeoutMs: number): string {
+export function sessionSql(searchPath: string, statementTimeoutMs: number, txTimestamp: string | null = null): string {
   if (!Number.isSafeInteger(statementTimeoutMs) || statementTimeoutMs < 1) throw new RangeError('statementTimeoutMs must be a positive integer');
-  return [
-    'SET LOCAL standard_conforming_strings = on',
-    ...DETERMINISTIC_SESSION,
-    `SET LOCAL statement_timeout = ${statementTimeoutMs}`,
-    `SELECT set_config('search_path', ${_literal(searchPath)}, true)`,
-  ].join('; ');
+  const out = ['SET LOCAL standard_conforming_strings = on', ...DETERMINISTIC_SESSION, `SET LOCAL statement_timeout = ${statementTimeoutMs}`];
+  if (txTimestamp !== null && _TIMESTAMP.test(txTimestamp)) {
+    // Pin the transaction timestamp where PostgreSQL lets us: now() and transaction_timestamp() are resolved through
+    // the search_path, and a schema listed before an explicit pg_catalog shadows them (also in DEFAULT expressions
+    // of the tables created next). CURRENT_TIMESTAMP & co. are grammar, not functions: they cannot be pinned.
+    for (const fn of ['now', 'transaction_timestamp']) {
+      out.push(`CREATE FUNCTION ${PIN_SCHEMA}.${fn}() RETURNS timestamptz LANGUAGE sql STABLE AS $pin$SELECT ${_literal(txTimestamp)}::timestamptz$pin$`);
+    }
+    out.unshift(`CREATE SCHEMA ${PIN_SCHEMA}`);
+    out.push(`SELECT set_config('search_path', ${_literal(`${PIN_SCHEMA}, pg_catalog, ${searchPath}`)}, true)`);
+  } else {
+    out.push(`SELECT set_config('search_path', ${_literal(searchPath)}, true)`);
+  }
+  return out.join('; ');
 }
+
+/** Schema of the pinned now() / transaction_timestamp() in replay's throw-away transaction. */
+export const PIN_SCHEMA = 'merklesync_pin';
+// PostgreSQL's ISO timestamptz output: digits, separators, an offset, optionally BC; nothing to escape.
+const _TIMESTAMP = /^\d{4,}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}( BC)?$/;
 
 /**
  * DDL (no parameters, so several tables' DDL can travel as one multi-statement text) that recreates one table —

@@ -59,6 +59,12 @@ export class TxCapture {
   readonly warnings: string[] = [];
   /** True when the capture knows it missed rows (see warnings). */
   incomplete = false;
+  /**
+   * The transaction's timestamp (`now()` as text) when {@link pinTimestamp} read it inside the transaction, so
+   * replay can pin `now()` / `transaction_timestamp()` to it; null otherwise.
+   */
+  txTimestamp: string | null = null;
+  #timestampRequested = false;
   readonly #catalog: TableCatalog;
   readonly #limits: CaptureLimits;
   #statement = 0;
@@ -95,6 +101,20 @@ export class TxCapture {
   async settle(): Promise<void> {
     while (this.#pending.length > 0) await Promise.all(this.#pending.splice(0));
     if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  /**
+   * Reads `now()` once, through a runner that runs inside the transaction being captured (pipelined like the
+   * pre-state reads). Call it only when that holds: in a separate transaction `now()` is another instant.
+   */
+  pinTimestamp(runner: SqlRunner): void {
+    if (this.#timestampRequested) return;
+    this.#timestampRequested = true;
+    this.#track(
+      runner.run('SELECT now()::text', []).then((rows) => {
+        this.txTimestamp = rows[0]?.[0] ?? null;
+      }),
+    );
   }
 
   /**

@@ -14,6 +14,7 @@ import {
   commitCapture,
   relationText,
   restoreSql,
+  sessionSql,
   textParam,
   type SqlParam,
   type SqlRunner,
@@ -169,6 +170,30 @@ describe('restoreSql', () => {
       // The restored sequence continues where the source's is (rolled-back inserts used values too).
       const last = (await db.pool.query(`SELECT last_value::int AS n FROM items_id_seq`)).rows[0].n as number;
       expect((await c.query(`SELECT nextval('public.items_id_seq')::int AS n`)).rows[0].n).toBe(last + 1);
+      await c.query('ROLLBACK');
+    } finally {
+      c.release();
+    }
+  });
+});
+
+describe('sessionSql', () => {
+  it('pins now() only for a timestamp in PostgreSQL output form, and escapes the search_path as a literal', () => {
+    const pinned = sessionSql('"$user", public', 5000, '2024-02-29 12:34:56.789+05:30');
+    expect(pinned).toContain("CREATE FUNCTION merklesync_pin.now() RETURNS timestamptz LANGUAGE sql STABLE AS $pin$SELECT '2024-02-29 12:34:56.789+05:30'::timestamptz$pin$");
+    expect(pinned).toContain(`set_config('search_path', 'merklesync_pin, pg_catalog, "$user", public', true)`);
+    const hostile = sessionSql("x'; DROP TABLE t; --", 5000, "2024-01-01 00:00:00+00'; DROP TABLE t; --");
+    expect(hostile).not.toContain('merklesync_pin');
+    expect(hostile).toContain(`set_config('search_path', 'x''; DROP TABLE t; --', true)`);
+  });
+
+  it('really pins now() and transaction_timestamp(), including in DEFAULT expressions, inside one transaction', async () => {
+    const c = await other.pool.connect();
+    try {
+      await c.query(`BEGIN; ${sessionSql('public', 5000, '2001-02-03 04:05:06.789+00')}; CREATE TABLE pinned (id int PRIMARY KEY, at timestamptz DEFAULT now())`);
+      await c.query('INSERT INTO pinned (id) VALUES (1)');
+      const r = await c.query({ text: 'SELECT now()::text AS a, transaction_timestamp()::text AS b, (SELECT at FROM pinned)::text AS c', types: RAW });
+      expect(r.rows[0]).toEqual({ a: '2001-02-03 04:05:06.789+00', b: '2001-02-03 04:05:06.789+00', c: '2001-02-03 04:05:06.789+00' });
       await c.query('ROLLBACK');
     } finally {
       c.release();

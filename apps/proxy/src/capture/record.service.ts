@@ -85,7 +85,7 @@ export class RecordService {
     const preState: PreStateDocument = {
       v: 1,
       searchPath: tx.searchPath,
-      txTimestamp: null,
+      txTimestamp: tx.capture.txTimestamp,
       tables: [...tx.capture.tables.values()].map((t) => ({
         meta: t.meta,
         sequences: t.sequences,

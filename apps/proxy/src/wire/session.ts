@@ -394,6 +394,9 @@ export class Session {
     tx.writes = true;
     try {
       if (tx.searchPath === '') tx.searchPath = await this.#searchPathOf();
+      // Inside the client's transaction (explicit, or the implicit one of an unsynced extended batch) the capture's
+      // reads share its transaction timestamp: record it so replay can pin now().
+      if (this.#channel.txStatus === 'T' || this.#midPipeline) tx.capture.pinTimestamp(this.#runner);
       await tx.capture.before(this.#runner, info, params);
     } catch (e) {
       this.#captureFailed(tx, e);

@@ -150,7 +150,7 @@ export class VerifierService {
     // table for its pre-state rows.
     try {
       const plans = [...state.tables, ...(state.untracked ?? []).map((meta) => ({ meta, sequences: [], rows: [] }))].map((t) => ({ t, plan: restorePlan(t) }));
-      await w.client.query(['BEGIN', sessionSql(state.searchPath, this.#config.statementTimeoutMs), ...plans.flatMap((p) => p.plan.ddl)].join('; '));
+      await w.client.query(['BEGIN', sessionSql(state.searchPath, this.#config.statementTimeoutMs, state.txTimestamp), ...plans.flatMap((p) => p.plan.ddl)].join('; '));
       for (const { plan } of plans) if (plan.rows) await runner.run(plan.rows.sql, plan.rows.params);
     } catch (e) {
       throw new ReplayError(ReplayErrorCode.RestoreFailed, `RESTORE_FAILED: ${(e as { code?: string }).code ?? 'unknown'}`, (e as Error).message, { cause: e });
