@@ -12,6 +12,7 @@ export {
   STATEMENTS_TABLE,
   asPreStateDocument,
   asStatementsDocument,
+  preStateDocument,
   type PreStateDocument,
   type PreStateTable,
   type RecordedStatement,

@@ -5,8 +5,10 @@
 import { KeyDeriver, openBlock, parseBlockHeader, sealBlock, type KeyProvider } from '@merklesync/crypto';
 import { EventLimits } from '@merklesync/protocol';
 import type { TableMeta } from './catalog.ts';
+import type { KeyCommitment } from './commitments.ts';
+import type { CapturedCommitments } from './roots.ts';
 import { CaptureError, CaptureErrorCode } from './errors.ts';
-import type { RowTexts, SequenceState } from './tx-capture.ts';
+import type { RowTexts, SequenceState, TxCapture } from './tx-capture.ts';
 
 /** One table of the pre-state document. */
 export interface PreStateTable {
@@ -149,4 +151,27 @@ export function asStatementsDocument(v: unknown): StatementsDocument {
     }
   }
   return v as unknown as StatementsDocument;
+}
+
+/**
+ * The pre-state document of a finished, committed capture: what the proxy seals into the record.
+ * @example const doc = preStateDocument(capture, await commitCapture(hasher, capture), searchPath)
+ */
+export function preStateDocument(capture: TxCapture, committed: CapturedCommitments, searchPath: string): PreStateDocument {
+  const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+  const post = new Map(committed.tables.map((t) => [t.table, t.post]));
+  return {
+    v: 1,
+    searchPath,
+    txTimestamp: capture.txTimestamp,
+    tables: [...capture.tables.values()].map((t) => ({
+      meta: t.meta,
+      sequences: t.sequences,
+      ...(t.seqFloor ? { seqFloor: t.seqFloor } : {}),
+      keys: [...t.keys.values()],
+      rows: [...t.pre.values()].filter((r) => r !== null),
+      postLeaves: [...(post.get(t.meta.name)?.entries ?? new Map<string, KeyCommitment>()).entries()].map(([k, e]) => [k, e.leaf ? hex(e.leaf) : null] as const),
+    })),
+    ...(capture.untracked.size > 0 ? { untracked: [...capture.untracked.values()] } : {}),
+  };
 }

@@ -14,8 +14,7 @@ import {
   StateHasher,
   TxCapture,
   commitCapture,
-  type KeyCommitment,
-  type PreStateDocument,
+  preStateDocument,
   type StatementsDocument,
   type TableCatalog,
 } from '@merklesync/state-capture';
@@ -23,8 +22,6 @@ import type { ProxyConfig } from '../config.ts';
 import type { OpenTransaction } from '../wire/session.ts';
 import { ProxyMetrics } from './metrics.ts';
 import { KEY_PROVIDER, PROXY_CONFIG } from '../tokens.ts';
-
-const _hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 @Injectable()
 export class RecordService {
@@ -81,21 +78,7 @@ export class RecordService {
 
   async #publish(tx: OpenTransaction, txId: string, seq: bigint, commitMicros: bigint): Promise<void> {
     const c = await commitCapture(this.#hasher, tx.capture);
-    const post = new Map(c.tables.map((t) => [t.table, t.post]));
-    const preState: PreStateDocument = {
-      v: 1,
-      searchPath: tx.searchPath,
-      txTimestamp: tx.capture.txTimestamp,
-      tables: [...tx.capture.tables.values()].map((t) => ({
-        meta: t.meta,
-        sequences: t.sequences,
-        ...(t.seqFloor ? { seqFloor: t.seqFloor } : {}),
-        keys: [...t.keys.values()],
-        rows: [...t.pre.values()].filter((r) => r !== null),
-        postLeaves: [...(post.get(t.meta.name)?.entries ?? new Map<string, KeyCommitment>()).entries()].map(([k, e]) => [k, e.leaf ? _hex(e.leaf) : null] as const),
-      })),
-      ...(tx.capture.untracked.size > 0 ? { untracked: [...tx.capture.untracked.values()] } : {}),
-    };
+    const preState = preStateDocument(tx.capture, c, tx.searchPath);
     const statements: StatementsDocument = { v: 1, statements: tx.statements };
     const warnings = [...tx.warnings, ...tx.capture.warnings];
     tx.statements.forEach((s, i) => {
