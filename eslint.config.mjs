@@ -46,6 +46,8 @@ export default tseslint.config(
             { sourceTag: 'scope:merkle', onlyDependOnLibsWithTags: ['scope:shared', 'scope:merkle'] },
             { sourceTag: 'scope:prover', onlyDependOnLibsWithTags: ['scope:shared', 'scope:prover'] },
             { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:shared', 'scope:gateway'] },
+            { sourceTag: 'scope:proxy', onlyDependOnLibsWithTags: ['scope:shared', 'scope:proxy'] },
+            { sourceTag: 'scope:replay', onlyDependOnLibsWithTags: ['scope:shared', 'scope:replay'] },
             { sourceTag: 'scope:bench', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bench'] },
             { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:tools'] },
             { sourceTag: 'scope:test', onlyDependOnLibsWithTags: ['scope:shared', 'scope:test'] },

@@ -63,6 +63,26 @@ export default defineConfig({
       serviceProject('telemetry', 'libs/telemetry'),
       {
         test: {
+          name: 'sql-analysis',
+          root: 'libs/sql-analysis',
+          include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'pgwire',
+          root: 'libs/pgwire',
+          include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      serviceProject('state-capture', 'libs/state-capture'),
+      serviceProject('verification-store', 'libs/verification-store'),
+      serviceProject('app-proxy', 'apps/proxy'),
+      serviceProject('app-replay', 'apps/replay'),
+      {
+        test: {
           name: 'browser-compat',
           root: 'test/browser',
           include: ['*.spec.ts'],

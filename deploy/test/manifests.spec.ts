@@ -13,7 +13,7 @@ import { parseAllDocuments } from 'yaml';
 
 const DEPLOY = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ROOT = join(DEPLOY, '..');
-const APPS = ['ingest', 'merkle', 'prover', 'gateway'] as const;
+const APPS = ['ingest', 'merkle', 'prover', 'gateway', 'proxy', 'replay'] as const;
 type App = (typeof APPS)[number];
 const OVERLAYS = ['overlays/dev', 'overlays/prod'] as const;
 /** The OTEL_* variables every service reads through libs/telemetry's startTelemetry. */
@@ -23,6 +23,9 @@ const TELEMETRY_CONFIG = 'libs/telemetry/src/config.ts';
 const KEY_SECRETS: Readonly<Record<string, { app: App; fileVar: string }>> = {
   'ingest-master-key': { app: 'ingest', fileVar: 'INGEST_KEY_FILE' },
   'merkle-signer-key': { app: 'merkle', fileVar: 'MERKLE_CHECKPOINT_KEY_FILE' },
+  // The SQL proxy and replay see rows by design (they capture and replay them): each mounts its own copy.
+  'proxy-master-key': { app: 'proxy', fileVar: 'PROXY_KEY_FILE' },
+  'replay-master-key': { app: 'replay', fileVar: 'REPLAY_KEY_FILE' },
 };
 
 /** Repository files by path relative to the root ('/'-separated). Key files are listed, never read. */
@@ -304,6 +307,12 @@ function checkOverlay(tree: Tree, overlay: string): string[] {
   same('change subject prefixes', [['ingest', 'INGEST_SUBJECT_PREFIX'], ['merkle', 'MERKLE_SUBJECT_PREFIX']]);
   same('change streams', [['ingest', 'INGEST_CHANGES_STREAM'], ['merkle', 'MERKLE_CHANGES_STREAM']]);
   same('prover prefixes', [['prover', 'PROVER_SUBJECT_PREFIX'], ['gateway', 'GATEWAY_PROVER_PREFIX']]);
+  same('proxy/replay commitments streams', [['proxy', 'PROXY_COMMITMENTS_STREAM'], ['replay', 'REPLAY_COMMITMENTS_STREAM']]);
+  same('proxy/replay commitments subjects', [['proxy', 'PROXY_COMMITMENTS_SUBJECT'], ['replay', 'REPLAY_COMMITMENTS_SUBJECT']]);
+  same('proxy/replay/ingest source ids', [['proxy', 'PROXY_SOURCE_ID'], ['replay', 'REPLAY_SOURCE_ID'], ['ingest', 'INGEST_SOURCE_NAME']]);
+  same('proxy/replay/ingest key ids', [['proxy', 'PROXY_KEY_ID'], ['replay', 'REPLAY_KEY_ID'], ['ingest', 'INGEST_KEY_ID']]);
+  same('proxy/replay commitment versions', [['proxy', 'PROXY_COMMITMENT_KEY_VERSION'], ['replay', 'REPLAY_COMMITMENT_KEY_VERSION'], ['ingest', 'INGEST_COMMITMENT_KEY_VERSION']]);
+  same('proxy/replay hash suites', [['proxy', 'PROXY_HASH_SUITE'], ['replay', 'REPLAY_HASH_SUITE'], ['merkle', 'MERKLE_HASH_SUITE']]);
   return problems;
 }
 
@@ -376,6 +385,8 @@ describe('deploy manifests', () => {
     expect([...appVars(tree, 'merkle').required].sort()).toEqual(['MERKLE_CHECKPOINT_KEY_FILE', 'MERKLE_DATABASE_URL', 'MERKLE_NATS_SERVERS']);
     expect([...appVars(tree, 'prover').required].sort()).toEqual(['PROVER_DATABASE_URL', 'PROVER_NATS_SERVERS']);
     expect([...appVars(tree, 'gateway').required].sort()).toEqual(['GATEWAY_DATABASE_URL', 'GATEWAY_NATS_SERVERS']);
+    expect([...appVars(tree, 'proxy').required].sort()).toEqual(['PROXY_BACKEND_HOST', 'PROXY_LISTEN_HOST', 'PROXY_NATS_SERVERS']);
+    expect([...appVars(tree, 'replay').required].sort()).toEqual(['REPLAY_NATS_SERVERS', 'REPLAY_RESULTS_DATABASE_URL', 'REPLAY_VERIFICATION_URL']);
   });
 
   describe('fail on a broken copy', () => {
@@ -423,6 +434,13 @@ describe('deploy manifests', () => {
       // OTEL_* is allowed only because main.ts starts telemetry.
       const off = allProblems(mutate(tree, 'apps/merkle/src/main.ts', /startTelemetry\(/g, 'startTracing('));
       expect(off).toContain('deploy/overlays/dev: Deployment merkle: sets OTEL_SERVICE_NAME, which apps/merkle/src/config.ts does not read');
+      });
+
+    it('the master key mounted by the gateway instead of the proxy, and diverging proxy/replay streams', () => {
+      const t = mutate(tree, 'deploy/base/gateway.yaml', '      volumes:\n        - name: tmp', '      volumes:\n        - name: stolen\n          secret:\n            secretName: proxy-master-key\n        - name: tmp');
+      expect(allProblems(t)).toContain('deploy/overlays/dev: Deployment gateway: mounts proxy-master-key, which only proxy may hold');
+      const u = mutate(tree, 'deploy/base/config/replay.env', 'REPLAY_COMMITMENTS_STREAM=MS_PROXY_COMMITMENTS', 'REPLAY_COMMITMENTS_STREAM=OTHER');
+      expect(allProblems(u).join('\n')).toMatch(/proxy\/replay commitments streams differ/);
     });
 
     it('diverging hash suites', () => {

@@ -8,6 +8,7 @@ import { ProverModule } from './prover/prover.module.ts';
 import { ReadsModule } from './reads/reads.module.ts';
 import { ReadsController } from './rest/reads.controller.ts';
 import { StoreModule } from './store/store.module.ts';
+import { VerificationsModule } from './verifications/verifications.module.ts';
 
 /**
  * The gateway application for one config (tests start it in-process).
@@ -18,7 +19,7 @@ export class GatewayModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [StoreModule.forRoot(config), ProverModule.forRoot(config), ReadsModule],
+      imports: [StoreModule.forRoot(config), ProverModule.forRoot(config), ReadsModule, VerificationsModule],
       controllers: [ReadsController],
       providers: [MerkleSyncGrpc, GrpcServer],
     };

@@ -188,12 +188,12 @@ describe('blocks', () => {
     expect(bad.body).toMatchObject({ error: 'INVALID_ARGUMENT' });
   });
 
-  it('gRPC errors: unknown table → NOT_FOUND, short key → INVALID_ARGUMENT, SubmitBlock and replay → UNIMPLEMENTED', async () => {
+  it('gRPC errors: unknown table → NOT_FOUND, short key → INVALID_ARGUMENT, SubmitBlock → UNIMPLEMENTED, an unverified transaction → NOT_FOUND', async () => {
     expect(await grpcCode(grpc.getBlock({ source: 'pg', table: 'public.nope', mapKey: rand(32) }))).toBe(Code.NotFound);
     expect(await grpcCode(grpc.getBlock({ ...USERS, mapKey: rand(31) }))).toBe(Code.InvalidArgument);
     expect(await grpcCode(grpc.getBlock({ ...USERS, mapKey: rand(32), checkpointSequence: 99n }))).toBe(Code.NotFound);
     expect(await grpcCode(grpc.submitBlock({}))).toBe(Code.Unimplemented);
-    expect(await grpcCode(grpc.getVerificationResult({ transactionId: 'x' }))).toBe(Code.Unimplemented);
+    expect(await grpcCode(grpc.getVerificationResult({ transactionId: 'x' }))).toBe(Code.NotFound);
   });
 });
 
@@ -304,6 +304,8 @@ describe('OpenAPI', () => {
         '/v1/proofs/log/inclusion',
         '/v1/proofs/log/consistency',
         '/v1/diff/{source}/{table}',
+        '/v1/verifications',
+        '/v1/verifications/{transactionId}',
       ].sort(),
     );
     expect(LOG_ID).toBe('global');

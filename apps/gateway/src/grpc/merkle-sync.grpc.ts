@@ -10,10 +10,10 @@ import { u53 } from '../reads/inputs.ts';
 import { ProofsService } from '../reads/proofs.service.ts';
 import { StateService } from '../reads/state.service.ts';
 import { SyncService } from '../reads/sync.service.ts';
+import { VerificationsService } from '../verifications/verifications.service.ts';
 
 const SUBMIT_REFUSED =
   'SubmitBlock is not served: ingest is the only writer (rows enter from the source database through logical replication, are encrypted and committed by apps/ingest, applied by apps/merkle); write to the source database instead';
-const REPLAY_PENDING = 'transaction verification results come from the replay service, which is not deployed yet (next issue)';
 
 /**
  * The service implementation for connect's router.
@@ -26,6 +26,7 @@ export class MerkleSyncGrpc {
   private readonly diff: DiffService;
   private readonly sync: SyncService;
   private readonly proofs: ProofsService;
+  private readonly verifications: VerificationsService;
 
   constructor(
     @Inject(StateService) state: StateService,
@@ -33,12 +34,14 @@ export class MerkleSyncGrpc {
     @Inject(DiffService) diff: DiffService,
     @Inject(SyncService) sync: SyncService,
     @Inject(ProofsService) proofs: ProofsService,
+    @Inject(VerificationsService) verifications: VerificationsService,
   ) {
     this.state = state;
     this.blocks = blocks;
     this.diff = diff;
     this.sync = sync;
     this.proofs = proofs;
+    this.verifications = verifications;
   }
 
   /** Every method of MerkleSyncService. */
@@ -53,8 +56,8 @@ export class MerkleSyncGrpc {
       getCheckpoint: (r) => this.state.checkpoint(r.sequence, r.consistencyFromSize),
       watchCheckpoints: (r, ctx) => this.state.watch(r.afterSequence, ctx.signal),
       getBlock: (r) => this.blocks.getBlock(r.source, r.table, r.mapKey, u53(r.checkpointSequence, 'checkpoint_sequence')),
-      getVerificationResult: () => Promise.reject(new GatewayError(GatewayErrorCode.NotImplemented, REPLAY_PENDING)),
-      listVerificationResults: () => Promise.reject(new GatewayError(GatewayErrorCode.NotImplemented, REPLAY_PENDING)),
+      getVerificationResult: (r) => this.verifications.get(r.transactionId),
+      listVerificationResults: (r) => this.verifications.list(r.pageSize, r.pageToken, r.failuresOnly),
     };
   }
 }
