@@ -33,6 +33,7 @@ const SLOT = 'merklesync_demo';
 const STATE = join(ROOT, '.merklesync-demo');
 const HTTP_PORT = Number(opts['http-port'] ?? 8080);
 const GRPC_PORT = Number(opts['grpc-port'] ?? 8081);
+const PROXY_PORT = Number(opts['proxy-port'] ?? 6432);
 const TABLES = ['public.customers', 'public.orders'];
 
 const say = (s) => console.log(`\x1b[1m[merklesync]\x1b[0m ${s}`);
@@ -121,10 +122,13 @@ function startService(app, env, colour) {
 let stopping = false;
 const children = [];
 let writer;
+let proxyWriter;
+let proxyTick = 0;
 async function stop(code = 0) {
   if (stopping) return;
   stopping = true;
   clearInterval(writer);
+  clearInterval(proxyWriter);
   say('stopping (SIGTERM to every service)');
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
   await Promise.race([Promise.all(children.map((c) => c.exited)), new Promise((r) => setTimeout(r, 15_000))]);
@@ -174,7 +178,7 @@ say('checking PostgreSQL (wal_level=logical) and NATS JetStream');
 run('bash', ['test/infra/services.sh']);
 if (opts.reset) await reset();
 say('building the services');
-for (const app of ['ingest', 'merkle', 'prover', 'gateway']) run(process.execPath, ['tools/build-app.mjs', app]);
+for (const app of ['ingest', 'merkle', 'prover', 'gateway', 'proxy', 'replay']) run(process.execPath, ['tools/build-app.mjs', app]);
 await prepare();
 
 const common = { NODE_ENV: 'production' };
@@ -221,6 +225,25 @@ children.push(
     GATEWAY_GRPC_HOST: '127.0.0.1',
     GATEWAY_GRPC_PORT: String(GRPC_PORT),
   }, 32),
+  // The verifiable SQL proxy in front of the demo database, and replay checking every transaction it records.
+  startService('proxy', {
+    ...common,
+    PROXY_LISTEN_PORT: String(PROXY_PORT),
+    PROXY_KEY_FILE: join(STATE, 'master.key'),
+    PROXY_KEY_ID: 'demo',
+    PROXY_SOURCE_ID: SOURCE,
+    PROXY_NATS_SERVERS: NATS,
+  }, 34),
+  startService('replay', {
+    ...common,
+    REPLAY_VERIFICATION_URL: `${PG}/postgres`,
+    REPLAY_RESULTS_DATABASE_URL: `${PG}/${MS_DB}`,
+    REPLAY_KEY_FILE: join(STATE, 'master.key'),
+    REPLAY_KEY_ID: 'demo',
+    REPLAY_SOURCE_ID: SOURCE,
+    REPLAY_NATS_SERVERS: NATS,
+    REPLAY_WORKERS: '2',
+  }, 31),
 );
 
 const src = new pg.Client({ connectionString: `${PG}/${SRC_DB}` });
@@ -231,6 +254,22 @@ await workloadTick(src, tick++);
 writer = setInterval(() => {
   if (!stopping) workloadTick(src, tick++).catch((e) => say(`workload: ${e.message}`));
 }, 1000);
+// Through the proxy: one small transaction every 5 s, so /v1/verifications has replay verdicts to show.
+const viaProxy = await waitFor('the SQL proxy', async () => {
+  const c = new pg.Client({ host: '127.0.0.1', port: PROXY_PORT, user: 'postgres', database: SRC_DB });
+  c.on('error', (e) => say(`proxy connection: ${e.message}`));
+  await c.connect();
+  return c;
+}, 60_000).catch((e) => say(`proxy: ${e.message}`));
+proxyWriter = setInterval(() => {
+  if (stopping || !viaProxy) return;
+  const id = 1_000_000_000 + (proxyTick++ % 1000);
+  viaProxy
+    .query('BEGIN')
+    .then(() => viaProxy.query(`INSERT INTO public.customers (id, name, email, tier, balance) VALUES ($1, 'via proxy', 'p@example.com', 1, 1.00) ON CONFLICT (id) DO UPDATE SET balance = public.customers.balance + 1`, [id]))
+    .then(() => viaProxy.query('COMMIT'))
+    .catch((e) => say(`proxy workload: ${e.message}`));
+}, 5000);
 
 const cp = await waitFor('the first checkpoint', latestCheckpoint, 90_000);
 const vkey = readFileSync(join(STATE, 'log.vkey'), 'utf8').trim();
@@ -245,6 +284,8 @@ console.log(`
               curl -s http://127.0.0.1:${HTTP_PORT}/v1/checkpoints/latest | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0)).checkpoint.signedNote)' > cp.txt
               npx merklesync checkpoint verify --policy ${join(STATE, 'policy.json')} cp.txt
   workload    100 customers + 100 orders per second into ${SRC_DB} (also: psql -h 127.0.0.1 -U postgres ${SRC_DB})
+  SQL proxy   psql -h 127.0.0.1 -p ${PROXY_PORT} -U postgres ${SRC_DB}   — each writing transaction is replayed and checked:
+              http://127.0.0.1:${HTTP_PORT}/v1/verifications   (a demo transaction goes through it every 5 s)
   traces      ${process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT || 'off (set OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 to send them to a Jaeger)'}
   stop        Ctrl-C
 `);
@@ -253,6 +294,8 @@ if (opts.duration) {
     void (async () => {
       const last = await latestCheckpoint().catch(() => undefined);
       say(`ran ${opts.duration} s; latest checkpoint: ${JSON.stringify(last?.checkpoint ?? last).slice(0, 300)}`);
+      const v = await fetch(`http://127.0.0.1:${HTTP_PORT}/v1/verifications`).then((r) => r.json()).catch((e) => ({ error: String(e) }));
+      say(`replay verdicts at the gateway: ${JSON.stringify(v).slice(0, 300)}`);
       await stop(0);
     })();
   }, Number(opts.duration) * 1000);
