@@ -26,6 +26,19 @@ if [ "$(psql_q 'show wal_level')" != "logical" ]; then
   pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" main restart
   wait_for 60 PostgreSQL psql_q 'select 1'
 fi
+# Password authentication for three test roles only (the proxy's pass-through tests): cleartext, md5 and
+# SCRAM-SHA-256 against the real server. pg_hba.conf takes the first matching line, so these go first; every other
+# role keeps the machine's trust rule. Idempotent (marker line).
+HBA="$(psql_q 'show hba_file')"
+if ! grep -q '^# merklesync test auth roles' "$HBA"; then
+  echo "services: adding password-auth test roles to $HBA"
+  { echo '# merklesync test auth roles (test/infra/services.sh)'
+    echo 'host all ms_auth_password 127.0.0.1/32 password'
+    echo 'host all ms_auth_md5 127.0.0.1/32 md5'
+    echo 'host all ms_auth_scram 127.0.0.1/32 scram-sha-256'
+    cat "$HBA"; } > "$HBA.ms-tmp" && cat "$HBA.ms-tmp" > "$HBA" && rm -f "$HBA.ms-tmp"
+  psql_q 'select pg_reload_conf()' >/dev/null
+fi
 echo "services: PostgreSQL $(psql_q 'show server_version') wal_level=$(psql_q 'show wal_level')"
 
 nats_up() { (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null; }
