@@ -147,6 +147,50 @@ describe('node-postgres through the proxy', () => {
     }
   });
 
+  it('answers a failing write in an extended batch however the client splits its writes, with more messages behind it', async () => {
+    // Regression: the error reached the proxy before the client's Sync, the post-state read was queued behind it,
+    // the backend (skipping to the Sync) never answered it, and the session hung.
+    const raw = await rawSession();
+    raw.sock.write(queryMessage("INSERT INTO accounts VALUES (1, 'x', 0) ON CONFLICT DO NOTHING"));
+    await raw.read();
+    const sync = Buffer.from([0x53, 0, 0, 0, 4]);
+    const exec = new MessageWriter().cstring('').int32(0).finish(0x45);
+    const failing = [parseMessage('', 'INSERT INTO accounts VALUES ($1, $2, $3)', [0, 0, 0]), bindMessage('', '', [0, 0, 0], [Buffer.from('1'), Buffer.from('dup'), Buffer.from('0')], [0]), exec];
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    for (let k = 0; k < 40; k++) {
+      const mode = k % 5;
+      if (mode === 0) raw.sock.write(Buffer.concat([...failing, sync]));
+      else if (mode === 1) {
+        raw.sock.write(Buffer.concat(failing));
+        await pause(5);
+        raw.sock.write(sync);
+      } else if (mode === 2) {
+        for (const m of [...failing, sync]) {
+          raw.sock.write(m);
+          await pause(2);
+        }
+      } else if (mode === 3) {
+        const all = Buffer.concat([...failing, sync]);
+        for (let i = 0; i < all.length; i += 7) {
+          raw.sock.write(all.subarray(i, i + 7));
+          await new Promise((r) => setImmediate(r));
+        }
+      } else {
+        // More statements behind the failing one, before the Sync: the backend skips them, so must the proxy.
+        raw.sock.write(Buffer.concat(failing));
+        await pause(5);
+        raw.sock.write(Buffer.concat([parseMessage('', 'SELECT 1', []), bindMessage('', '', [], [], [0]), exec, sync]));
+      }
+      const got = await raw.read().catch((e: unknown) => {
+        throw new Error(`round ${k} (split mode ${mode}): ${String(e)}`);
+      });
+      expect(got.map((f) => String.fromCharCode(f.type)).join(''), `round ${k} (split mode ${mode})`).toMatch(/^1?2?E.*Z$/);
+    }
+    raw.sock.write(queryMessage('SELECT 2'));
+    expect((await raw.read()).map((f) => String.fromCharCode(f.type)).join('')).toBe('TDCZ');
+    raw.sock.end();
+  });
+
   it('forwards cancel requests to the backend', async () => {
     const c = clientOf();
     await c.connect();

@@ -50,7 +50,22 @@ export class BackendChannel {
     this.#toClient = toClient;
   }
 
+  /**
+   * Queues a unit. While the backend skips to the next Sync (an extended-protocol error arrived), it discards what
+   * this unit stands for and will never answer it: an extended-protocol unit (the client's, or a capture ending in
+   * Flush) completes at once with 25P02, as the units queued before the error did; a unit that ends in a Sync or a
+   * simple Query stays (the backend answers that), a capture one marked failed.
+   */
   push(u: Unit): void {
+    if (this.#skipping) {
+      const skipped = () => new Map([['C', '25P02'], ['M', 'skipped after an earlier error']]);
+      if (u.kind === 'capture') u.error ??= skipped();
+      if (u.kind !== 'sync' && u.kind !== 'query' && !(u.kind === 'capture' && !u.flushMode)) {
+        u.error ??= skipped();
+        u.resolve();
+        return;
+      }
+    }
     this.units.push(u);
   }
 

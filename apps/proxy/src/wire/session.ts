@@ -530,7 +530,9 @@ export class Session {
     let post: Promise<void> | undefined;
     if (implicitTx && tx.writes && !tx.failed && !tx.finished) {
       await tx.capture.settle().catch((e: unknown) => this.#captureFailed(tx, e));
-      post = this.#finish(tx);
+      // A statement of the batch already failed: the implicit transaction rolls back at this Sync and the backend
+      // ignores everything before it, so there is no post-state to read.
+      if (!this.#channel.skipping && !this.#pendingExtended.some((p) => p.unit.error !== undefined)) post = this.#finish(tx);
     }
     this.#midPipeline = false;
     const u = this.#send(f, 'sync', { hold: true })!;
