@@ -58,7 +58,14 @@ export interface ChangeBatch {
   /** True on the final part of the transaction (or the final chunk of the snapshot). The count is known only then. */
   last: boolean;
   changes: Change[];
+  /**
+   * Set by sources whose batches are not named by `(kind, commitLsn, part)` alone: Debezium snapshot chunks (the
+   * Kafka topic/partition/offset range they came from) and MongoDB (the change's position). When set, it names the
+   * batch in bus message ids instead of `commitLsn` and must be equally stable across redeliveries. Never set by
+   * PgLogicalSource.
+   */
+  sourcePosition?: string;
 }
 
 /** What `ack` needs to know about a delivered batch (a `ChangeBatch` fits). */
-export type BatchPosition = Pick<ChangeBatch, 'kind' | 'commitLsn' | 'part' | 'last'>;
+export type BatchPosition = Pick<ChangeBatch, 'kind' | 'commitLsn' | 'part' | 'last' | 'sourcePosition'>;
