@@ -60,6 +60,8 @@ describe('Debezium value representations → the typed values pgoutput gives', (
     expect(() => dec(t('timetz'), '22:35:06.789Z', schema('string', 'io.debezium.time.ZonedTime'))).toThrow(/offset/);
     expect(hex(dec(t('interval'), 'P1Y2M-3DT4H5M6.7S', schema('string', 'io.debezium.time.Interval')))).toBe(hex(fromPgText('interval', '1 year 2 mons -3 days 04:05:06.7')));
     expect(hex(dec(t('interval'), 'P0Y0M-1DT2H3M0S', schema('string', 'io.debezium.time.Interval')))).toBe(hex(fromPgText('interval', '-1 days +02:03:00')));
+    expect(hex(dec(t('interval'), 'P0Y11M13DT0H1M4.714285999S', schema('string', 'io.debezium.time.Interval')))).toBe(hex(fromPgText('interval', '11 mons 13 days 00:01:04.714286')));
+    expect(hex(dec(t('interval'), 'P0Y0M0DT0H0M-1.5S', schema('string', 'io.debezium.time.Interval')))).toBe(hex(fromPgText('interval', '-00:00:01.5')));
     expect(() => dec(t('interval'), num('1000'), schema('int64', 'io.debezium.time.MicroDuration'))).toThrow(/interval.handling.mode=string/);
   });
 

@@ -134,13 +134,14 @@ function _doubleToNumeric(col: string, raw: JsonNumber, scale: number | null): s
 
 /** ISO 8601 duration as io.debezium.time.Interval writes it (`P1Y2M-3DT4H5M6.7S`) → Postgres' three fields. */
 export function _parseIsoInterval(col: string, text: string): { months: number; days: number; micros: bigint } {
-  const m = /^P(-?[0-9]+)Y(-?[0-9]+)M(-?[0-9]+)DT(-?[0-9]+)H(-?[0-9]+)M(-?[0-9]+(?:\.[0-9]{1,6})?)S$/.exec(text);
+  const m = /^P(-?[0-9]+)Y(-?[0-9]+)M(-?[0-9]+)DT(-?[0-9]+)H(-?[0-9]+)M(-?)([0-9]+)(?:\.([0-9]{1,9}))?S$/.exec(text);
   if (!m) _fail(col, `not an io.debezium.time.Interval: ${JSON.stringify(text.slice(0, 60))}`);
   const months = Number(m[1]) * 12 + Number(m[2]);
   const days = Number(m[3]);
-  const [secInt, secFrac = ''] = m[6]!.split('.');
-  const secNeg = secInt!.startsWith('-');
-  const secMicros = BigInt(secInt!) * 1_000_000n + (secNeg ? -1n : 1n) * BigInt(secFrac.padEnd(6, '0') || '0');
+  // Debezium prints the seconds from a double with up to 9 fraction digits (4.714286 s → "4.714285999"): Postgres
+  // stores whole microseconds, so the nearest microsecond is the stored value.
+  const nanos = BigInt(m[7]!) * 1_000_000_000n + BigInt((m[8] ?? '').padEnd(9, '0'));
+  const secMicros = (m[6] === '-' ? -1n : 1n) * ((nanos + 500n) / 1000n);
   const micros = BigInt(m[4]!) * 3_600_000_000n + BigInt(m[5]!) * 60_000_000n + secMicros;
   return { months, days, micros };
 }
