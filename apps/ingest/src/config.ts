@@ -39,11 +39,23 @@ export interface DebeziumSettings {
   catalog: boolean;
 }
 
+/** Settings of the MongoDB change-stream source (`INGEST_SOURCE_KIND=mongodb`). */
+export interface MongoSettings {
+  url: string;
+  database: string;
+  /** Collections to watch; null: the whole database. */
+  collections: string[] | null;
+  /** Database of the resume-token collection (kept out of the watched one). */
+  stateDatabase: string;
+  preImages: boolean;
+  snapshot: boolean;
+}
+
 /** The validated configuration of the ingest service. */
 export interface IngestConfig {
   source: {
-    /** Where changes come from: pgoutput logical replication, or Debezium events from Kafka. */
-    kind: 'pg' | 'debezium';
+    /** Where changes come from: pgoutput logical replication, Debezium events from Kafka, or MongoDB change streams. */
+    kind: 'pg' | 'debezium' | 'mongodb';
     /** Source name: routing metadata on every subject and event (`ms.changes.<name>.<table>`), `[A-Za-z0-9_-]{1,64}`. */
     name: string;
     /** The source database; null for `debezium` without INGEST_PG_URL (then no catalog and no state table). */
@@ -58,6 +70,8 @@ export interface IngestConfig {
     stateSchema: string;
     /** Set when kind is `debezium`. */
     debezium: DebeziumSettings | null;
+    /** Set when kind is `mongodb`. */
+    mongo: MongoSettings | null;
   };
   keys: {
     /** Path of a libs/crypto key file (JSON, mode 0600). */
@@ -166,7 +180,7 @@ const _TABLE = /^[^.\s,]+(\.[^.\s,]+)?$/;
 export function loadIngestConfig(env: Env): IngestConfig {
   const name = _match(env, 'INGEST_SOURCE_NAME', _required(env, 'INGEST_SOURCE_NAME'), _NAME, '1..64 of [A-Za-z0-9_-]');
   const kind = _get(env, 'INGEST_SOURCE_KIND') ?? 'pg';
-  if (kind !== 'pg' && kind !== 'debezium') throw new ConfigError('INGEST_SOURCE_KIND', `must be pg or debezium, got ${JSON.stringify(kind)}`);
+  if (kind !== 'pg' && kind !== 'debezium' && kind !== 'mongodb') throw new ConfigError('INGEST_SOURCE_KIND', `must be pg, debezium or mongodb, got ${JSON.stringify(kind)}`);
   const pgUrl = kind === 'pg' ? _required(env, 'INGEST_PG_URL') : _get(env, 'INGEST_PG_URL');
   const connection = pgUrl === undefined ? null : parsePgUrl('INGEST_PG_URL', pgUrl);
   const publication = _match(env, 'INGEST_PUBLICATION', _get(env, 'INGEST_PUBLICATION') ?? 'merklesync', _IDENT, 'a lower-case identifier');
@@ -176,6 +190,7 @@ export function loadIngestConfig(env: Env): IngestConfig {
   const tables = tablesText === undefined ? null : tablesText.split(',').map((t) => _match(env, 'INGEST_TABLES', t.trim(), _TABLE, 'a comma-separated list of schema.table'));
   const stateSchema = _match(env, 'INGEST_STATE_SCHEMA', _get(env, 'INGEST_STATE_SCHEMA') ?? 'merklesync_ingest', _IDENT, 'a lower-case identifier');
   const debezium = kind === 'debezium' ? _debezium(env, name, tables, connection !== null) : null;
+  const mongo = kind === 'mongodb' ? _mongo(env) : null;
 
   const keyFile = _required(env, 'INGEST_KEY_FILE');
   const kid = _match(env, 'INGEST_KEY_ID', _required(env, 'INGEST_KEY_ID'), /^[A-Za-z0-9._:-]{1,64}$/, 'a key id (1..64 of [A-Za-z0-9._:-])');
@@ -209,6 +224,7 @@ export function loadIngestConfig(env: Env): IngestConfig {
       maxUnackedBatches: _int(env, 'INGEST_MAX_UNACKED_BATCHES', 64, 1),
       stateSchema,
       debezium,
+      mongo,
     },
     keys: { file: keyFile, kid, commitmentAlgorithm: alg, commitmentKeyVersion },
     nats,
@@ -220,11 +236,30 @@ export function loadIngestConfig(env: Env): IngestConfig {
   };
 }
 
-/** A variable required by INGEST_SOURCE_KIND=debezium only (deploy/ runs the pg kind). */
-function _requiredForKind(env: Env, name: string): string {
+/** A variable required by one INGEST_SOURCE_KIND only (deploy/ runs the pg kind). */
+function _requiredForKind(env: Env, name: string, kind = 'debezium'): string {
   const v = _get(env, name);
-  if (v === undefined) throw new ConfigError(name, 'is required with INGEST_SOURCE_KIND=debezium');
+  if (v === undefined) throw new ConfigError(name, `is required with INGEST_SOURCE_KIND=${kind}`);
   return v;
+}
+
+function _bool(env: Env, name: string, dflt: boolean): boolean {
+  const v = _get(env, name);
+  if (v === undefined) return dflt;
+  if (v !== 'true' && v !== 'false') throw new ConfigError(name, `must be true or false, got ${JSON.stringify(v)}`);
+  return v === 'true';
+}
+
+function _mongo(env: Env): MongoSettings {
+  const url = _requiredForKind(env, 'INGEST_MONGO_URL', 'mongodb');
+  if (!/^mongodb(\+srv)?:\/\//.test(url)) throw new ConfigError('INGEST_MONGO_URL', 'must be a mongodb:// or mongodb+srv:// connection string');
+  const dbName = /^[^/\\. "$]{1,63}$/;
+  const database = _match(env, 'INGEST_MONGO_DATABASE', _requiredForKind(env, 'INGEST_MONGO_DATABASE', 'mongodb'), dbName, 'a database name');
+  const stateDatabase = _match(env, 'INGEST_MONGO_STATE_DATABASE', _get(env, 'INGEST_MONGO_STATE_DATABASE') ?? 'merklesync_state', dbName, 'a database name');
+  if (stateDatabase === database) throw new ConfigError('INGEST_MONGO_STATE_DATABASE', 'must differ from INGEST_MONGO_DATABASE (its writes would be change events)');
+  const text = _get(env, 'INGEST_MONGO_COLLECTIONS');
+  const collections = text === undefined ? null : text.split(',').map((c) => _match(env, 'INGEST_MONGO_COLLECTIONS', c.trim(), /^[^$\s,]{1,120}$/, 'a comma-separated list of collections'));
+  return { url, database, collections, stateDatabase, preImages: _bool(env, 'INGEST_MONGO_PRE_IMAGES', false), snapshot: _bool(env, 'INGEST_MONGO_SNAPSHOT', true) };
 }
 
 function _debezium(env: Env, name: string, tables: string[] | null, haveDb: boolean): DebeziumSettings {

@@ -106,3 +106,22 @@ describe('INGEST_SOURCE_KIND=debezium', () => {
     expect(variableOf(() => loadIngestConfig({ ...DBZ, INGEST_DEBEZIUM_CATALOG: 'true' }))).toBe('INGEST_PG_URL');
   });
 });
+
+describe('INGEST_SOURCE_KIND=mongodb', () => {
+  const MONGO = { INGEST_SOURCE_NAME: 'shop', INGEST_KEY_FILE: '/k', INGEST_KEY_ID: 'k', INGEST_SOURCE_KIND: 'mongodb', INGEST_MONGO_URL: 'mongodb://m:27017/?replicaSet=rs0', INGEST_MONGO_DATABASE: 'shop' };
+
+  it('reads the MongoDB settings', () => {
+    const c = loadIngestConfig({ ...MONGO, INGEST_MONGO_COLLECTIONS: 'orders, users', INGEST_MONGO_PRE_IMAGES: 'true' });
+    expect(c.source.kind).toBe('mongodb');
+    expect(c.source.mongo).toEqual({ url: MONGO.INGEST_MONGO_URL, database: 'shop', collections: ['orders', 'users'], stateDatabase: 'merklesync_state', preImages: true, snapshot: true });
+    expect(loadIngestConfig(MONGO).source.mongo!.collections).toBeNull();
+  });
+
+  it('names the bad variable', () => {
+    expect(variableOf(() => loadIngestConfig({ ...MONGO, INGEST_MONGO_URL: undefined }))).toBe('INGEST_MONGO_URL');
+    expect(variableOf(() => loadIngestConfig({ ...MONGO, INGEST_MONGO_URL: 'http://x' }))).toBe('INGEST_MONGO_URL');
+    expect(variableOf(() => loadIngestConfig({ ...MONGO, INGEST_MONGO_DATABASE: 'a.b' }))).toBe('INGEST_MONGO_DATABASE');
+    expect(variableOf(() => loadIngestConfig({ ...MONGO, INGEST_MONGO_STATE_DATABASE: 'shop' }))).toBe('INGEST_MONGO_STATE_DATABASE');
+    expect(variableOf(() => loadIngestConfig({ ...MONGO, INGEST_MONGO_SNAPSHOT: 'yes' }))).toBe('INGEST_MONGO_SNAPSHOT');
+  });
+});

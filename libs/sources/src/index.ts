@@ -11,3 +11,5 @@ export { DebeziumAssembler, type OffsetCommit, type RecordRef } from './debezium
 export { PoisonCode, PoisonRecord, parseDebeziumRecord, type CatalogTable, type DebeziumRecord } from './debezium/record.ts';
 export { DEFAULT_VALUE_MODES, ValueDecodeError, decodeValue, type ColumnInfo, type ConnectSchema, type DebeziumValueModes } from './debezium/values.ts';
 export { loadPgCatalog } from './debezium/pg-catalog.ts';
+export { MemoryResumeTokenStore, MongoChangeStreamSource, MongoResumeTokenStore, type MongoSourceConfig, type MongoSourceDeps, type ResumeTokenStore } from './mongo/mongo-source.ts';
+export { DocumentEncodeError, toCanonicalEjson } from './mongo/ejson.ts';

@@ -22,6 +22,12 @@ export interface RowChange {
    * They are absent from `row`; the consumer keeps its previous value. Never set in 'require-full' mode.
    */
   unchanged?: string[];
+  /**
+   * MongoDB sources: the document as canonical Extended JSON v2 text. When set, the document is what is committed
+   * (`encodeMongoDocument`, not `encodeRow`), `row` is null and `primaryKey` is the `_id` as one `ejson` value.
+   * On a delete it is the pre-image, when the server sent one.
+   */
+  document?: string;
 }
 
 /** A TRUNCATE of one table (one per truncated table, in the order Postgres lists them). */

@@ -2,7 +2,8 @@
 // start-up), and the PgLogicalSource itself.
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import pg from 'pg';
-import { DebeziumSource, PgLogicalSource, loadPgCatalog } from '@merklesync/sources';
+import { DebeziumSource, MongoChangeStreamSource, MongoResumeTokenStore, PgLogicalSource, loadPgCatalog } from '@merklesync/sources';
+import { MongoClient } from 'mongodb';
 import type { IngestConfig } from '../config.ts';
 import { CHANGE_SOURCE, INGEST_CONFIG, type ChangeSource } from '../ingest/ports.ts';
 import { PgSourceStateStore } from './pg-source-state.store.ts';
@@ -52,6 +53,7 @@ export function sourceProviders(wrap: SourceWrapper = (s) => s): Provider[] {
       useFactory: (config: IngestConfig, state: PgSourceStateStore): ChangeSource => {
         const s = config.source;
         if (s.kind === 'debezium') return wrap(debeziumSource(config));
+        if (s.kind === 'mongodb') return wrap(mongoSource(config));
         if (s.connection === null) throw new Error('INGEST_PG_URL: is required for INGEST_SOURCE_KIND=pg');
         const source = new PgLogicalSource(
           {
@@ -95,4 +97,38 @@ function debeziumSource(config: IngestConfig): DebeziumSource {
       ...(d.catalog && connection ? { catalog: (tables: readonly string[]) => loadPgCatalog(connection, tables) } : {}),
     },
   );
+}
+
+/** The MongoDB change-stream source (INGEST_SOURCE_KIND=mongodb); resume tokens in `<state database>.resume_tokens`. */
+function mongoSource(config: IngestConfig): ChangeSource {
+  const s = config.source;
+  const m = s.mongo!;
+  const log = new Logger('MongoSource');
+  // A second client for the token store: the source's own client closes with the source.
+  const stateClient = new MongoClient(m.url, { serverSelectionTimeoutMS: 10_000 });
+  const source = new MongoChangeStreamSource(
+    {
+      url: m.url,
+      database: m.database,
+      ...(m.collections ? { collections: m.collections } : {}),
+      stream: s.name,
+      preImages: m.preImages,
+      snapshot: m.snapshot,
+      batch: { maxChanges: s.batch.maxChanges },
+      maxUnackedBatches: s.maxUnackedBatches,
+    },
+    { tokens: new MongoResumeTokenStore(stateClient, m.stateDatabase), warn: (x) => log.warn(x) },
+  );
+  return {
+    start: async () => {
+      await stateClient.connect();
+      await source.start();
+    },
+    batches: () => source.batches(),
+    ack: (p) => source.ack(p),
+    stop: async () => {
+      await source.stop();
+      await stateClient.close().catch(() => undefined);
+    },
+  };
 }
