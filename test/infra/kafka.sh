@@ -57,7 +57,7 @@ fetch() {
 
 java_run() { # java_run NAME HEAP MAINCLASS ARGS... (background, pid in $RUN/NAME.pid)
   local name=$1 heap=$2; shift 2
-  nohup java -Xms64m "-Xmx$heap" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+  nohup java -Xms64m "-Xmx$heap" -XX:+UseSerialGC -Djava.awt.headless=true \
     "-Dlog4j2.configurationFile=$RUN/log4j2.properties" -cp "$CACHE/lib/*" "$@" >"$RUN/$name.log" 2>&1 &
   echo $! >"$RUN/$name.pid"
 }

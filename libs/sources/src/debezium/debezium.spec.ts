@@ -16,9 +16,16 @@ function dec(type: ResolvedPgType, raw: Parameters<typeof decodeValue>[1], s: Co
 }
 
 describe('Debezium value representations → the typed values pgoutput gives', () => {
-  it('keeps int8 beyond 2^53 exact (numbers keep their JSON literal)', () => {
+  it('keeps int8 beyond 2^53 exact (numbers keep their JSON literal when a double could round them)', () => {
     const v = parseExactJson('{"id": 9223372036854775807}') as { id: JsonNumber };
+    expect(v.id).toBeInstanceOf(JsonNumber);
     expect(hex(dec(t('int8'), v.id))).toBe(hex(fromPgText('int8', '9223372036854775807')));
+    // Short literals take the plain JSON.parse path: the same values.
+    const p = parseExactJson('{"i": -42, "f": 1.5, "z": -0.0}') as { i: number; f: number; z: number };
+    expect(hex(dec(t('int8'), p.i))).toBe(hex(fromPgText('int8', '-42')));
+    expect(hex(dec(t('float8'), p.z))).toBe(hex(fromPgText('float8', '-0')));
+    expect(hex(dec(t('numeric'), p.f, schema('double'), 2))).toBe(hex(fromPgText('numeric', '1.50')));
+    expect(() => dec(t('int4'), 1.5)).toThrow(/expected an integer/);
   });
 
   it('decimals: precise (Connect Decimal bytes + schema scale), variable scale struct, string, double', () => {

@@ -13,8 +13,14 @@ export class JsonNumber {
   }
 }
 
-/** A parsed JSON value whose numbers are {@link JsonNumber}s. */
-export type ExactJson = null | boolean | string | JsonNumber | ExactJson[] | { [key: string]: ExactJson };
+/**
+ * A parsed JSON value. Numbers are plain `number`s when the text has no number literal a double could round (no
+ * run of 16+ digits), else {@link JsonNumber}s with their exact literal.
+ */
+export type ExactJson = null | boolean | string | number | JsonNumber | ExactJson[] | { [key: string]: ExactJson };
+
+// 15 significant digits always survive a double; integers up to 2^53 (16 digits) too, but not all 16-digit ones.
+const _LONG_DIGITS = /[0-9]{16}/;
 
 interface _ReviverContext {
   source?: string;
@@ -34,8 +40,14 @@ function _reviver(this: unknown, _key: string, value: unknown, context?: _Revive
  * @example (parseExactJson('{"id": 12345678901234567890}') as { id: JsonNumber }).id.text // '12345678901234567890'
  */
 export function parseExactJson(text: string): ExactJson {
-  const parsed: unknown = JSON.parse(text, _reviver);
+  // The reviver costs several times the parse: only pay for it when a literal could lose digits.
+  const parsed: unknown = _LONG_DIGITS.test(text) ? JSON.parse(text, _reviver) : JSON.parse(text);
   return parsed as ExactJson;
+}
+
+/** The literal of a JSON number (exact for JsonNumber; the shortest round-trip form for a plain number). */
+export function numberText(v: number | JsonNumber): string {
+  return typeof v === 'number' ? (Object.is(v, -0) ? '-0.0' : String(v)) : v.text;
 }
 
 /** True for a JSON object (not an array, not null). */
@@ -45,6 +57,7 @@ export function isJsonObject(v: ExactJson | undefined): v is { [key: string]: Ex
 
 /** The integer a JSON number or decimal string holds, as a bigint; undefined for anything else. */
 export function jsonBigInt(v: ExactJson | undefined): bigint | undefined {
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? BigInt(v) : undefined;
   const t = v instanceof JsonNumber ? v.text : typeof v === 'string' ? v : undefined;
   return t !== undefined && /^-?[0-9]+$/.test(t) ? BigInt(t) : undefined;
 }

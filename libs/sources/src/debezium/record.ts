@@ -105,6 +105,35 @@ function _unwrap(v: ExactJson): { schema: ExactJson | undefined; payload: ExactJ
   return { schema: undefined, payload: v };
 }
 
+interface _RowSchemas {
+  before: Map<string, ConnectSchema> | null;
+  after: Map<string, ConnectSchema> | null;
+}
+
+// Every record of a table repeats the same value schema (several kB with column.propagate.source.type): parse each
+// distinct schema text once. JsonConverter writes `{"schema":<schema>,"payload":<payload>}`; no Connect schema has
+// a key named "payload", so the first `},"payload":` ends the schema.
+const _SCHEMAS = new Map<string, _RowSchemas>();
+const _SCHEMA_CACHE_SIZE = 256;
+
+function _splitEnvelope(text: string): { schemaText: string; payloadText: string } | null {
+  if (!text.startsWith('{"schema":') || !text.endsWith('}')) return null;
+  const i = text.indexOf('},"payload":');
+  if (i < 0) return null;
+  return { schemaText: text.slice(10, i + 1), payloadText: text.slice(i + 12, -1) };
+}
+
+function _cachedRowSchemas(schemaText: string): _RowSchemas {
+  let r = _SCHEMAS.get(schemaText);
+  if (r === undefined) {
+    const schema = parseExactJson(schemaText);
+    r = { before: _rowSchemas(schema, 'before'), after: _rowSchemas(schema, 'after') };
+    if (_SCHEMAS.size >= _SCHEMA_CACHE_SIZE) _SCHEMAS.delete(_SCHEMAS.keys().next().value!);
+    _SCHEMAS.set(schemaText, r);
+  }
+  return r;
+}
+
 /** Options of {@link parseDebeziumRecord}. */
 export interface RecordContext {
   modes: DebeziumValueModes;
@@ -187,13 +216,21 @@ function _primaryKey(table: string, key: ExactJson, keySchema: ExactJson | undef
  */
 export function parseDebeziumRecord(key: Uint8Array | null, value: Uint8Array | null, ctx: RecordContext): DebeziumRecord {
   if (value === null || value.length === 0) return { kind: 'tombstone' };
-  let parsed: ExactJson;
+  let schema: ExactJson | undefined;
+  let payload: ExactJson;
+  let rowSchemas: _RowSchemas | null = null;
   try {
-    parsed = parseExactJson(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8'));
+    const text = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+    const split = ctx.topicKind === 'table' ? _splitEnvelope(text) : null;
+    if (split) {
+      rowSchemas = _cachedRowSchemas(split.schemaText);
+      payload = parseExactJson(split.payloadText);
+    } else {
+      ({ schema, payload } = _unwrap(parseExactJson(text)));
+    }
   } catch (e) {
     throw new PoisonRecord(PoisonCode.Malformed, `value is not JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const { schema, payload } = _unwrap(parsed);
   if (!isJsonObject(payload)) throw new PoisonRecord(PoisonCode.Malformed, 'value payload is not an object');
 
   if (ctx.topicKind === 'heartbeat') return { kind: 'heartbeat', tsMs: jsonInt(payload.ts_ms) ?? null };
@@ -245,8 +282,8 @@ export function parseDebeziumRecord(key: Uint8Array | null, value: Uint8Array | 
         throw new PoisonRecord(PoisonCode.Malformed, `${table}: key is not JSON: ${e instanceof Error ? e.message : String(e)}`, txRef);
       }
     }
-    const beforeSchemas = _rowSchemas(schema, 'before');
-    const afterSchemas = _rowSchemas(schema, 'after');
+    const beforeSchemas = rowSchemas ? rowSchemas.before : _rowSchemas(schema, 'before');
+    const afterSchemas = rowSchemas ? rowSchemas.after : _rowSchemas(schema, 'after');
     const before = isJsonObject(payload.before) ? payload.before : null;
     const primaryKey = _primaryKey(table, keyJson, keySchema, afterSchemas ?? beforeSchemas, catalog, ctx.modes);
     const change: Change =

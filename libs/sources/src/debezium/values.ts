@@ -4,7 +4,7 @@
 // information on the way (timetz folded into UTC, intervals as µs, doubles without a declared scale) are refused
 // with the reason, never guessed.
 import { fromPgText, type PgArrayItems, type PgValue, type ResolvedPgType, type ScalarTypeName } from '@merklesync/crypto';
-import { JsonNumber, isJsonObject, jsonBigInt, type ExactJson } from './json.ts';
+import { JsonNumber, isJsonObject, jsonBigInt, numberText, type ExactJson } from './json.ts';
 
 /** How the connector was told to represent values (its `*.handling.mode` settings); used where no schema says it. */
 export interface DebeziumValueModes {
@@ -80,7 +80,7 @@ function _bytes(col: string, raw: ExactJson, encoding: DebeziumValueModes['binar
 
 function _kind(raw: ExactJson): string {
   if (raw === null) return 'null';
-  if (raw instanceof JsonNumber) return `number ${raw.text}`;
+  if (raw instanceof JsonNumber || typeof raw === 'number') return `number ${numberText(raw)}`;
   if (Array.isArray(raw)) return 'array';
   return typeof raw === 'object' ? 'object' : `${typeof raw} ${JSON.stringify(raw).slice(0, 40)}`;
 }
@@ -107,10 +107,11 @@ export function _decimalText(unscaled: bigint, scale: number): string {
  * Exact only when the decimal has at most `scale` fraction digits and ≤ 15 significant digits; anything else is
  * refused (the double lost digits).
  */
-function _doubleToNumeric(col: string, raw: JsonNumber, scale: number | null): string {
+function _doubleToNumeric(col: string, raw: JsonNumber | number, scale: number | null): string {
   if (scale === null) _fail(col, 'decimal.handling.mode=double cannot carry a numeric without a declared scale exactly; use string or precise');
-  const m = /^(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$/.exec(raw.text);
-  if (!m) _fail(col, `not a number: ${raw.text}`);
+  const text = numberText(raw);
+  const m = /^(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$/.exec(text);
+  if (!m) _fail(col, `not a number: ${text}`);
   let intPart = m[2]!;
   let frac = m[3] ?? '';
   let exp = Number(m[4] ?? '0');
@@ -127,7 +128,7 @@ function _doubleToNumeric(col: string, raw: JsonNumber, scale: number | null): s
   }
   frac = frac.replace(/0+$/, '');
   const significant = (intPart + frac).replace(/^0+/, '').length;
-  if (frac.length > scale || significant > 15) _fail(col, `double ${raw.text} does not carry numeric(…,${scale}) exactly; use decimal.handling.mode=string or precise`);
+  if (frac.length > scale || significant > 15) _fail(col, `double ${text} does not carry numeric(…,${scale}) exactly; use decimal.handling.mode=string or precise`);
   const digits = (intPart.replace(/^0+/, '') || '0') + (scale > 0 ? '.' + frac.padEnd(scale, '0') : '');
   return (m[1] === '-' && /[1-9]/.test(digits) ? '-' : '') + digits;
 }
@@ -153,6 +154,7 @@ function _int(col: string, raw: ExactJson): bigint {
 }
 
 function _float(col: string, raw: ExactJson): number {
+  if (typeof raw === 'number') return raw;
   if (raw instanceof JsonNumber) return Number(raw.text);
   // Jackson quotes the non-finite doubles.
   if (raw === 'NaN') return NaN;
@@ -205,7 +207,7 @@ function _scalar(col: string, type: ScalarTypeName, scale: number | null, schema
         if (s === undefined || !/^-?[0-9]+$/.test(s)) _fail(col, 'Connect Decimal without a scale (schemaless records need the column scale from the catalog)');
         return { type, value: _decimalText(_unscaled(_bytes(col, raw, 'base64')), Number(s)) };
       }
-      if (raw instanceof JsonNumber) return { type, value: _doubleToNumeric(col, raw, scale) };
+      if (raw instanceof JsonNumber || typeof raw === 'number') return { type, value: _doubleToNumeric(col, raw, scale) };
       const text = _string(col, raw);
       // Debezium spells the special values as its SpecialValueDecimal constants (string mode) or Jackson's (double).
       const special = _SPECIAL_NUMERIC[text];
@@ -264,7 +266,7 @@ function _scalar(col: string, type: ScalarTypeName, scale: number | null, schema
     case 'timetz':
       return _fail(col, 'timetz: Debezium sends io.debezium.time.ZonedTime normalized to UTC, which loses the stored offset; not representable');
     case 'interval':
-      if (logical === 'io.debezium.time.MicroDuration' || raw instanceof JsonNumber) {
+      if (logical === 'io.debezium.time.MicroDuration' || raw instanceof JsonNumber || typeof raw === 'number') {
         return _fail(col, 'interval as io.debezium.time.MicroDuration folds months and days into µs; set interval.handling.mode=string');
       }
       return { type, value: _parseIsoInterval(col, _string(col, raw)) };
