@@ -14,7 +14,7 @@ import pg from 'pg';
 import { Keyring, SignatureType, formatSignerKey, generateSignerKey, serializeKeyFile } from '@merklesync/crypto';
 import { createStore, storeConfig } from '@merklesync/store';
 import { KAFKA, debeziumConnectorConfig, deleteConnector, kafkaAvailable, registerConnector } from '@merklesync/testkit';
-import { ServiceProcess, waitFor } from './pipeline/process.ts';
+import { Abort, ServiceProcess, waitFor } from './pipeline/process.ts';
 import { CREATE_TABLE, TABLE, runWriter } from './pipeline/workload.ts';
 
 export interface DebeziumBenchOptions {
@@ -115,7 +115,18 @@ export async function measureDebezium(o: DebeziumBenchOptions): Promise<Debezium
     await s.connect();
     await s.query(`INSERT INTO ${TABLE} (id, customer_id, sku) VALUES (0, 0, 'sentinel')`);
     await s.end();
-    await waitFor(async () => ((await store.checkpoints.latest('global'))?.logSize ?? 0) >= 1 || undefined, 180_000, () => `debezium: the sentinel never reached a checkpoint\n${logs()}`);
+    const alive = (): void => {
+      const dead = services.filter((x) => x.started && !x.running);
+      if (dead.length > 0) throw new Abort(`debezium: ${dead.map((x) => x.app).join(', ')} exited\n${logs()}`);
+    };
+    await waitFor(
+      async () => {
+        alive();
+        return ((await store.checkpoints.latest('global'))?.logSize ?? 0) >= 1 || undefined;
+      },
+      180_000,
+      () => `debezium: the sentinel never reached a checkpoint\n${logs()}`,
+    );
     const topic = `${topicPrefix}.${TABLE}`;
     const kafkaEnd = async (): Promise<number> => Number((await kadmin.fetchTopicOffsets(topic)).reduce((n, p) => n + BigInt(p.high), 0n));
     const kafkaBase = await kafkaEnd();
@@ -138,7 +149,14 @@ export async function measureDebezium(o: DebeziumBenchOptions): Promise<Debezium
     o.progress(`debezium: writing ${o.changes.toLocaleString('en-US')} rows in transactions of ${o.txSize}`);
     const txs = await runWriter({ url: `${o.pgUrl}/${srcDb}`, changes: o.changes, txSize: o.txSize, rate: 0, onCommit: () => undefined, aborted: () => services.some((x) => !x.running) });
     const t0 = txs[0]!.committedAt;
-    await waitFor(() => Promise.resolve(Number.isNaN(covered) ? undefined : true), 300_000 + o.changes, () => `debezium: no checkpoint covered log size ${target}\n${logs()}`);
+    await waitFor(
+      () => {
+        alive();
+        return Promise.resolve(Number.isNaN(covered) ? undefined : true);
+      },
+      300_000 + o.changes,
+      () => `debezium: no checkpoint covered log size ${target}\n${logs()}`,
+    );
     sampling = false;
     await sampler;
     const secs = (t: number): number => (t - t0) / 1000;

@@ -122,6 +122,8 @@ offset.storage.partitions=1
 status.storage.replication.factor=1
 status.storage.partitions=1
 offset.flush.interval.ms=1000
+producer.linger.ms=10
+producer.batch.size=524288
 config.providers=env
 config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider
 EOF
