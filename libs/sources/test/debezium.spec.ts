@@ -182,3 +182,43 @@ describe.skipIf(!available)('DebeziumSource against Kafka, Debezium and Postgres
     expect(catalog.get('public.kinds')!.columns.get('n')).toEqual({ pgType: { scalar: 'numeric', array: false }, scale: 6 });
   });
 });
+
+describe.skipIf(!available)('DebeziumSource with schemaless JSON records (types from the catalog)', () => {
+  let db: TestDb;
+  const prefix = uniqueName('msts');
+  const connector = uniqueName('ms_conn');
+  let source: DebeziumSource;
+
+  beforeAll(async () => {
+    db = await createTestDb();
+    await db.query(`CREATE TABLE kinds (id int8 PRIMARY KEY, n numeric(20,6), v varchar(8), t text, bin bytea, ts timestamptz, tsl timestamp,
+      d date, tm time, iv interval, j json, ia int4[], f4 float4)`);
+    await db.query('ALTER TABLE kinds REPLICA IDENTITY FULL');
+    const config = debeziumConnectorConfig({ host: PG.host, port: PG.port, user: PG.user, password: '', database: db.database, topicPrefix: prefix, tables: ['public.kinds'], slot: db.slotName(), publication: uniqueName('ms_pub') });
+    // The committed connector with only the converters switched to schemaless JSON.
+    await registerConnector(connector, { ...config, 'key.converter.schemas.enable': 'false', 'value.converter.schemas.enable': 'false' });
+    source = new DebeziumSource(
+      { brokers: KAFKA.brokers, groupId: uniqueName('ms_group'), topicPrefix: prefix, tables: ['public.kinds'] },
+      { catalog: (tables) => loadPgCatalog(db.connection, tables) },
+    );
+    await source.start();
+  });
+
+  afterAll(async () => {
+    await source?.stop();
+    await deleteConnector(connector);
+    await db?.dispose();
+  });
+
+  it('decodes rows without any schema in the record exactly like SELECT *', async () => {
+    await db.query(`INSERT INTO kinds VALUES (9007199254740993, -12.5, 'vc', 'x', '\\x00ff', '2024-02-29 12:34:56.789+05:30', '2024-02-29 12:34:56.789',
+      '2024-02-29', '04:05:06.789', '1 mon -2 days 00:00:01.5', '{"b": 1, "a": [1.0]}', '{1,NULL}', 1.1)`);
+    const reader = new BatchReader(source);
+    const b = await reader.readUntil((x) => x.kind === 'transaction', { ack: source, ms: 60_000 });
+    const got = rows(b.filter((x) => x.kind === 'transaction'));
+    expect(got).toHaveLength(1);
+    const want = (await selectTyped(db, 'kinds', 'true')).get('9007199254740993')!;
+    for (const [k, v] of Object.entries(want)) expect(hex(encodeRow({ [k]: got[0]!.row![k] ?? null })), k).toBe(hex(encodeRow({ [k]: v })));
+    expect(hex(encodePrimaryKey(got[0]!.primaryKey))).toBe(hex(encodePrimaryKey([fromPgText('int8', '9007199254740993')])));
+  });
+});
