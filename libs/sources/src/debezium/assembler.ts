@@ -107,6 +107,8 @@ export class DebeziumAssembler {
   readonly #deliveredXids = new Set<string>();
   readonly #snapshot = new Map<string, { topic: string; partition: number; events: _Event[] }>();
   readonly #delivered: _Delivered[] = [];
+  /** Streamed events without transaction metadata, in arrival order. */
+  readonly #pendingSingles: _Event[] = [];
   /** Transactions sealed so far without a single captured change (nothing to deliver). */
   emptyTransactions = 0;
 
@@ -174,18 +176,18 @@ export class DebeziumAssembler {
       case 'change': {
         if (!this.#opts.tables.has(rec.table)) return this.skip(ref);
         const ev: _Event = { change: rec.change, ref, lsn: rec.lsn, timeMicros: rec.timeMicros };
-        if (rec.snapshot !== null || rec.xid === null) {
-          // Snapshot reads; or a connector without transaction metadata: each event stands alone.
+        if (rec.snapshot !== null) {
           this.#offsets.add(ref);
           const k = `${ref.topic}\u0000${ref.partition}`;
           let s = this.#snapshot.get(k);
           if (!s) this.#snapshot.set(k, (s = { topic: ref.topic, partition: ref.partition, events: [] }));
-          if (rec.snapshot === null) {
-            // Streamed without a transaction: keep partition order, deliver as its own transaction.
-            this.#pendingSingles.push(ev);
-            return;
-          }
           s.events.push(ev);
+          return;
+        }
+        if (rec.xid === null) {
+          // Streamed by a connector without transaction metadata: each event is its own transaction.
+          this.#offsets.add(ref);
+          this.#pendingSingles.push(ev);
           return;
         }
         if (this.#deliveredXids.has(rec.xid)) return this.skip(ref);
@@ -198,8 +200,6 @@ export class DebeziumAssembler {
       }
     }
   }
-
-  readonly #pendingSingles: _Event[] = [];
 
   /** Snapshot chunks read so far (each ≤ maxChanges, one topic-partition each). Call before {@link drain}. */
   flushSnapshot(): ChangeBatch[] {

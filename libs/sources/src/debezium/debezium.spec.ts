@@ -191,11 +191,16 @@ describe('DebeziumAssembler', () => {
       ['snapshot', 0, true, 'p.public.x/0/12-12', 1],
     ]);
     expect(a.ack(snap[1]!)).toEqual([{ topic: 'p.public.x', partition: 0, offset: '14' }]);
+    // A connector without transaction metadata: each streamed event is its own transaction, named by its offset.
+    a.push(ref(), ev(5, null, null));
+    const single = a.flushSnapshot();
+    expect(single.map((b) => [b.kind, b.commitLsn, b.last, b.sourcePosition])).toEqual([['transaction', '0/3ED', true, 'p.public.x/0/14']]);
+    expect(a.ack(single[0]!)).toEqual([{ topic: 'p.public.x', partition: 0, offset: '15' }]);
     // A transaction whose only event was dead-lettered: sealed with nothing to deliver, committable.
     a.push(ref('p.transaction'), end('9', 1, 0x900n));
     a.pushPoison(ref(), 'public.x', '9', 1);
     expect(a.drain()).toEqual([]);
     expect(a.emptyTransactions).toBe(1);
-    expect(a.committable()).toEqual([{ topic: 'p.public.x', partition: 0, offset: '16' }, { topic: 'p.transaction', partition: 0, offset: '15' }]);
+    expect(a.committable()).toEqual([{ topic: 'p.public.x', partition: 0, offset: '17' }, { topic: 'p.transaction', partition: 0, offset: '16' }]);
   });
 });

@@ -255,7 +255,12 @@ export class MongoChangeStreamSource {
         this.stats.events++;
         const ts = 'clusterTime' in ev && ev.clusterTime ? ev.clusterTime : null;
         if (ts === null) throw new SourceError(SourceErrorCode.Protocol, `mongodb source: change event without clusterTime (${ev.operationType})`);
-        if (pending && (pending.ts.high !== ts.high || pending.ts.low !== ts.low)) emit();
+        if (pending && (pending.ts.high !== ts.high || pending.ts.low !== ts.low)) {
+          emit();
+          // Bounded memory however fast events arrive: wait while the consumer is maxUnackedBatches behind.
+          await this.#waitForSpace();
+          if (!this.#running) break;
+        }
         const token = BSON.EJSON.stringify(ev._id, { relaxed: false });
         pending ??= { ts, changes: [], token };
         pending.token = token;
