@@ -8,9 +8,10 @@
 // Options: --changes N (default 100,000; --quick 20,000), --tx-size N (rows per transaction, 500), --rate N (row
 // changes/s the writer aims at; 0 = unthrottled, the default), --checkpoint-ms N / --checkpoint-changes N (merkle's
 // MERKLE_CHECKPOINT_EVERY_MS / _EVERY_CHANGES, 250 / 10,000), --concurrency N (gateway requests in flight, 8),
-// --no-build (use the existing dist/apps bundles).
+// --no-build (use the existing dist/apps bundles), --debezium (also run the Debezium path: bench/pipeline-debezium.ts).
 import os from 'node:os';
 import pg from 'pg';
+import { debeziumRows, measureDebezium, type DebeziumFigures } from './pipeline-debezium.ts';
 import { Infra } from './pipeline/infra.ts';
 import { LatencyProber } from './pipeline/latency.ts';
 import { Abort, buildApps, waitFor } from './pipeline/process.ts';
@@ -185,7 +186,8 @@ async function main(): Promise<void> {
     peakRssMiB: Object.fromEntries(infra.services.map((s) => [s.app, s.peakRssKiB === undefined ? null : s.peakRssKiB / 1024])),
   };
   await infra.teardown();
-  report(figures);
+  const debezium = flag('--debezium') ? await measureDebezium({ pgUrl: PG_URL, nats: NATS, changes: CHANGES, txSize: TX_SIZE, checkpointEveryMs: CHECKPOINT_MS, checkpointEveryChanges: CHECKPOINT_CHANGES, progress }) : null;
+  report(figures, debezium);
 }
 
 type Figures = {
@@ -207,7 +209,7 @@ type Figures = {
   peakRssMiB: Record<string, number | null>;
 };
 
-function report(f: Figures): void {
+function report(f: Figures, debezium: DebeziumFigures | null = null): void {
   const meta = {
     quick,
     node: process.version,
@@ -216,7 +218,7 @@ function report(f: Figures): void {
     settings: { changes: CHANGES, txSize: TX_SIZE, rate: RATE, checkpointEveryMs: CHECKPOINT_MS, checkpointEveryChanges: CHECKPOINT_CHANGES, gatewayConcurrency: CONCURRENCY },
   };
   if (json) {
-    console.log(JSON.stringify({ meta, figures: f, targets: TARGETS, peers: PEERS }, null, 2));
+    console.log(JSON.stringify({ meta, figures: f, debezium, targets: TARGETS, peers: PEERS }, null, 2));
     return;
   }
   const n = (x: number): string => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
@@ -242,6 +244,7 @@ function report(f: Figures): void {
     ['gateway requests (misses)', `${n(f.gatewayRequests)} (${n(Object.values(f.gatewayMisses).reduce((a, b) => a + b, 0))})`, Object.entries(f.gatewayMisses).map(([k, v]) => `${k}: ${v}`).join(', ') || 'every request verified'],
     ['peak RSS ingest / merkle', `${rss('ingest')} / ${rss('merkle')}`, 'VmHWM'],
     ['peak RSS prover / gateway', `${rss('prover')} / ${rss('gateway')}`, 'VmHWM'],
+    ...(debezium ? debeziumRows(debezium, n) : []),
     ...PEERS.map((p) => [`context: ${p.name} (published)`, p.figure, 'other hardware and semantics; not comparable 1:1']),
   ];
   const w = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));

@@ -25,12 +25,41 @@ export interface PgConnectionSettings {
   ssl?: boolean | { rejectUnauthorized: boolean };
 }
 
+/** Kafka settings of the Debezium source (`INGEST_SOURCE_KIND=debezium`). */
+export interface DebeziumSettings {
+  brokers: string[];
+  /** The connector's topic.prefix. */
+  topicPrefix: string;
+  groupId: string;
+  deadLetterTopic: string;
+  /** The connector's decimal.handling.mode / binary.handling.mode, for records without schemas. */
+  decimalMode: 'precise' | 'string' | 'double';
+  binaryMode: 'bytes' | 'base64' | 'base64-url-safe' | 'hex';
+  /** Read column types from the source database (INGEST_PG_URL) for records without type parameters. */
+  catalog: boolean;
+}
+
+/** Settings of the MongoDB change-stream source (`INGEST_SOURCE_KIND=mongodb`). */
+export interface MongoSettings {
+  url: string;
+  database: string;
+  /** Collections to watch; null: the whole database. */
+  collections: string[] | null;
+  /** Database of the resume-token collection (kept out of the watched one). */
+  stateDatabase: string;
+  preImages: boolean;
+  snapshot: boolean;
+}
+
 /** The validated configuration of the ingest service. */
 export interface IngestConfig {
   source: {
+    /** Where changes come from: pgoutput logical replication, Debezium events from Kafka, or MongoDB change streams. */
+    kind: 'pg' | 'debezium' | 'mongodb';
     /** Source name: routing metadata on every subject and event (`ms.changes.<name>.<table>`), `[A-Za-z0-9_-]{1,64}`. */
     name: string;
-    connection: PgConnectionSettings;
+    /** The source database; null for `debezium` without INGEST_PG_URL (then no catalog and no state table). */
+    connection: PgConnectionSettings | null;
     publication: string;
     slot: string;
     /** `schema.table` list, or null for every table of the (existing) publication. */
@@ -39,6 +68,10 @@ export interface IngestConfig {
     maxUnackedBatches: number;
     /** Schema (in the source database) of the durable source-state table. */
     stateSchema: string;
+    /** Set when kind is `debezium`. */
+    debezium: DebeziumSettings | null;
+    /** Set when kind is `mongodb`. */
+    mongo: MongoSettings | null;
   };
   keys: {
     /** Path of a libs/crypto key file (JSON, mode 0600). */
@@ -146,13 +179,18 @@ const _TABLE = /^[^.\s,]+(\.[^.\s,]+)?$/;
  */
 export function loadIngestConfig(env: Env): IngestConfig {
   const name = _match(env, 'INGEST_SOURCE_NAME', _required(env, 'INGEST_SOURCE_NAME'), _NAME, '1..64 of [A-Za-z0-9_-]');
-  const connection = parsePgUrl('INGEST_PG_URL', _required(env, 'INGEST_PG_URL'));
+  const kind = _get(env, 'INGEST_SOURCE_KIND') ?? 'pg';
+  if (kind !== 'pg' && kind !== 'debezium' && kind !== 'mongodb') throw new ConfigError('INGEST_SOURCE_KIND', `must be pg, debezium or mongodb, got ${JSON.stringify(kind)}`);
+  const pgUrl = kind === 'pg' ? _required(env, 'INGEST_PG_URL') : _get(env, 'INGEST_PG_URL');
+  const connection = pgUrl === undefined ? null : parsePgUrl('INGEST_PG_URL', pgUrl);
   const publication = _match(env, 'INGEST_PUBLICATION', _get(env, 'INGEST_PUBLICATION') ?? 'merklesync', _IDENT, 'a lower-case identifier');
   const defaultSlot = `merklesync_${name.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`.slice(0, 63);
   const slot = _match(env, 'INGEST_SLOT', _get(env, 'INGEST_SLOT') ?? defaultSlot, _SLOT, '[a-z0-9_]{1,63}');
   const tablesText = _get(env, 'INGEST_TABLES');
   const tables = tablesText === undefined ? null : tablesText.split(',').map((t) => _match(env, 'INGEST_TABLES', t.trim(), _TABLE, 'a comma-separated list of schema.table'));
   const stateSchema = _match(env, 'INGEST_STATE_SCHEMA', _get(env, 'INGEST_STATE_SCHEMA') ?? 'merklesync_ingest', _IDENT, 'a lower-case identifier');
+  const debezium = kind === 'debezium' ? _debezium(env, name, tables, connection !== null) : null;
+  const mongo = kind === 'mongodb' ? _mongo(env) : null;
 
   const keyFile = _required(env, 'INGEST_KEY_FILE');
   const kid = _match(env, 'INGEST_KEY_ID', _required(env, 'INGEST_KEY_ID'), /^[A-Za-z0-9._:-]{1,64}$/, 'a key id (1..64 of [A-Za-z0-9._:-])');
@@ -176,6 +214,7 @@ export function loadIngestConfig(env: Env): IngestConfig {
 
   return {
     source: {
+      kind,
       name,
       connection,
       publication,
@@ -184,6 +223,8 @@ export function loadIngestConfig(env: Env): IngestConfig {
       batch: { maxChanges: _int(env, 'INGEST_BATCH_MAX_CHANGES', 1000, 1, 10_000), maxBytes: _int(env, 'INGEST_BATCH_MAX_BYTES', 1 << 20, 1024) },
       maxUnackedBatches: _int(env, 'INGEST_MAX_UNACKED_BATCHES', 64, 1),
       stateSchema,
+      debezium,
+      mongo,
     },
     keys: { file: keyFile, kid, commitmentAlgorithm: alg, commitmentKeyVersion },
     nats,
@@ -193,4 +234,49 @@ export function loadIngestConfig(env: Env): IngestConfig {
       publishAttempts: _int(env, 'INGEST_PUBLISH_ATTEMPTS', 5, 1, 100),
     },
   };
+}
+
+/** A variable required by one INGEST_SOURCE_KIND only (deploy/ runs the pg kind). */
+function _requiredForKind(env: Env, name: string, kind = 'debezium'): string {
+  const v = _get(env, name);
+  if (v === undefined) throw new ConfigError(name, `is required with INGEST_SOURCE_KIND=${kind}`);
+  return v;
+}
+
+function _bool(env: Env, name: string, dflt: boolean): boolean {
+  const v = _get(env, name);
+  if (v === undefined) return dflt;
+  if (v !== 'true' && v !== 'false') throw new ConfigError(name, `must be true or false, got ${JSON.stringify(v)}`);
+  return v === 'true';
+}
+
+function _mongo(env: Env): MongoSettings {
+  const url = _requiredForKind(env, 'INGEST_MONGO_URL', 'mongodb');
+  if (!/^mongodb(\+srv)?:\/\//.test(url)) throw new ConfigError('INGEST_MONGO_URL', 'must be a mongodb:// or mongodb+srv:// connection string');
+  const dbName = /^[^/\\. "$]{1,63}$/;
+  const database = _match(env, 'INGEST_MONGO_DATABASE', _requiredForKind(env, 'INGEST_MONGO_DATABASE', 'mongodb'), dbName, 'a database name');
+  const stateDatabase = _match(env, 'INGEST_MONGO_STATE_DATABASE', _get(env, 'INGEST_MONGO_STATE_DATABASE') ?? 'merklesync_state', dbName, 'a database name');
+  if (stateDatabase === database) throw new ConfigError('INGEST_MONGO_STATE_DATABASE', 'must differ from INGEST_MONGO_DATABASE (its writes would be change events)');
+  const text = _get(env, 'INGEST_MONGO_COLLECTIONS');
+  const collections = text === undefined ? null : text.split(',').map((c) => _match(env, 'INGEST_MONGO_COLLECTIONS', c.trim(), /^[^$\s,]{1,120}$/, 'a comma-separated list of collections'));
+  return { url, database, collections, stateDatabase, preImages: _bool(env, 'INGEST_MONGO_PRE_IMAGES', false), snapshot: _bool(env, 'INGEST_MONGO_SNAPSHOT', true) };
+}
+
+function _debezium(env: Env, name: string, tables: string[] | null, haveDb: boolean): DebeziumSettings {
+  if (tables === null) throw new ConfigError('INGEST_TABLES', 'is required with INGEST_SOURCE_KIND=debezium (the tables whose topics to read)');
+  const brokers = _requiredForKind(env, 'INGEST_KAFKA_BROKERS').split(',').map((s) => s.trim());
+  if (brokers.some((b) => !/^[^\s:]+:[0-9]{1,5}$/.test(b))) throw new ConfigError('INGEST_KAFKA_BROKERS', 'must be a comma-separated list of host:port');
+  const topicPrefix = _match(env, 'INGEST_KAFKA_TOPIC_PREFIX', _requiredForKind(env, 'INGEST_KAFKA_TOPIC_PREFIX'), /^[A-Za-z0-9._-]{1,200}$/, "the connector's topic.prefix");
+  const groupId = _match(env, 'INGEST_KAFKA_GROUP_ID', _get(env, 'INGEST_KAFKA_GROUP_ID') ?? `merklesync-ingest-${name}`, /^[A-Za-z0-9._-]{1,200}$/, 'a consumer group id');
+  const deadLetterTopic = _match(env, 'INGEST_KAFKA_DLQ_TOPIC', _get(env, 'INGEST_KAFKA_DLQ_TOPIC') ?? `${topicPrefix}.merklesync.dlq`, /^[A-Za-z0-9._-]{1,249}$/, 'a topic name');
+  const decimalMode = _get(env, 'INGEST_DEBEZIUM_DECIMAL_MODE') ?? 'string';
+  if (decimalMode !== 'precise' && decimalMode !== 'string' && decimalMode !== 'double') throw new ConfigError('INGEST_DEBEZIUM_DECIMAL_MODE', `must be precise, string or double, got ${JSON.stringify(decimalMode)}`);
+  const binaryMode = _get(env, 'INGEST_DEBEZIUM_BINARY_MODE') ?? 'bytes';
+  if (binaryMode !== 'bytes' && binaryMode !== 'base64' && binaryMode !== 'base64-url-safe' && binaryMode !== 'hex') {
+    throw new ConfigError('INGEST_DEBEZIUM_BINARY_MODE', `must be bytes, base64, base64-url-safe or hex, got ${JSON.stringify(binaryMode)}`);
+  }
+  const catalogText = _get(env, 'INGEST_DEBEZIUM_CATALOG') ?? (haveDb ? 'true' : 'false');
+  if (catalogText !== 'true' && catalogText !== 'false') throw new ConfigError('INGEST_DEBEZIUM_CATALOG', 'must be true or false');
+  if (catalogText === 'true' && !haveDb) throw new ConfigError('INGEST_PG_URL', 'is required when INGEST_DEBEZIUM_CATALOG=true (column types are read from the source database)');
+  return { brokers, topicPrefix, groupId, deadLetterTopic, decimalMode, binaryMode, catalog: catalogText === 'true' };
 }

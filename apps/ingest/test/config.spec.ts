@@ -84,3 +84,44 @@ describe('start-up with bad key material or an unreachable database', () => {
     await expect(h.startApp(h.config({ INGEST_TABLES: 'public.missing' }))).rejects.toThrow(/TABLE_NOT_FOUND/);
   });
 });
+
+describe('INGEST_SOURCE_KIND=debezium', () => {
+  const DBZ = { INGEST_SOURCE_NAME: 'pg-main', INGEST_KEY_FILE: '/k', INGEST_KEY_ID: 'k', INGEST_SOURCE_KIND: 'debezium', INGEST_TABLES: 'public.users', INGEST_KAFKA_BROKERS: 'kafka:9092', INGEST_KAFKA_TOPIC_PREFIX: 'app' };
+
+  it('needs Kafka settings and the tables, not the database', () => {
+    const c = loadIngestConfig(DBZ);
+    expect(c.source.kind).toBe('debezium');
+    expect(c.source.connection).toBeNull();
+    expect(c.source.debezium).toEqual({ brokers: ['kafka:9092'], topicPrefix: 'app', groupId: 'merklesync-ingest-pg-main', deadLetterTopic: 'app.merklesync.dlq', decimalMode: 'string', binaryMode: 'bytes', catalog: false });
+    expect(loadIngestConfig({ ...DBZ, INGEST_PG_URL: 'postgres://u@h/db' }).source.debezium!.catalog).toBe(true);
+  });
+
+  it('names the bad variable', () => {
+    expect(variableOf(() => loadIngestConfig({ ...DBZ, INGEST_SOURCE_KIND: 'mysql' }))).toBe('INGEST_SOURCE_KIND');
+    expect(variableOf(() => loadIngestConfig({ ...DBZ, INGEST_KAFKA_BROKERS: '' }))).toBe('INGEST_KAFKA_BROKERS');
+    expect(variableOf(() => loadIngestConfig({ ...DBZ, INGEST_KAFKA_BROKERS: 'nohost' }))).toBe('INGEST_KAFKA_BROKERS');
+    expect(variableOf(() => loadIngestConfig({ ...DBZ, INGEST_KAFKA_TOPIC_PREFIX: undefined }))).toBe('INGEST_KAFKA_TOPIC_PREFIX');
+    expect(variableOf(() => loadIngestConfig({ ...DBZ, INGEST_TABLES: undefined }))).toBe('INGEST_TABLES');
+    expect(variableOf(() => loadIngestConfig({ ...DBZ, INGEST_DEBEZIUM_DECIMAL_MODE: 'float' }))).toBe('INGEST_DEBEZIUM_DECIMAL_MODE');
+    expect(variableOf(() => loadIngestConfig({ ...DBZ, INGEST_DEBEZIUM_CATALOG: 'true' }))).toBe('INGEST_PG_URL');
+  });
+});
+
+describe('INGEST_SOURCE_KIND=mongodb', () => {
+  const MONGO = { INGEST_SOURCE_NAME: 'shop', INGEST_KEY_FILE: '/k', INGEST_KEY_ID: 'k', INGEST_SOURCE_KIND: 'mongodb', INGEST_MONGO_URL: 'mongodb://m:27017/?replicaSet=rs0', INGEST_MONGO_DATABASE: 'shop' };
+
+  it('reads the MongoDB settings', () => {
+    const c = loadIngestConfig({ ...MONGO, INGEST_MONGO_COLLECTIONS: 'orders, users', INGEST_MONGO_PRE_IMAGES: 'true' });
+    expect(c.source.kind).toBe('mongodb');
+    expect(c.source.mongo).toEqual({ url: MONGO.INGEST_MONGO_URL, database: 'shop', collections: ['orders', 'users'], stateDatabase: 'merklesync_state', preImages: true, snapshot: true });
+    expect(loadIngestConfig(MONGO).source.mongo!.collections).toBeNull();
+  });
+
+  it('names the bad variable', () => {
+    expect(variableOf(() => loadIngestConfig({ ...MONGO, INGEST_MONGO_URL: undefined }))).toBe('INGEST_MONGO_URL');
+    expect(variableOf(() => loadIngestConfig({ ...MONGO, INGEST_MONGO_URL: 'http://x' }))).toBe('INGEST_MONGO_URL');
+    expect(variableOf(() => loadIngestConfig({ ...MONGO, INGEST_MONGO_DATABASE: 'a.b' }))).toBe('INGEST_MONGO_DATABASE');
+    expect(variableOf(() => loadIngestConfig({ ...MONGO, INGEST_MONGO_STATE_DATABASE: 'shop' }))).toBe('INGEST_MONGO_STATE_DATABASE');
+    expect(variableOf(() => loadIngestConfig({ ...MONGO, INGEST_MONGO_SNAPSHOT: 'yes' }))).toBe('INGEST_MONGO_SNAPSHOT');
+  });
+});

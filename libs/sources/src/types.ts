@@ -22,6 +22,12 @@ export interface RowChange {
    * They are absent from `row`; the consumer keeps its previous value. Never set in 'require-full' mode.
    */
   unchanged?: string[];
+  /**
+   * MongoDB sources: the document as canonical Extended JSON v2 text. When set, the document is what is committed
+   * (`encodeMongoDocument`, not `encodeRow`), `row` is null and `primaryKey` is the `_id` as one `ejson` value.
+   * On a delete it is the pre-image, when the server sent one.
+   */
+  document?: string;
 }
 
 /** A TRUNCATE of one table (one per truncated table, in the order Postgres lists them). */
@@ -58,7 +64,14 @@ export interface ChangeBatch {
   /** True on the final part of the transaction (or the final chunk of the snapshot). The count is known only then. */
   last: boolean;
   changes: Change[];
+  /**
+   * Set by sources whose batches are not named by `(kind, commitLsn, part)` alone: Debezium snapshot chunks (the
+   * Kafka topic/partition/offset range they came from) and MongoDB (the change's position). When set, it names the
+   * batch in bus message ids instead of `commitLsn` and must be equally stable across redeliveries. Never set by
+   * PgLogicalSource.
+   */
+  sourcePosition?: string;
 }
 
 /** What `ack` needs to know about a delivered batch (a `ChangeBatch` fits). */
-export type BatchPosition = Pick<ChangeBatch, 'kind' | 'commitLsn' | 'part' | 'last'>;
+export type BatchPosition = Pick<ChangeBatch, 'kind' | 'commitLsn' | 'part' | 'last' | 'sourcePosition'>;

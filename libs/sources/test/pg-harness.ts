@@ -4,7 +4,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { ChangeBatch, PgLogicalSource } from '../src/index.ts';
+import type { BatchPosition, ChangeBatch } from '../src/index.ts';
+
+/** What BatchReader reads from (PgLogicalSource, DebeziumSource). */
+export interface BatchSource {
+  batches(): AsyncIterable<ChangeBatch>;
+  ack(position: BatchPosition): Promise<void>;
+}
 
 export const PG = { host: process.env['PGHOST'] ?? '127.0.0.1', port: Number(process.env['PGPORT'] ?? 5432), user: process.env['PGUSER'] ?? 'postgres' };
 
@@ -79,7 +85,7 @@ export class BatchReader {
   readonly received: ChangeBatch[] = [];
   /** A next() that timed out is still pending on the generator: the following call must reuse it, not lose its batch. */
   #pending: Promise<IteratorResult<ChangeBatch>> | null = null;
-  constructor(source: PgLogicalSource) {
+  constructor(source: BatchSource) {
     this.#it = source.batches()[Symbol.asyncIterator]();
   }
   async next(ms = 10_000): Promise<ChangeBatch> {
@@ -99,7 +105,7 @@ export class BatchReader {
     }
   }
   /** Reads (and optionally acks) until `until(batch)` is true; returns the batches read. */
-  async readUntil(until: (b: ChangeBatch) => boolean, opts: { ack?: PgLogicalSource; ms?: number } = {}): Promise<ChangeBatch[]> {
+  async readUntil(until: (b: ChangeBatch) => boolean, opts: { ack?: BatchSource; ms?: number } = {}): Promise<ChangeBatch[]> {
     const out: ChangeBatch[] = [];
     const deadline = Date.now() + (opts.ms ?? 20_000);
     for (;;) {

@@ -12,7 +12,9 @@ function _esc(name: string): string {
  * `~` and `:` inside names are escaped as `~7E` / `~3A` (ordinary names are unchanged).
  * @example changeMsgId('pg-main', batch, 'public.users', 0) // 'pg-main:transaction:0/16B3748:0:public.users'
  */
-export function changeMsgId(source: string, batch: Pick<ChangeBatch, 'kind' | 'commitLsn' | 'part'>, table: string, chunk: number): string {
-  const base = `${_esc(source)}:${batch.kind}:${batch.commitLsn}:${batch.part}:${_esc(table)}`;
+export function changeMsgId(source: string, batch: Pick<ChangeBatch, 'kind' | 'commitLsn' | 'part' | 'sourcePosition'>, table: string, chunk: number): string {
+  // Sources that name batches by something other than the LSN (Debezium snapshot chunks, MongoDB) set sourcePosition.
+  const position = batch.sourcePosition === undefined ? batch.commitLsn : _esc(batch.sourcePosition);
+  const base = `${_esc(source)}:${batch.kind}:${position}:${batch.part}:${_esc(table)}`;
   return chunk === 0 ? base : `${base}:${chunk}`;
 }

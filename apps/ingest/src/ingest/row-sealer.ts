@@ -6,6 +6,7 @@ import {
   commitMapKey,
   commitRow,
   deriveCommitmentKeys,
+  encodeMongoDocument,
   encodePrimaryKey,
   encodeRow,
   sealBlock,
@@ -118,11 +119,12 @@ export class RowSealer {
     if (change.unchanged !== undefined && change.unchanged.length > 0) {
       throw new IngestError(IngestErrorCode.IncompleteRow, `${this.#opts.source} ${table}: update without TOASTed columns ${change.unchanged.join(', ')} (run the source with toast 'require-full')`);
     }
-    if (change.row === null) throw new IngestError(IngestErrorCode.IncompleteRow, `${this.#opts.source} ${table}: ${change.op} without a row`);
+    if (change.row === null && change.document === undefined) throw new IngestError(IngestErrorCode.IncompleteRow, `${this.#opts.source} ${table}: ${change.op} without a row`);
     const pk = this.#pk(table, change.primaryKey);
     let rowBytes: Uint8Array;
     try {
-      rowBytes = encodeRow(change.row);
+      // MongoDB sources send the document as canonical Extended JSON (crypto README A.2 "MongoDB document").
+      rowBytes = change.document !== undefined ? encodeMongoDocument(change.document) : encodeRow(change.row!);
     } catch (e) {
       throw new IngestError(IngestErrorCode.EncodeFailed, `${this.#opts.source} ${table}: row not encodable: ${_cryptoMessage(e)}`, { cause: e });
     }

@@ -1,8 +1,9 @@
 // Wiring of the change source: the source database pool for the durable state, the state store (migrated at
 // start-up), and the PgLogicalSource itself.
-import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import pg from 'pg';
-import { PgLogicalSource } from '@merklesync/sources';
+import { DebeziumSource, MongoChangeStreamSource, MongoResumeTokenStore, PgLogicalSource, loadPgCatalog } from '@merklesync/sources';
+import { MongoClient } from 'mongodb';
 import type { IngestConfig } from '../config.ts';
 import { CHANGE_SOURCE, INGEST_CONFIG, type ChangeSource } from '../ingest/ports.ts';
 import { PgSourceStateStore } from './pg-source-state.store.ts';
@@ -15,7 +16,8 @@ export const SOURCE_STATE_STORE = Symbol('SOURCE_STATE_STORE');
 export class SourceStatePool implements OnApplicationShutdown {
   readonly pool: pg.Pool;
   constructor(@Inject(INGEST_CONFIG) config: IngestConfig) {
-    this.pool = new pg.Pool({ ...config.source.connection, max: 2, application_name: `merklesync-ingest-${config.source.name}` });
+    // Only the pg source has a state table; for Debezium the pool stays empty (no connection is ever opened).
+    this.pool = new pg.Pool({ ...(config.source.connection ?? {}), max: 2, application_name: `merklesync-ingest-${config.source.name}` });
     // An idle client that loses its server emits 'error' on the pool; without a listener the process would crash.
     this.pool.on('error', () => undefined);
   }
@@ -39,6 +41,8 @@ export function sourceProviders(wrap: SourceWrapper = (s) => s): Provider[] {
       inject: [INGEST_CONFIG, SourceStatePool],
       useFactory: async (config: IngestConfig, holder: SourceStatePool) => {
         const store = new PgSourceStateStore(holder.pool, config.source.stateSchema);
+        // Debezium keeps its position in the Kafka consumer group: no state table in the source database.
+        if (config.source.kind !== 'pg') return store;
         await store.migrate();
         return store;
       },
@@ -48,6 +52,9 @@ export function sourceProviders(wrap: SourceWrapper = (s) => s): Provider[] {
       inject: [INGEST_CONFIG, SOURCE_STATE_STORE],
       useFactory: (config: IngestConfig, state: PgSourceStateStore): ChangeSource => {
         const s = config.source;
+        if (s.kind === 'debezium') return wrap(debeziumSource(config));
+        if (s.kind === 'mongodb') return wrap(mongoSource(config));
+        if (s.connection === null) throw new Error('INGEST_PG_URL: is required for INGEST_SOURCE_KIND=pg');
         const source = new PgLogicalSource(
           {
             connection: s.connection,
@@ -65,4 +72,63 @@ export function sourceProviders(wrap: SourceWrapper = (s) => s): Provider[] {
       },
     },
   ];
+}
+
+/** The Debezium source of the configuration (INGEST_SOURCE_KIND=debezium). */
+function debeziumSource(config: IngestConfig): DebeziumSource {
+  const s = config.source;
+  const d = s.debezium!;
+  const log = new Logger('DebeziumSource');
+  const connection = s.connection;
+  return new DebeziumSource(
+    {
+      brokers: d.brokers,
+      groupId: d.groupId,
+      topicPrefix: d.topicPrefix,
+      tables: s.tables ?? [],
+      deadLetterTopic: d.deadLetterTopic,
+      batch: { maxChanges: s.batch.maxChanges },
+      maxUnackedBatches: s.maxUnackedBatches,
+      modes: { decimal: d.decimalMode, binary: d.binaryMode },
+      clientId: `merklesync-ingest-${s.name}`,
+    },
+    {
+      warn: (m) => log.warn(m),
+      ...(d.catalog && connection ? { catalog: (tables: readonly string[]) => loadPgCatalog(connection, tables) } : {}),
+    },
+  );
+}
+
+/** The MongoDB change-stream source (INGEST_SOURCE_KIND=mongodb); resume tokens in `<state database>.resume_tokens`. */
+function mongoSource(config: IngestConfig): ChangeSource {
+  const s = config.source;
+  const m = s.mongo!;
+  const log = new Logger('MongoSource');
+  // A second client for the token store: the source's own client closes with the source.
+  const stateClient = new MongoClient(m.url, { serverSelectionTimeoutMS: 10_000 });
+  const source = new MongoChangeStreamSource(
+    {
+      url: m.url,
+      database: m.database,
+      ...(m.collections ? { collections: m.collections } : {}),
+      stream: s.name,
+      preImages: m.preImages,
+      snapshot: m.snapshot,
+      batch: { maxChanges: s.batch.maxChanges },
+      maxUnackedBatches: s.maxUnackedBatches,
+    },
+    { tokens: new MongoResumeTokenStore(stateClient, m.stateDatabase), warn: (x) => log.warn(x) },
+  );
+  return {
+    start: async () => {
+      await stateClient.connect();
+      await source.start();
+    },
+    batches: () => source.batches(),
+    ack: (p) => source.ack(p),
+    stop: async () => {
+      await source.stop();
+      await stateClient.close().catch(() => undefined);
+    },
+  };
 }
