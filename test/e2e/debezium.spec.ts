@@ -15,6 +15,7 @@ import { equalBytes, toHex } from '@merklesync/merkle';
 import { createStore, storeConfig } from '@merklesync/store';
 import { KAFKA, ServiceProcess, debeziumConnectorConfig, deleteConnector, kafkaAvailable, kafkaRequired, registerConnector, waitFor } from '@merklesync/testkit';
 import { expectedState, type TableSpec } from './support/expected.ts';
+import { busNames, merkleProcess } from './support/services.ts';
 
 const available = await kafkaAvailable();
 if (!available && kafkaRequired) throw new Error(`Kafka Connect is not reachable at ${KAFKA.connectUrl}: run bash test/infra/kafka.sh start`);
@@ -52,10 +53,8 @@ const paths: Path[] = [];
 let changes = 0;
 
 function makePath(label: 'pg' | 'dbz', ingestEnv: Record<string, string>): Path {
-  const prefix = `e2e${label}${run}`;
+  const { prefix, streams } = busNames(label, run);
   const db = `ms_e2edbz_${label}_${run}`;
-  const up = label.toUpperCase();
-  const streams = { changes: `E2E${up}_${run}_CHANGES`, roots: `E2E${up}_${run}_ROOTS`, checkpoints: `E2E${up}_${run}_CHECKPOINTS`, dlq: `E2E${up}_${run}_DLQ` };
   const pool = new pg.Pool({ connectionString: `${PG}/${db}`, max: 2 });
   return {
     label,
@@ -74,18 +73,7 @@ function makePath(label: 'pg' | 'dbz', ingestEnv: Record<string, string>): Path 
       INGEST_CHANGES_STREAM: streams.changes,
       ...ingestEnv,
     }),
-    merkle: new ServiceProcess('merkle', {
-      MERKLE_DATABASE_URL: `${PG}/${db}`,
-      MERKLE_NATS_SERVERS: NATS,
-      MERKLE_SUBJECT_PREFIX: prefix,
-      MERKLE_CHANGES_STREAM: streams.changes,
-      MERKLE_ROOTS_STREAM: streams.roots,
-      MERKLE_CHECKPOINTS_STREAM: streams.checkpoints,
-      MERKLE_DLQ_STREAM: streams.dlq,
-      MERKLE_CONSUMER: `merkle_${label}_${run}`,
-      MERKLE_CHECKPOINT_KEY_FILE: join(dir, 'log.key'),
-      MERKLE_CHECKPOINT_EVERY_MS: '200',
-    }),
+    merkle: merkleProcess({ databaseUrl: `${PG}/${db}`, nats: NATS, bus: { prefix, streams }, consumer: `merkle_${label}_${run}`, keyFile: join(dir, 'log.key') }),
   };
 }
 

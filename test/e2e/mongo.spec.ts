@@ -16,6 +16,7 @@ import { SparseMerkleMap, equalBytes, getHashSuite, toHex } from '@merklesync/me
 import { stateRoot } from '@merklesync/protocol';
 import { createStore, storeConfig } from '@merklesync/store';
 import { MONGO, ServiceProcess, mongoAvailable, mongoRequired, waitFor } from '@merklesync/testkit';
+import { busNames, merkleProcess } from './support/services.ts';
 
 const available = await mongoAvailable();
 if (!available && mongoRequired) throw new Error(`no MongoDB-wire server at ${MONGO.url}: run bash test/infra/mongo.sh start`);
@@ -27,8 +28,9 @@ const SOURCE = `e2emongo-${run}`;
 const DB = `ms_e2e_mongo_${run}`;
 const STATE_DB = `ms_e2e_mongostate_${run}`;
 const MS_DB = `ms_e2e_mongo_ms_${run}`;
-const PREFIX = `e2emongo${run}`;
-const STREAMS = { changes: `E2EMONGO_${run}_CHANGES`, roots: `E2EMONGO_${run}_ROOTS`, checkpoints: `E2EMONGO_${run}_CHECKPOINTS`, dlq: `E2EMONGO_${run}_DLQ` };
+const BUS = busNames('mongo', run);
+const PREFIX = BUS.prefix;
+const STREAMS = BUS.streams;
 const dir = mkdtempSync(join(tmpdir(), 'merklesync-e2e-mongo-'));
 const ring = Keyring.generate('e2e');
 const master = ring.key(ring.currentVersion)!;
@@ -102,18 +104,7 @@ beforeAll(async () => {
     INGEST_SUBJECT_PREFIX: PREFIX,
     INGEST_CHANGES_STREAM: STREAMS.changes,
   });
-  merkle = new ServiceProcess('merkle', {
-    MERKLE_DATABASE_URL: `${PG}/${MS_DB}`,
-    MERKLE_NATS_SERVERS: NATS,
-    MERKLE_SUBJECT_PREFIX: PREFIX,
-    MERKLE_CHANGES_STREAM: STREAMS.changes,
-    MERKLE_ROOTS_STREAM: STREAMS.roots,
-    MERKLE_CHECKPOINTS_STREAM: STREAMS.checkpoints,
-    MERKLE_DLQ_STREAM: STREAMS.dlq,
-    MERKLE_CONSUMER: `merkle_${run}`,
-    MERKLE_CHECKPOINT_KEY_FILE: join(dir, 'log.key'),
-    MERKLE_CHECKPOINT_EVERY_MS: '200',
-  });
+  merkle = merkleProcess({ databaseUrl: `${PG}/${MS_DB}`, nats: NATS, bus: BUS, consumer: `merkle_${run}`, keyFile: join(dir, 'log.key') });
   ingest.start();
   await waitFor(async () => ((await jetstreamManager(nc)).streams.info(STREAMS.changes).then(() => true, () => undefined)), 60_000, () => `changes stream never appeared\n${ingest.logs()}`);
   merkle.start();

@@ -37,16 +37,18 @@ import { createStore, storeConfig } from '@merklesync/store';
 import { EdgeClient } from './support/edge-client.ts';
 import { expectedState, mapKeyOf, type ExpectedTable, type TableSpec } from './support/expected.ts';
 import { ServiceProcess, freePort, waitFor } from '@merklesync/testkit';
+import { busNames, merkleProcess } from './support/services.ts';
 
 const PG = 'postgres://postgres@127.0.0.1:5432';
 const NATS = '127.0.0.1:4222';
 const run = randomBytes(4).toString('hex');
 const SOURCE = `e2e-${run}`;
-const PREFIX = `e2e${run}`;
+const BUS = busNames('', run);
+const PREFIX = BUS.prefix;
 const SRC_DB = `ms_e2e_src_${run}`;
 const MS_DB = `ms_e2e_ms_${run}`;
 const SLOT = `ms_e2e_slot_${run}`;
-const STREAMS = { changes: `E2E_${run}_CHANGES`, roots: `E2E_${run}_ROOTS`, checkpoints: `E2E_${run}_CHECKPOINTS`, dlq: `E2E_${run}_DLQ` };
+const STREAMS = BUS.streams;
 const TABLES: TableSpec[] = [
   { name: 'public.items', pk: ['id'] },
   { name: 'public.events', pk: ['id'] },
@@ -162,18 +164,7 @@ beforeAll(async () => {
   msPool = new pg.Pool({ connectionString: `${PG}/${MS_DB}`, max: 2 });
   store = createStore(msPool, storeConfig(), { suite: 'sha256' });
 
-  merkle = new ServiceProcess('merkle', {
-    MERKLE_DATABASE_URL: `${PG}/${MS_DB}`,
-    MERKLE_NATS_SERVERS: NATS,
-    MERKLE_SUBJECT_PREFIX: PREFIX,
-    MERKLE_CHANGES_STREAM: STREAMS.changes,
-    MERKLE_ROOTS_STREAM: STREAMS.roots,
-    MERKLE_CHECKPOINTS_STREAM: STREAMS.checkpoints,
-    MERKLE_DLQ_STREAM: STREAMS.dlq,
-    MERKLE_CONSUMER: `merkle_${run}`,
-    MERKLE_CHECKPOINT_KEY_FILE: join(dir, 'log.key'),
-    MERKLE_CHECKPOINT_EVERY_MS: '200',
-  });
+  merkle = merkleProcess({ databaseUrl: `${PG}/${MS_DB}`, nats: NATS, bus: BUS, consumer: `merkle_${run}`, keyFile: join(dir, 'log.key') });
   ingest = new ServiceProcess('ingest', {
     INGEST_PG_URL: `${PG}/${SRC_DB}`,
     INGEST_SOURCE_NAME: SOURCE,

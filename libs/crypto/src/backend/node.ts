@@ -16,7 +16,7 @@ import {
   sign,
   verify,
 } from 'node:crypto';
-import { getHashSuite } from '@merklesync/merkle';
+import { equalBytes, getHashSuite } from '@merklesync/merkle';
 import { portableBackend } from './portable.ts';
 import type { CryptoBackend } from './types.ts';
 
@@ -50,16 +50,11 @@ const _u8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.
 const _aesKeys = new WeakMap<Uint8Array, { readonly copy: Uint8Array; readonly key: KeyObject }>();
 function _aesKey(raw: Uint8Array): KeyObject {
   const hit = _aesKeys.get(raw);
-  if (hit !== undefined && _equal(hit.copy, raw)) return hit.key;
+  if (hit !== undefined && equalBytes(hit.copy, raw)) return hit.key;
   const copy = raw.slice();
   const key = createSecretKey(copy);
   _aesKeys.set(raw, { copy, key });
   return key;
-}
-function _equal(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 // HMAC-SHA256 (RFC 2104) as H((K ^ opad) || H((K ^ ipad) || m)) on @merklesync/merkle's SHA-256 (native when the
@@ -72,15 +67,9 @@ interface _Pads {
   readonly opad: Uint8Array;
 }
 const _pads = new WeakMap<Uint8Array, _Pads>();
-function _samePads(p: _Pads, key: Uint8Array): boolean {
-  const k = p.key;
-  if (k.length !== key.length) return false;
-  for (let i = 0; i < k.length; i++) if (k[i] !== key[i]) return false;
-  return true;
-}
 function _hmacPads(key: Uint8Array): _Pads {
   let p = _pads.get(key);
-  if (p !== undefined && _samePads(p, key)) return p;
+  if (p !== undefined && equalBytes(p.key, key)) return p;
   const block = key.length > 64 ? _sha256.digest(key) : key;
   const ipad = new Uint8Array(64).fill(0x36);
   const opad = new Uint8Array(64).fill(0x5c);

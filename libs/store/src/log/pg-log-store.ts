@@ -207,8 +207,7 @@ export class PgLogStore {
       if (tile === undefined || tile.length < end) {
         throw new StoreError(StoreErrorCode.NotFound, `log ${logId} has no node (${refs[i]!.level}, ${refs[i]!.index})`);
       }
-      const span = tile.subarray(32 * s.offset, end);
-      return s.fold === 0 ? span.slice() : foldSpan(suite, span, s.fold);
+      return foldSpan(suite, tile.subarray(32 * s.offset, end), s.fold);
     });
   }
 

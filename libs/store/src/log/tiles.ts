@@ -62,10 +62,11 @@ export function tilesGrown(from: number, to: number): (TileRef & { readonly widt
 
 /**
  * Folds `count` (a power of two) packed node hashes of one level into the root of their subtree, `fold` times
- * pairing with RFC 9162's interior hash `H(0x01 ‖ left ‖ right)`.
+ * pairing with RFC 9162's interior hash `H(0x01 ‖ left ‖ right)`; always a fresh array.
  * @example foldSpan(suite, tileHashes.subarray(0, 64), 1) // node one level up
  */
 export function foldSpan(suite: HashSuite, packed: Uint8Array, fold: number, nodeTag: Uint8Array = _LOG_NODE): Uint8Array {
+  if (fold === 0) return packed.slice();
   let cur = packed;
   for (let f = 0; f < fold; f++) {
     const n = cur.length / 64;
@@ -73,7 +74,7 @@ export function foldSpan(suite: HashSuite, packed: Uint8Array, fold: number, nod
     suite.digestPairs(nodeTag, cur, n, next, 0);
     cur = next;
   }
-  return cur.length === 32 && cur === packed ? cur.slice() : cur;
+  return cur;
 }
 
 const _LOG_NODE = Uint8Array.of(0x01);

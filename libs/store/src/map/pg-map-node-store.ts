@@ -99,9 +99,11 @@ export class PgMapNodeStore implements AsyncMapNodeSource {
   }
 
   private async _putByCopy(nodes: readonly MapNodeWithHash[], c: pg.ClientBase): Promise<number> {
+    // Encoded once for whichever path writes them.
+    const pairs = nodes.map((n) => [n.hash, encodeMapNode(n.node)] as const);
     if (this._skipDirect > 0) this._skipDirect--;
     else {
-      const direct = await this._copyDirect(nodes, c);
+      const direct = await this._copyDirect(pairs, c);
       if (direct !== undefined) return direct;
       // A workload that re-creates stored nodes (values flipping back and forth) would pay for two writes every
       // time: take the deduplicating path for a while before trying the direct one again.
@@ -110,7 +112,7 @@ export class PgMapNodeStore implements AsyncMapNodeSource {
     try {
       // A session temp table (not ON COMMIT DROP), so the same path works inside and outside a transaction.
       await c.query('CREATE TEMP TABLE IF NOT EXISTS _ms_nodes_in (hash bytea, node bytea)');
-      await copyFromBinary(c, 'COPY _ms_nodes_in (hash, node) FROM STDIN (FORMAT binary)', binaryCopyOfPairs(nodes.map((n) => [n.hash, encodeMapNode(n.node)])));
+      await copyFromBinary(c, 'COPY _ms_nodes_in (hash, node) FROM STDIN (FORMAT binary)', binaryCopyOfPairs(pairs));
       // ORDER BY: concurrent writers take index locks in one order.
       const res = await c.query(
         `INSERT INTO ${this._table} (suite, hash, node) SELECT $1, hash, node FROM _ms_nodes_in ORDER BY hash ON CONFLICT DO NOTHING`,
@@ -126,8 +128,8 @@ export class PgMapNodeStore implements AsyncMapNodeSource {
   // COPY straight into the table: no temp table, no INSERT … SELECT, no per-row conflict check. A node that is
   // already stored (content addressing: e.g. a key deleted and re-added with its old value) makes the COPY fail
   // as a whole; it is undone to a savepoint and undefined returned, so the deduplicating path runs instead.
-  private async _copyDirect(nodes: readonly MapNodeWithHash[], c: pg.ClientBase): Promise<number | undefined> {
-    const rows = nodes.map((n) => [this._code, n.hash, encodeMapNode(n.node)] as const);
+  private async _copyDirect(pairs: readonly (readonly [Uint8Array, Uint8Array])[], c: pg.ClientBase): Promise<number | undefined> {
+    const rows = pairs.map(([hash, node]) => [this._code, hash, node] as const);
     rows.sort((a, b) => Buffer.compare(_buf(a[1]), _buf(b[1])));
     let savepoint = true;
     try {
@@ -139,7 +141,7 @@ export class PgMapNodeStore implements AsyncMapNodeSource {
     try {
       await copyFromBinary(c, `COPY ${this._table} (suite, hash, node) FROM STDIN (FORMAT binary)`, binaryCopyOfRows(['int2', 'bytea', 'bytea'], rows));
       if (savepoint) await c.query('RELEASE SAVEPOINT ms_map_nodes');
-      return nodes.length;
+      return pairs.length;
     } catch (e) {
       if (!(e instanceof pg.DatabaseError && e.code === '23505')) throw _dbError('putNodes', e);
       if (savepoint) await c.query('ROLLBACK TO SAVEPOINT ms_map_nodes').catch((x: unknown) => {
