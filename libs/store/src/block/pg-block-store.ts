@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { _tables, type StoreConfig } from '../config.ts';
-import { _buf, _bytes, _dbError, type PgPool, type Queryable } from '../db.ts';
+import { _buf, _bytes, _dbError, _sortedByBytes, type PgPool, type Queryable } from '../db.ts';
 import { binaryCopyOfRows, copyFromBinary } from '../map/copy.ts';
 
 /** Row operations, numbered as the protocol's `RowOperation` (libs/protocol) so values pass through unchanged. */
@@ -113,8 +113,8 @@ export class PgBlockStore {
       const prev = latest.get(k);
       if (prev === undefined || prev.logIndex < b.logIndex) latest.set(k, b);
     });
-    // Sorted by key so concurrent writers lock rows in one order.
-    const rows = [...latest.values()].sort((a, b) => _cmp(a.source, b.source) || _cmp(a.table, b.table) || Buffer.compare(_buf(a.mapKey), _buf(b.mapKey)));
+    // Sorted by (source, table, key) so concurrent writers lock rows in one order (sort is stable: by key, then by name).
+    const rows = _sortedByBytes([...latest.values()], (b) => b.mapKey).sort((a, b) => _cmp(a.source, b.source) || _cmp(a.table, b.table));
     if (rows.length >= this._copyThreshold && db instanceof pg.Client) return this._putByCopy(rows, streamSeq, db);
     let n = 0;
     for (let i = 0; i < rows.length; i += _CHUNK) {

@@ -1,4 +1,6 @@
+import type { MapNodeWithHash } from '@merklesync/merkle';
 import pg from 'pg';
+import { NODE_BRANCH, NODE_LEAF } from './node-codec.ts';
 
 /** The part of pg's connection a COPY FROM STDIN writes to. */
 interface _CopyConnection {
@@ -32,29 +34,6 @@ export function copyFromBinary(client: pg.ClientBase, sql: string, payload: Buff
 /** Binary COPY file header: signature, flags (0), header extension length (0). */
 const _HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
 
-/**
- * A binary COPY file of rows of two bytea columns.
- * @example binaryCopyOfPairs([[hash, node]])
- */
-export function binaryCopyOfPairs(rows: readonly (readonly [Uint8Array, Uint8Array])[]): Buffer {
-  let size = _HEADER.length + 2;
-  for (const [a, b] of rows) size += 10 + a.length + b.length;
-  const out = Buffer.allocUnsafe(size);
-  _HEADER.copy(out, 0);
-  let o = _HEADER.length;
-  for (const [a, b] of rows) {
-    o = out.writeInt16BE(2, o);
-    o = out.writeInt32BE(a.length, o);
-    out.set(a, o);
-    o += a.length;
-    o = out.writeInt32BE(b.length, o);
-    out.set(b, o);
-    o += b.length;
-  }
-  out.writeInt16BE(-1, o);
-  return out;
-}
-
 /** Column types {@link binaryCopyOfRows} encodes (Postgres binary COPY formats). */
 export type CopyColumn = 'text' | 'bytea' | 'int2' | 'int8';
 /** A value of a column: string (text), bytes (bytea), number (int2), number or bigint (int8), null. */
@@ -65,7 +44,14 @@ export type CopyValue = string | Uint8Array | number | bigint | null;
  * @example binaryCopyOfRows(['text', 'bytea', 'int8'], [['pg', key, 7n]])
  */
 export function binaryCopyOfRows(columns: readonly CopyColumn[], rows: readonly (readonly CopyValue[])[]): Buffer {
-  const enc = rows.map((r) => r.map((v, i) => (v === null ? null : columns[i] === 'text' ? Buffer.from(v as string, 'utf8') : v)));
+  // Text values repeat (source and table names): each distinct string is encoded once.
+  const texts = new Map<string, Buffer>();
+  const text = (v: string): Buffer => {
+    let b = texts.get(v);
+    if (b === undefined) texts.set(v, (b = Buffer.from(v, 'utf8')));
+    return b;
+  };
+  const enc = rows.map((r) => r.map((v, i) => (v === null ? null : columns[i] === 'text' ? text(v as string) : v)));
   let size = _HEADER.length + 2;
   for (const r of enc) {
     size += 2;
@@ -94,6 +80,45 @@ export function binaryCopyOfRows(columns: readonly CopyColumn[], rows: readonly 
         o += b.length;
       }
     });
+  }
+  out.writeInt16BE(-1, o);
+  return out;
+}
+
+/**
+ * A binary COPY file of `map_nodes` rows `(suite int2, hash bytea, node bytea)`, each node in the storage
+ * encoding of {@link encodeMapNode} written straight into the file (no per-node arrays), in the order given.
+ * @example binaryCopyOfMapNodes(0, sortedNodes)
+ */
+export function binaryCopyOfMapNodes(suite: number, nodes: readonly MapNodeWithHash[]): Buffer {
+  let size = _HEADER.length + 2;
+  for (const { node } of nodes) size += 2 + 6 + 36 + 4 + (node.type === 'leaf' ? 33 + node.value.length : 98);
+  const out = Buffer.allocUnsafe(size);
+  _HEADER.copy(out, 0);
+  let o = _HEADER.length;
+  for (const { hash, node } of nodes) {
+    if (hash.length !== 32) throw new RangeError('map node hash must be 32 bytes');
+    o = out.writeInt16BE(3, o);
+    o = out.writeInt32BE(2, o);
+    o = out.writeInt16BE(suite, o);
+    o = out.writeInt32BE(32, o);
+    out.set(hash, o);
+    o += 32;
+    if (node.type === 'leaf') {
+      o = out.writeInt32BE(33 + node.value.length, o);
+      out[o++] = NODE_LEAF;
+      out.set(node.key, o);
+      out.set(node.value, o + 32);
+      o += 32 + node.value.length;
+    } else {
+      o = out.writeInt32BE(98, o);
+      out[o++] = NODE_BRANCH;
+      out[o++] = node.bit;
+      out.set(node.left, o);
+      out.set(node.right, o + 32);
+      out.set(node.minKey, o + 64);
+      o += 96;
+    }
   }
   out.writeInt16BE(-1, o);
   return out;
