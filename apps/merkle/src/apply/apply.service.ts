@@ -329,7 +329,7 @@ export class ApplyService implements OnApplicationBootstrap {
     for (const m of members) changes += m.staged.changes;
     state.commit(last.staged, last.seq, this.config.pruneEveryChanges);
     this.checkpoints.noteApplied(changes);
-    await this.outbox.send(members.flatMap((m) => rootUpdateMessages(this.subjects, this.config.hashSuite, m.staged, m.seq)));
+    await this.outbox.send(rootUpdateMessages(this.subjects, this.config.hashSuite, members));
     if (result.result !== undefined) await this.checkpoints.appended(result.result);
     const t3 = performance.now();
     const tm = this.timings;
