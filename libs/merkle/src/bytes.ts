@@ -156,9 +156,23 @@ const _I64_MAX = (1n << 63n) - 1n;
  * @example new ByteWriter().u8(1).bytes(h).finish()
  */
 export class ByteWriter {
-  private _buf = new Uint8Array(256);
-  private _view = new DataView(this._buf.buffer);
+  private _buf: Uint8Array;
+  private _view: DataView;
   private _len = 0;
+  /** @param capacity bytes reserved up front (grows as needed). */
+  constructor(capacity = 256) {
+    this._buf = new Uint8Array(Math.max(16, capacity));
+    this._view = new DataView(this._buf.buffer);
+  }
+  /** Bytes written so far. */
+  get length(): number {
+    return this._len;
+  }
+  /** Empties the writer, keeping its buffer: one writer can encode many values without reallocating. */
+  reset(): this {
+    this._len = 0;
+    return this;
+  }
   private _ensure(n: number): void {
     if (this._len + n <= this._buf.length) return;
     let cap = this._buf.length * 2;
@@ -205,6 +219,16 @@ export class ByteWriter {
     if (v < _I64_MIN || v > _I64_MAX) throw new RangeError('int64 out of range');
     this._ensure(8);
     this._view.setBigInt64(this._len, v);
+    this._len += 8;
+    return this;
+  }
+  /** Two's-complement signed 64-bit from a safe integer (no bigint on the way). */
+  i64n(v: number): this {
+    if (!Number.isSafeInteger(v)) throw new RangeError('i64n needs a safe integer');
+    const hi = Math.floor(v / 0x1_0000_0000);
+    this._ensure(8);
+    this._view.setInt32(this._len, hi);
+    this._view.setUint32(this._len + 4, v - hi * 0x1_0000_0000);
     this._len += 8;
     return this;
   }

@@ -146,3 +146,19 @@ export function canonicalJsonText(text: string, options: CanonicalJsonOptions = 
   if (numbers !== 'exact' && numbers !== 'double') throw new RangeError("options.numbers must be 'exact' or 'double'");
   return _serializeNode('json', _parseJson('json', text, duplicates), numbers === 'exact');
 }
+
+// Typed json/jsonb values made by fromPgText → their canonical text, computed once while parsing, so encoding the
+// value does not parse the same text again. Keyed by the value object (a WeakMap: nothing outlives the value);
+// only valid because such a value's `text` is never changed afterwards (the encoder checks type and text are the same).
+const _canonicalByValue = new WeakMap<object, { readonly type: string; readonly text: string; readonly canonical: string }>();
+
+/** Records the canonical text of a json/jsonb typed value whose `text` was just canonicalised. */
+export function _rememberCanonicalJson(value: { readonly type: string; readonly text: string }, canonical: string): void {
+  _canonicalByValue.set(value, { type: value.type, text: value.text, canonical });
+}
+
+/** The canonical text remembered for `value`, if its type and `text` are still the ones it was computed from. */
+export function _rememberedCanonicalJson(value: { readonly type: string }, text: string): string | undefined {
+  const hit = _canonicalByValue.get(value);
+  return hit !== undefined && hit.text === text && hit.type === value.type ? hit.canonical : undefined;
+}

@@ -106,6 +106,23 @@ describe('fromPgText: Postgres text output → typed values', () => {
     expect(toHex(encodeValue(fromPgText('timestamptz', '2024-02-29 12:34:56.789+05:30')))).toBe('110006127fe07e6008');
   });
 
+  it('a json value whose text changes after parsing encodes its new text (the remembered canonical form is not reused)', () => {
+    const v = fromPgText('jsonb', '{"b": 1, "a": 2}') as { type: 'jsonb'; text: string };
+    expect(toHex(encodeValue(v))).toBe(toHex(encodeValue({ type: 'jsonb', text: '{"a":2,"b":1}' })));
+    v.text = '{"c": 3}';
+    expect(toHex(encodeValue(v))).toBe(toHex(encodeValue({ type: 'jsonb', text: '{"c":3}' })));
+    const j = fromPgText('jsonb', '{"a": 1, "a": 2}') as { type: string; text: string };
+    j.type = 'json'; // json rejects what jsonb accepted: the type is part of what was remembered
+    expect(errorCode(() => encodeValue(j as PgValue))).toBe('UNSUPPORTED_VALUE');
+  });
+
+  it('uuids in any accepted spelling come out as uuid_out prints them', () => {
+    for (const t of ['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', '{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}', 'a0eebc999c0b4ef8bb6d6bb9bd380a11']) {
+      expect(fromPgText('uuid', t)).toEqual({ type: 'uuid', value: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11' });
+    }
+    expect(errorCode(() => fromPgText('uuid', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1g'))).toBe('MALFORMED_INPUT');
+  });
+
   it('type names and OIDs resolve', () => {
     for (const [name, { oid, arrayOid }] of Object.entries(PG_TYPE_OIDS)) {
       expect(resolvePgType(oid)).toEqual({ scalar: name, array: false });

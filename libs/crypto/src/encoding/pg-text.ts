@@ -1,6 +1,6 @@
 // PostgreSQL TEXT output format → typed values: what pgoutput sends for each column and what a `SELECT`
 // returns as text, so ingest and proxy/replay take the same path text → typed value → bytes.
-import { canonicalJsonText } from './jcs.ts';
+import { _rememberCanonicalJson, canonicalJsonText } from './jcs.ts';
 import { parsePgDate, parsePgInterval, parsePgTime, parsePgTimestamp, parsePgTimetz } from './datetime.ts';
 import { formatNumeric, parseNumeric } from './numeric.ts';
 import { resolvePgType } from './pg-types.ts';
@@ -49,10 +49,23 @@ function _bytea(text: string): Uint8Array {
 }
 
 function _uuid(text: string): string {
+  if (_isCanonicalUuid(text)) return text; // uuid_out's own form: nothing to normalise
   const hex = (text.startsWith('{') && text.endsWith('}') ? text.slice(1, -1) : text).replace(/-/g, '');
   if (!/^[0-9a-fA-F]{32}$/.test(hex) || /--|^-|-$/.test(text.replace(/[{}]/g, ''))) _malformed('uuid', `not a uuid: ${JSON.stringify(text.slice(0, 40))}`);
   const h = hex.toLowerCase();
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+// Lowercase hyphenated 8-4-4-4-12, as uuid_out prints it.
+function _isCanonicalUuid(t: string): boolean {
+  if (t.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = t.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 0x2d) return false;
+    } else if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
 }
 
 function _scalar(type: ScalarTypeName, text: string): PgTypedValue {
@@ -91,9 +104,12 @@ function _scalar(type: ScalarTypeName, text: string): PgTypedValue {
     case 'uuid':
       return { type, value: _uuid(text) };
     case 'json':
-    case 'jsonb':
-      canonicalJsonText(text, { duplicates: type === 'jsonb' ? 'last' : 'reject' }); // validate now: the parser is the boundary
-      return { type, text };
+    case 'jsonb': {
+      // Validated now (the parser is the boundary); the canonical text is remembered for the encoder.
+      const v = { type, text };
+      _rememberCanonicalJson(v, canonicalJsonText(text, { duplicates: type === 'jsonb' ? 'last' : 'reject' }));
+      return v;
+    }
   }
 }
 

@@ -45,6 +45,16 @@ describe('encodeRow / encodePrimaryKey / encodeMongoDocument known answers', () 
     expect(toHex(encodeMongoId({ value: 'abc' }))).toBe('014b0000000118' + '00000005' + utf8('"abc"'));
   });
 
+  it('a column list seen before never stands in for another one (per-list order cache)', () => {
+    expect(toHex(encodeRow({}))).toBe('0152' + '00000000');
+    expect(errorCode(() => encodeRow({ '': null }))).toBe('UNSUPPORTED_VALUE');
+    const ab = toHex(encodeRow({ a: null, b: null }));
+    expect(toHex(encodeRow({ b: null, a: null }))).toBe(ab);
+    expect(errorCode(() => encodeRow([{ name: 'a', value: null }, { name: 'a', value: null }]))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => encodeRow({ 'a\u0000b': null }))).toBe('UNSUPPORTED_VALUE');
+    expect(toHex(encodeRow({ ab: null }))).not.toBe(ab);
+  });
+
   it('rejects duplicate or invalid columns, NULL or empty keys, non-documents', () => {
     expect(errorCode(() => encodeRow([{ name: 'a', value: null }, { name: 'a', value: null }]))).toBe('UNSUPPORTED_VALUE');
     expect(errorCode(() => encodeRow({ '': null }))).toBe('UNSUPPORTED_VALUE');

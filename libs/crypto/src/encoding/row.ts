@@ -35,6 +35,34 @@ export function encodeRow(columns: readonly PgColumn[] | Readonly<Record<string,
     values = names.map((k) => (columns as Record<string, PgValue>)[k]!);
   } else throw new TypeError('columns must be an array of { name, value } or an object');
   const n = names.length;
+  const { bytes, order } = _columnOrder(names);
+  const w = _scratch.reset().u8(ENCODING_VERSION).u8(EncodingKind.row).u32(n);
+  for (let i = 0; i < n; i++) {
+    const k = order[i]!;
+    w.lenBytes(bytes[k]!);
+    _encodeValue(w, `row.${names[k]!}`, values[k]!);
+  }
+  const out = w.finish();
+  if (out.length > _SCRATCH_KEEP_MAX) _scratch = new ByteWriter(1024); // a huge row does not pin its buffer
+  return out;
+}
+
+// One writer for every row (encodeRow is synchronous and not re-entered): its buffer grows to the largest row once
+// instead of two allocations per row; finish() copies the row out.
+let _scratch = new ByteWriter(1024);
+const _SCRATCH_KEEP_MAX = 1 << 20;
+
+// Rows of one table repeat the same column list: its names' UTF-8 and their order by bytes are kept per list.
+const _ORDER_CACHE_MAX = 256;
+const _orders = new Map<string, { readonly bytes: readonly Uint8Array[]; readonly order: readonly number[] }>();
+
+function _columnOrder(names: readonly string[]): { readonly bytes: readonly Uint8Array[]; readonly order: readonly number[] } {
+  // Count, then the names NUL-separated: valid names are non-empty and NUL-free, so no other list (valid or not)
+  // has the key of a valid list, and only valid lists are cached.
+  const key = `${names.length}\u0000${names.join('\u0000')}`;
+  const hit = _orders.get(key);
+  if (hit !== undefined) return hit;
+  const n = names.length;
   const bytes = names.map(_columnName);
   // Column order by name bytes (insertion sort of indexes: rows have few columns).
   const order = Array.from({ length: n }, (_, i) => i);
@@ -50,13 +78,10 @@ export function encodeRow(columns: readonly PgColumn[] | Readonly<Record<string,
   for (let i = 1; i < n; i++) {
     if (compareBytes(bytes[order[i - 1]!]!, bytes[order[i]!]!) === 0) _unsupported('row', `duplicate column ${JSON.stringify(names[order[i]!])}`);
   }
-  const w = new ByteWriter().u8(ENCODING_VERSION).u8(EncodingKind.row).u32(n);
-  for (let i = 0; i < n; i++) {
-    const k = order[i]!;
-    w.lenBytes(bytes[k]!);
-    _encodeValue(w, `row.${names[k]!}`, values[k]!);
-  }
-  return w.finish();
+  const out = { bytes, order };
+  if (_orders.size >= _ORDER_CACHE_MAX) _orders.clear();
+  _orders.set(key, out);
+  return out;
 }
 
 // Column names repeat on every row of a table: their checked UTF-8 is kept (bounded; never handed out).

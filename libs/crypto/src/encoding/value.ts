@@ -2,7 +2,7 @@
 // sequence of encoded values can be split again without knowing anything else (the injectivity argument).
 import { ByteWriter } from '@merklesync/merkle';
 import { _I32_MAX, _I32_MIN, _I64_MAX, _I64_MIN, _assertString, _encode, _toBigInt, _unsupported, _utf8 } from './_util.ts';
-import { canonicalJson, canonicalJsonText } from './jcs.ts';
+import { _rememberedCanonicalJson, canonicalJson, canonicalJsonText } from './jcs.ts';
 import { canonicalExtendedJson } from './ejson.ts';
 import { parseNumeric, type CanonicalNumeric } from './numeric.ts';
 import { SCALAR_TYPES, ValueTag, type ArrayElementType, type PgArrayItems, type PgValue } from './types.ts';
@@ -53,9 +53,28 @@ function _uuid(what: string, v: unknown): Uint8Array {
     return v;
   }
   _assertString(what, v);
-  if (!/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(v)) _unsupported(what, 'not a hyphenated uuid');
-  const hex = v.replace(/-/g, '');
-  return Uint8Array.from({ length: 16 }, (_, i) => parseInt(hex.slice(2 * i, 2 * i + 2), 16));
+  // Hyphenated form only (8-4-4-4-12 hex digits, either case), decoded by character code.
+  const out = new Uint8Array(16);
+  if (v.length === 36 && v.charCodeAt(8) === 0x2d && v.charCodeAt(13) === 0x2d && v.charCodeAt(18) === 0x2d && v.charCodeAt(23) === 0x2d) {
+    let o = 0;
+    for (let i = 0; i < 36; i += 2) {
+      if (i === 8 || i === 13 || i === 18 || i === 23) i++;
+      const h = _hexDigit(v.charCodeAt(i));
+      const l = _hexDigit(v.charCodeAt(i + 1));
+      if (h < 0 || l < 0) break;
+      out[o++] = (h << 4) | l;
+    }
+    if (o === 16) return out;
+  }
+  return _unsupported(what, 'not a hyphenated uuid');
+}
+
+/** Value of a hex digit's character code, or -1. */
+export function _hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = c | 0x20;
+  if (l >= 0x61 && l <= 0x66) return l - 0x57;
+  return -1;
 }
 
 /** Shape of a (possibly multi-dimensional) array: the length per dimension, checked rectangular. */
@@ -129,10 +148,12 @@ export function _encodeValue(w: ByteWriter, what: string, v: PgValue, depth = 0)
       w.u8(ValueTag.bool).u8(val ? 1 : 0);
       return;
     case 'int2':
-      w.u8(ValueTag.int2).i64(_toBigInt(at, val, -32768n, 32767n));
+      if (typeof val === 'number' && Number.isInteger(val) && val >= -32768 && val <= 32767) w.u8(ValueTag.int2).i64n(val);
+      else w.u8(ValueTag.int2).i64(_toBigInt(at, val, -32768n, 32767n));
       return;
     case 'int4':
-      w.u8(ValueTag.int4).i64(_toBigInt(at, val, -2147483648n, 2147483647n));
+      if (typeof val === 'number' && Number.isInteger(val) && val >= _I32_MIN && val <= _I32_MAX) w.u8(ValueTag.int4).i64n(val);
+      else w.u8(ValueTag.int4).i64(_toBigInt(at, val, -2147483648n, 2147483647n));
       return;
     case 'int8':
       w.u8(ValueTag.int8).i64(_toBigInt(at, val, _I64_MIN, _I64_MAX));
@@ -207,7 +228,7 @@ export function _encodeValue(w: ByteWriter, what: string, v: PgValue, depth = 0)
       let canon: string;
       if (text !== undefined) {
         _assertString(`${what}.text`, text);
-        canon = canonicalJsonText(text, { duplicates: type === 'jsonb' ? 'last' : 'reject' });
+        canon = _rememberedCanonicalJson(v, text) ?? canonicalJsonText(text, { duplicates: type === 'jsonb' ? 'last' : 'reject' });
       } else canon = canonicalJson(val as never);
       w.u8(ValueTag[type]).lenBytes(_encode(canon));
       return;
