@@ -223,7 +223,8 @@ export class MerkleState {
    * group of 20 messages of 500 random inserts into a 100k-key map: 3.8 instead of 7.7 nodes per change).
    */
   stagedMapNodes(): MapNodeWithHash[] {
-    return this.store.newNodesSince(this.persistedMark, [...this.stagedRoots.values()].map((t) => t.root));
+    // Views, not copies: the caller writes them before the next stage or commit (which may prune) touches the store.
+    return this.store.newNodesSince(this.persistedMark, [...this.stagedRoots.values()].map((t) => t.root), { views: true });
   }
 
   /**

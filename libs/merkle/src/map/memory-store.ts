@@ -390,9 +390,12 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
    * older than the mark contribute nothing.
    * @throws TypeError/RangeError when a root is not 32 bytes or `mark` is not a mark of this store's
    *   current epoch (a {@link prune} happened since); MerkleError(NODE_NOT_FOUND) for an unknown root.
+   * With `options.views`, hashes and node fields are views into the store instead of copies (no allocation
+   * per byte array): read them before the store is next updated or pruned, which may overwrite them.
    * @example const nodes = store.newNodesSince(mark, [newRoot]); await pg.putNodes(suite, nodes)
    */
-  newNodesSince(mark: MapStoreMark, roots: readonly Uint8Array[]): MapNodeWithHash[] {
+  newNodesSince(mark: MapStoreMark, roots: readonly Uint8Array[], options: { readonly views?: boolean } = {}): MapNodeWithHash[] {
+    const views = options.views === true;
     if (typeof mark !== 'object' || mark === null) throw new TypeError('mark must be a MapStoreMark');
     if (mark.epoch !== this._epoch) throw new RangeError('mark is stale: the store was pruned since it was taken');
     if (!(mark.branches >= 0 && mark.branches <= this._bcount && mark.leaves >= 0 && mark.leaves <= this._lcount)) {
@@ -429,7 +432,10 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
     while (stack.length > 0) {
       const loc = stack.pop()!;
       const ref = stack.pop()!;
-      out.push({ hash: this.hashCopy(loc), node: _copyNode(this._node(ref)) });
+      if (views) {
+        const o = this.hoff(loc);
+        out.push({ hash: this.hbuf(loc).subarray(o, o + 32), node: this._node(ref) });
+      } else out.push({ hash: this.hashCopy(loc), node: _copyNode(this._node(ref)) });
       if (ref >= 0) {
         visit(this.child(ref, 0), 2 * ref);
         visit(this.child(ref, 1), 2 * ref + 1);
