@@ -95,7 +95,7 @@ export class IngestPipeline implements OnApplicationBootstrap, BeforeApplication
       this.#resolveDone(err);
       throw err;
     }
-    this.#log.log(`source ${s.name}: slot ${s.slot}, publication ${s.publication} → stream ${this.#cfg.stream.name}`);
+    this.#log.log(`source ${s.name}: ${_describeSource(s)} → stream ${this.#cfg.stream.name}`);
     this.#running = this.#loop().then((outcome) => {
       if (outcome) this.#log.error(`pipeline stopped: ${outcome.code}: ${outcome.message}`, outcome.stack);
       else this.#log.log('pipeline stopped');
@@ -213,4 +213,16 @@ function _endSpan(span: Span, error: unknown): void {
     span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof IngestError ? error.code : 'error' });
   }
   span.end();
+}
+
+// Where the source reads from, for the start-up line: what an operator checks first for each kind.
+function _describeSource(s: IngestConfig['source']): string {
+  switch (s.kind) {
+    case 'pg':
+      return `logical replication, slot ${s.slot}, publication ${s.publication}`;
+    case 'debezium':
+      return `Debezium topics ${s.debezium!.topicPrefix}.*, consumer group ${s.debezium!.groupId}`;
+    case 'mongodb':
+      return `MongoDB change stream on ${s.mongo!.database}${s.mongo!.collections === null ? '' : ` (${s.mongo!.collections.join(', ')})`}`;
+  }
 }
