@@ -111,6 +111,35 @@ describe('PgMapNodeStore', () => {
     expect(byBytes.stats.bytes).toBeLessThanOrEqual(2000);
   });
 
+  it('fetchPath reads exactly the nodes a single-key proof walks, in one query; a prefetched cache then proves without the database', async () => {
+    const present = entries.slice(2, 12).map((e) => e.key);
+    const absent = [entries[0]!.key, rand(32), rand(32)]; // deleted in root2, never present
+    for (const [root, key] of [...present, ...absent].map((k) => [root2, k] as const).concat([[root1, entries[0]!.key]])) {
+      // The walk's own reads, counted on a plain source.
+      const asked: string[] = [];
+      const counting = { getNodes: async (hs: readonly Uint8Array[]) => (asked.push(...hs.map(toHex)), nodes.getNodes(hs)) };
+      const want = await runMapReadAsync(mapProve(map.suite, root, key), counting);
+      const path = await nodes.fetchPath(root, key);
+      expect(path.map((x) => toHex(x.hash))).toEqual(asked);
+      expect(path.at(-1)!.node.type).toBe('leaf');
+      // Prefetched: the proof is the same and the source is never asked again.
+      const cache = new CachedMapNodeSource(nodes);
+      await cache.prefetchPath(root, key);
+      const misses = cache.stats.misses;
+      expect(await runMapReadAsync(mapProve(map.suite, root, key), cache)).toEqual(want);
+      expect(cache.stats.misses).toBe(misses);
+    }
+    // A path whose upper part is cached is completed from the first missing node; an unknown root reads nothing.
+    const cache = new CachedMapNodeSource(nodes);
+    await runMapReadAsync(mapProve(map.suite, root2, present[0]!), cache);
+    await cache.prefetchPath(root2, present[1]!);
+    const before = cache.stats.misses;
+    await runMapReadAsync(mapProve(map.suite, root2, present[1]!), cache);
+    expect(cache.stats.misses).toBe(before);
+    expect(await nodes.fetchPath(rand(32), present[0]!)).toEqual([]);
+    await expect(nodes.fetchPath(rand(31), present[0]!)).rejects.toThrow(RangeError);
+  });
+
   it('loadMapIntoMemory reproduces the root, proofs and further updates', async () => {
     const store = new MemoryMapStore();
     const res = await loadMapIntoMemory(nodes, map.suite, store, root2);

@@ -4,6 +4,7 @@ import { create } from '@bufbuild/protobuf';
 import { Inject, Injectable } from '@nestjs/common';
 import { equalBytes, getHashSuite, mapProve, runMapReadAsync, type AsyncMapNodeSource, type HashSuite, type MapProofDocument } from '@merklesync/merkle';
 import { GetBlockResponseSchema, checkpointToMessage, proofToMessage, tableRootProofToMessage, type GetBlockResponse } from '@merklesync/protocol';
+import { prefetchMapPath } from '@merklesync/store';
 import type { GatewayConfig } from '../config.ts';
 import { GatewayError, GatewayErrorCode } from '../errors.ts';
 import type { BlockReader } from '../store/ports.ts';
@@ -50,7 +51,11 @@ export class BlocksService {
     checkHash(mapKey, 'map_key');
     const anchor = await this.anchors.resolve(checkpointSeq);
     const t = this.anchors.table(anchor, source, table);
-    const [p, stored] = await Promise.all([runMapReadAsync(mapProve(this.suite, t.root, mapKey), this.nodes), this.blocks.get(source, table, mapKey)]);
+    const prove = async () => {
+      await prefetchMapPath(this.nodes, t.root, mapKey); // the key's path in one query, not one per trie level
+      return runMapReadAsync(mapProve(this.suite, t.root, mapKey), this.nodes);
+    };
+    const [p, stored] = await Promise.all([prove(), this.blocks.get(source, table, mapKey)]);
     const hash = this.suite.name;
     const cp = anchor.checkpoint;
     let proof: MapProofDocument;

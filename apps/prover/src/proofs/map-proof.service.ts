@@ -17,7 +17,7 @@ import {
   type MapRead,
 } from '@merklesync/merkle';
 import { proveTableRoot, stateRoot, type TableRootInclusion, type TableState } from '@merklesync/protocol';
-import type { StoredCheckpoint } from '@merklesync/store';
+import { prefetchMapPath, type StoredCheckpoint } from '@merklesync/store';
 import type { ProverConfig } from '../config.ts';
 import { ProverError, ProverStatus } from '../errors.ts';
 import type { CheckpointTablesReader, TableRootsReader } from '../store/ports.ts';
@@ -92,6 +92,7 @@ export class MapProofService {
   async prove(target: MapTarget, key: Uint8Array): Promise<MapProofAnswer> {
     _checkKey(key, 'map_key');
     const r = await this._resolve(target);
+    await prefetchMapPath(this.nodes, r.root, key); // the key's path in one query, not one per trie level
     const p = await this._read(r, () => mapProve(this.suite, r.root, key));
     const hash = this.suite.name;
     const proof: MapProofDocument =

@@ -16,6 +16,11 @@ export interface NodeCacheStats {
   readonly bytes: number;
 }
 
+/** A source that can read a key's whole path in one call (PgMapNodeStore.fetchPath). */
+export interface MapPathSource extends AsyncMapNodeSource {
+  fetchPath(from: Uint8Array, key: Uint8Array): Promise<readonly { hash: Uint8Array; node: MapNode }[]>;
+}
+
 /** Approximate footprint of a cached node (payload plus per-entry overhead). */
 function _size(n: MapNode): number {
   return n.type === 'leaf' ? 32 + 32 + n.value.length + 120 : 32 + 128 + 120;
@@ -107,6 +112,36 @@ export class CachedMapNodeSource implements AsyncMapNodeSource {
     return out;
   }
 
+  /**
+   * Makes `key`'s path below `root` cached before a single-key read walks it: follows the path through the cache
+   * and, from the first node that is not cached, reads the rest in one `fetchPath` call when the source has one
+   * (otherwise nothing happens and the read fetches level by level as before). A failure is left for the read
+   * itself to meet and report: this only saves round trips.
+   * @example await cache.prefetchPath(root, key); await runMapReadAsync(mapProve(suite, root, key), cache)
+   */
+  async prefetchPath(root: Uint8Array, key: Uint8Array): Promise<void> {
+    const source = this._source as Partial<MapPathSource>;
+    if (typeof source.fetchPath !== 'function' || root.length !== 32 || key.length !== 32) return;
+    let h: Uint8Array = root;
+    for (let depth = 0; depth <= 256; depth++) {
+      const k = Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString('latin1');
+      const n = this._lru.get(k);
+      if (n === undefined) {
+        if (this._pending.has(k)) return; // being fetched already: the read will wait for it
+        try {
+          for (const x of await source.fetchPath.call(this._source, h, key)) {
+            this._put(Buffer.from(x.hash.buffer, x.hash.byteOffset, x.hash.byteLength).toString('latin1'), x.node);
+          }
+        } catch {
+          // Left to the read (getNodes reports it with its own context).
+        }
+        return;
+      }
+      if (n.type === 'leaf') return;
+      h = ((key[n.bit >>> 3]! >>> (7 - (n.bit & 7))) & 1) === 0 ? n.left : n.right;
+    }
+  }
+
   private _put(k: string, n: MapNode): void {
     if (this._lru.has(k)) return;
     this._lru.set(k, n);
@@ -117,4 +152,14 @@ export class CachedMapNodeSource implements AsyncMapNodeSource {
       this._bytes -= _size(oldN);
     }
   }
+}
+
+/**
+ * Calls `source.prefetchPath(root, key)` when the source has it (a {@link CachedMapNodeSource}); otherwise nothing.
+ * For services that take any AsyncMapNodeSource (tests inject plain ones).
+ * @example await prefetchMapPath(nodes, root, key); const p = await runMapReadAsync(mapProve(suite, root, key), nodes)
+ */
+export async function prefetchMapPath(source: AsyncMapNodeSource, root: Uint8Array, key: Uint8Array): Promise<void> {
+  const s = source as Partial<Pick<CachedMapNodeSource, 'prefetchPath'>>;
+  if (typeof s.prefetchPath === 'function') await s.prefetchPath.call(source, root, key);
 }

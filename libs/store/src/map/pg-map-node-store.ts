@@ -176,6 +176,36 @@ export class PgMapNodeStore implements AsyncMapNodeSource {
   }
 
   /**
+   * The nodes on `key`'s path below `from` (a root or any node of a trie), in ONE round trip: a recursive CTE
+   * follows the key's bit at each branch (bit `b` = bit `7 − b mod 8` of byte `b div 8`, as the map reads it) down
+   * to a leaf. What a single-key proof reads, without a round trip per trie level. Missing nodes end the path.
+   * @returns the nodes found, from `from` downwards, with their hashes.
+   * @throws RangeError when `from` or `key` is not 32 bytes; StoreError(DATABASE); StoreError(CORRUPT_NODE).
+   * @example for (const { hash, node } of await store.fetchPath(root, key)) cache.set(hash, node)
+   */
+  async fetchPath(from: Uint8Array, key: Uint8Array, db: Queryable = this._db): Promise<{ hash: Uint8Array; node: MapNode }[]> {
+    if (!(from instanceof Uint8Array) || from.length !== 32) throw new RangeError('from must be 32 bytes');
+    if (!(key instanceof Uint8Array) || key.length !== 32) throw new RangeError('key must be 32 bytes');
+    const res = await db
+      .query<{ hash: Buffer; node: Buffer }>(
+        `WITH RECURSIVE p(hash, node, depth) AS (
+           SELECT hash, node, 0 FROM ${this._table} WHERE suite = $1 AND hash = $2
+           UNION ALL
+           SELECT c.hash, c.node, p.depth + 1 FROM p
+             JOIN ${this._table} c ON c.suite = $1 AND c.hash = CASE
+               WHEN (get_byte($3::bytea, get_byte(p.node, 1) / 8) >> (7 - get_byte(p.node, 1) % 8)) & 1 = 0
+               THEN substring(p.node FROM 3 FOR 32) ELSE substring(p.node FROM 35 FOR 32) END
+           WHERE get_byte(p.node, 0) = 1 AND length(p.node) = 98 AND p.depth < 256)
+         SELECT hash, node FROM p ORDER BY depth`,
+        [this._code, _buf(from), _buf(key)],
+      )
+      .catch((e: unknown) => {
+        throw _dbError('fetchPath', e);
+      });
+    return res.rows.map((r) => ({ hash: _bytes(r.hash), node: decodeMapNode(_bytes(r.node)) }));
+  }
+
+  /**
    * The nodes for `hashes`, in order; undefined where not stored.
    * @throws StoreError(DATABASE) when Postgres fails; StoreError(CORRUPT_NODE) for undecodable bytes.
    * @example const [root] = await store.getNodes([rootHash])
