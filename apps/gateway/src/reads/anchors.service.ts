@@ -21,6 +21,9 @@ export interface AnchoredTable {
   readonly inclusion: TableRootInclusion;
 }
 
+/** Anchors kept in memory (each holds one root per table; a busy edge reads the last few checkpoints). */
+const _ANCHORS_KEPT = 64;
+
 /**
  * Checkpoint anchors for map reads.
  * @example const a = await anchors.resolve(0); const t = anchors.table(a, 'pg', 'public.users')
@@ -29,6 +32,8 @@ export interface AnchoredTable {
 export class AnchorsService {
   private readonly suite: HashSuite;
   private readonly chain: CheckpointReader;
+  /** Resolved anchors by checkpoint number, oldest first (bounded). */
+  private readonly anchors = new Map<number, Anchor>();
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig, @Inject(CHECKPOINTS) chain: CheckpointReader) {
     this.suite = getHashSuite(config.suite);
@@ -51,12 +56,21 @@ export class AnchorsService {
    *   reads cannot be anchored in it); INTERNAL (the recorded roots do not hash to its state root).
    */
   async resolve(seq: number): Promise<Anchor> {
+    // A stored checkpoint and its table roots never change (the chain is append-only): a numbered one is served
+    // from memory after its first read. The latest is looked up every time, then cached under its number.
+    const hit = seq === 0 ? undefined : this.anchors.get(seq);
+    if (hit !== undefined) return hit;
     const checkpoint = await this.checkpoint(seq);
+    const known = this.anchors.get(checkpoint.seq);
+    if (known !== undefined) return known;
     const tables = await this.chain.tableRootsAt(checkpoint.seq);
     if (tables === undefined) {
       throw new GatewayError(GatewayErrorCode.Conflict, `checkpoint ${checkpoint.seq} has no recorded table roots (written before they were kept); use a later checkpoint`);
     }
-    return { checkpoint, tables };
+    const anchor = { checkpoint, tables };
+    if (this.anchors.size >= _ANCHORS_KEPT) this.anchors.delete(this.anchors.keys().next().value!);
+    this.anchors.set(checkpoint.seq, anchor);
+    return anchor;
   }
 
   /**
