@@ -4,7 +4,8 @@
 // proven into the state root of a checkpoint whose signature verifies under the log's policy. The latency is
 // commit (client side, after COMMIT) → the first such answer received.
 //
-// Polling stays cheap and bounded: the prober watches GET /v1/checkpoints/latest, and on each new checkpoint asks
+// Polling stays cheap and bounded: the prober reads GET /v1/checkpoints/latest when a checkpoint event arrives on
+// the bus (`onCheckpointEvent`; otherwise every `pollMs`), and on each new checkpoint asks
 // only for the rows it can contain — the log appends in commit order, so a checkpoint of size S covers a row only
 // if S ≥ (log size before the workload) + (rows committed up to and including its transaction) — with at most
 // `concurrency` requests in flight. Rows that do not verify yet stay pending for the next checkpoint.
@@ -20,7 +21,6 @@ import {
   type CommitmentKeys,
 } from '@merklesync/crypto';
 import { verifyTableRootProof } from '@merklesync/protocol';
-import { sleep } from './process.ts';
 import type { CommittedTx } from './workload.ts';
 
 // Loaded dynamically like the rest of bench/ loads it (bench/impls.ts, bench/map.ts; Nx forbids mixing).
@@ -54,8 +54,13 @@ export interface LatencyOptions {
   /** Log size before the workload's first change. */
   readonly baseLogSize: number;
   readonly concurrency: number;
-  /** Pause between two polls of the latest checkpoint, ms. */
+  /** Longest pause between two polls of the latest checkpoint, ms (a checkpoint event ends it early). */
   readonly pollMs: number;
+  /**
+   * Calls `wake` whenever the merkle service publishes a checkpoint event (the bus subject `<prefix>.checkpoints`),
+   * so the prober asks the gateway right then instead of polling it every few ms; returns an unsubscribe.
+   */
+  readonly onCheckpointEvent?: (wake: () => void) => () => void;
 }
 
 export class LatencyProber {
@@ -74,6 +79,9 @@ export class LatencyProber {
   private lastSeq = -1;
   private stopped = false;
   private loop: Promise<void> | undefined;
+  /** Resolves the current pause early (a checkpoint event arrived). */
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
 
   constructor(o: LatencyOptions) {
     this.o = o;
@@ -98,7 +106,29 @@ export class LatencyProber {
   }
 
   start(): void {
-    this.loop = this.run();
+    const unsubscribe = this.o.onCheckpointEvent?.(() => {
+      this.woken = true;
+      this.wakeUp?.();
+    });
+    this.loop = this.run().finally(() => unsubscribe?.());
+  }
+
+  // Waits up to pollMs, less when a checkpoint event arrives (or arrived since the last pause).
+  private async pause(): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(done, this.o.pollMs);
+      function done(): void {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+    this.wakeUp = undefined;
+    this.woken = false;
   }
 
   /** Stops polling and waits for the loop to end. */
@@ -118,7 +148,7 @@ export class LatencyProber {
         // gateway busy or restarting: try again
       }
       if (cp === undefined) {
-        await sleep(this.o.pollMs);
+        await this.pause();
         continue;
       }
       // A new checkpoint: every row it can contain; the same one: only rows whose last try missed a while ago.
@@ -127,7 +157,7 @@ export class LatencyProber {
       const now = performance.now();
       const size = cp.logSize;
       const due = this.pending.filter((p) => p.needSize <= size && (isNew || p.retryAt <= now));
-      if (due.length === 0) await sleep(this.o.pollMs);
+      if (due.length === 0) await this.pause();
       else await this.probeAll(due, cp.sequence);
     }
   }
