@@ -147,18 +147,25 @@ export function canonicalJsonText(text: string, options: CanonicalJsonOptions = 
   return _serializeNode('json', _parseJson('json', text, duplicates), numbers === 'exact');
 }
 
-// Typed json/jsonb values made by fromPgText → their canonical text, computed once while parsing, so encoding the
-// value does not parse the same text again. Keyed by the value object (a WeakMap: nothing outlives the value);
-// only valid because such a value's `text` is never changed afterwards (the encoder checks type and text are the same).
-const _canonicalByValue = new WeakMap<object, { readonly type: string; readonly text: string; readonly canonical: string }>();
-
-/** Records the canonical text of a json/jsonb typed value whose `text` was just canonicalised. */
-export function _rememberCanonicalJson(value: { readonly type: string; readonly text: string }, canonical: string): void {
-  _canonicalByValue.set(value, { type: value.type, text: value.text, canonical });
-}
-
-/** The canonical text remembered for `value`, if its type and `text` are still the ones it was computed from. */
-export function _rememberedCanonicalJson(value: { readonly type: string }, text: string): string | undefined {
-  const hit = _canonicalByValue.get(value);
-  return hit !== undefined && hit.text === text && hit.type === value.type ? hit.canonical : undefined;
+/**
+ * A json/jsonb typed value made by fromPgText, carrying the canonical text computed while it was validated, so
+ * encoding it does not parse the same text again. The canonical form sits in private fields: the value looks and
+ * compares like the plain `{ type, text }` it stands for, and the encoder uses the remembered form only while
+ * `type` and `text` are still the ones it was computed from.
+ */
+export class _ParsedJson {
+  type: 'json' | 'jsonb';
+  text: string;
+  readonly #type: 'json' | 'jsonb';
+  readonly #text: string;
+  readonly #canonical: string;
+  constructor(type: 'json' | 'jsonb', text: string, canonical: string) {
+    this.type = this.#type = type;
+    this.text = this.#text = text;
+    this.#canonical = canonical;
+  }
+  /** The canonical text, or undefined when type or text changed since parsing. */
+  canonicalIfUnchanged(): string | undefined {
+    return this.type === this.#type && this.text === this.#text ? this.#canonical : undefined;
+  }
 }

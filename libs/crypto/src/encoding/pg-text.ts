@@ -1,6 +1,6 @@
 // PostgreSQL TEXT output format → typed values: what pgoutput sends for each column and what a `SELECT`
 // returns as text, so ingest and proxy/replay take the same path text → typed value → bytes.
-import { _rememberCanonicalJson, canonicalJsonText } from './jcs.ts';
+import { _ParsedJson, canonicalJsonText } from './jcs.ts';
 import { parsePgDate, parsePgInterval, parsePgTime, parsePgTimestamp, parsePgTimetz } from './datetime.ts';
 import { formatNumeric, parseNumeric } from './numeric.ts';
 import { resolvePgType } from './pg-types.ts';
@@ -104,12 +104,9 @@ function _scalar(type: ScalarTypeName, text: string): PgTypedValue {
     case 'uuid':
       return { type, value: _uuid(text) };
     case 'json':
-    case 'jsonb': {
-      // Validated now (the parser is the boundary); the canonical text is remembered for the encoder.
-      const v = { type, text };
-      _rememberCanonicalJson(v, canonicalJsonText(text, { duplicates: type === 'jsonb' ? 'last' : 'reject' }));
-      return v;
-    }
+    case 'jsonb':
+      // Validated now (the parser is the boundary); the canonical text is kept for the encoder.
+      return new _ParsedJson(type, text, canonicalJsonText(text, { duplicates: type === 'jsonb' ? 'last' : 'reject' }));
   }
 }
 

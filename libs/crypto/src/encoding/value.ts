@@ -2,7 +2,7 @@
 // sequence of encoded values can be split again without knowing anything else (the injectivity argument).
 import { ByteWriter } from '@merklesync/merkle';
 import { _I32_MAX, _I32_MIN, _I64_MAX, _I64_MIN, _assertString, _encode, _toBigInt, _unsupported, _utf8 } from './_util.ts';
-import { _rememberedCanonicalJson, canonicalJson, canonicalJsonText } from './jcs.ts';
+import { _ParsedJson, canonicalJson, canonicalJsonText } from './jcs.ts';
 import { canonicalExtendedJson } from './ejson.ts';
 import { parseNumeric, type CanonicalNumeric } from './numeric.ts';
 import { SCALAR_TYPES, ValueTag, type ArrayElementType, type PgArrayItems, type PgValue } from './types.ts';
@@ -228,7 +228,7 @@ export function _encodeValue(w: ByteWriter, what: string, v: PgValue, depth = 0)
       let canon: string;
       if (text !== undefined) {
         _assertString(`${what}.text`, text);
-        canon = _rememberedCanonicalJson(v, text) ?? canonicalJsonText(text, { duplicates: type === 'jsonb' ? 'last' : 'reject' });
+        canon = (v instanceof _ParsedJson ? v.canonicalIfUnchanged() : undefined) ?? canonicalJsonText(text, { duplicates: type === 'jsonb' ? 'last' : 'reject' });
       } else canon = canonicalJson(val as never);
       w.u8(ValueTag[type]).lenBytes(_encode(canon));
       return;
