@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes this machine's PostgreSQL and NATS ready for MerkleSync's integration tests (idempotent):
-# - PostgreSQL on 127.0.0.1:5432 running, with wal_level=logical (logical replication for ingest);
+# - PostgreSQL on 127.0.0.1:5432 running, with wal_level=logical (logical replication for ingest) and sized for
+#   the store's writes (shared_buffers, max_wal_size, checkpoint_timeout, wal_compression);
 # - NATS on 127.0.0.1:4222 running with JetStream.
 # Used by .ci/run and by developers: bash test/infra/services.sh
 set -euo pipefail
@@ -20,9 +21,20 @@ if ! psql_q 'select 1' >/dev/null 2>&1; then
   pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" main start
   wait_for 60 PostgreSQL psql_q 'select 1'
 fi
-if [ "$(psql_q 'show wal_level')" != "logical" ]; then
-  echo "services: setting wal_level=logical and restarting PostgreSQL"
-  psql_q "ALTER SYSTEM SET wal_level = 'logical'"
+# wal_level=logical for ingest; the rest sizes the server for MerkleSync's write-heavy store (the merkle service
+# writes several map-node rows per change; a 100k-change benchmark run writes ≈ 260 MB of WAL, source included):
+# room for WAL between checkpoints (fewer checkpoints, so fewer full-page images of the randomly touched index
+# pages), compressed full-page images, and buffers that hold the map-node index. README "PostgreSQL settings".
+SETTINGS=(wal_level=logical shared_buffers=1GB max_wal_size=8GB checkpoint_timeout=15min wal_compression=lz4)
+restart=no
+for kv in "${SETTINGS[@]}"; do
+  if [ "$(psql_q "show ${kv%%=*}")" != "${kv#*=}" ]; then
+    psql_q "ALTER SYSTEM SET ${kv%%=*} = '${kv#*=}'"
+    restart=yes
+  fi
+done
+if [ "$restart" = yes ]; then
+  echo "services: setting ${SETTINGS[*]} and restarting PostgreSQL"
   pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" main restart
   wait_for 60 PostgreSQL psql_q 'select 1'
 fi
@@ -39,7 +51,7 @@ if ! grep -q '^# merklesync test auth roles' "$HBA"; then
     cat "$HBA"; } > "$HBA.ms-tmp" && cat "$HBA.ms-tmp" > "$HBA" && rm -f "$HBA.ms-tmp"
   psql_q 'select pg_reload_conf()' >/dev/null
 fi
-echo "services: PostgreSQL $(psql_q 'show server_version') wal_level=$(psql_q 'show wal_level')"
+echo "services: PostgreSQL $(psql_q 'show server_version') wal_level=$(psql_q 'show wal_level') shared_buffers=$(psql_q 'show shared_buffers') max_wal_size=$(psql_q 'show max_wal_size')"
 
 nats_up() { (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null; }
 if ! nats_up; then
