@@ -22,10 +22,11 @@ const cp = (seq: number): StoredCheckpoint => ({
 function chain(head: { seq: number }) {
   const calls = { latest: 0, bySeq: 0, tableRootsAt: 0 };
   const reader: CheckpointReader = {
-    latest: async () => (calls.latest++, cp(head.seq)),
-    bySeq: async (seq) => (calls.bySeq++, seq >= 1 && seq <= head.seq ? cp(seq) : undefined),
-    list: async () => [],
-    tableRootsAt: async (seq): Promise<CheckpointTable[] | undefined> => (calls.tableRootsAt++, seq === 2 ? undefined : [{ source: 'pg', table: 't', root: new Uint8Array(32).fill(seq) }]),
+    latest: () => (calls.latest++, Promise.resolve(cp(head.seq))),
+    bySeq: (seq) => (calls.bySeq++, Promise.resolve(seq >= 1 && seq <= head.seq ? cp(seq) : undefined)),
+    list: () => Promise.resolve([]),
+    tableRootsAt: (seq): Promise<CheckpointTable[] | undefined> =>
+      (calls.tableRootsAt++, Promise.resolve(seq === 2 ? undefined : [{ source: 'pg', table: 't', root: new Uint8Array(32).fill(seq) }])),
   };
   return { reader, calls };
 }

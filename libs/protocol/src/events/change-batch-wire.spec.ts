@@ -1,8 +1,8 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DataBlockSchema, SourcePositionSchema } from '../gen/merklesync/v1/common_pb.ts';
-import { ChangeBatchSchema, ChangeEventSchema, type ChangeBatch } from '../gen/merklesync/v1/events_pb.ts';
+import { DataBlockSchema, SourcePositionSchema, type RowOperation } from '../gen/merklesync/v1/common_pb.ts';
+import { ChangeBatchSchema, ChangeEventSchema } from '../gen/merklesync/v1/events_pb.ts';
 import { _encodeChangeBatch } from './change-batch-wire.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -22,7 +22,7 @@ const position = fc.option(
   { nil: undefined },
 );
 const block = fc.option(
-  fc.record({ source: str, table: str, mapKey: bytes, leafCommitment: bytes, block: bytes, rowVersion: u64, op: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.constantFrom(-1, -(2 ** 31), 2 ** 31 - 1)) }).map((b) => create(DataBlockSchema, b)),
+  fc.record({ source: str, table: str, mapKey: bytes, leafCommitment: bytes, block: bytes, rowVersion: u64, op: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.constantFrom(-1, -(2 ** 31), 2 ** 31 - 1)) }).map((b) => create(DataBlockSchema, { ...b, op: b.op as RowOperation })),
   { nil: undefined },
 );
 const event = fc
