@@ -14,7 +14,7 @@ import { createMerkleApp, type MerkleAppOptions } from '../src/bootstrap.ts';
 import { busSubjects } from '../src/bus-subjects.ts';
 import { StateHolder } from '../src/state/state-holder.ts';
 import { SyntheticSource } from './support/changes.ts';
-import { createTestDb, openBus, testConfig, waitFor, type BusScope, type TestDb } from './support/env.ts';
+import { ManualClock, ManualScheduler, createTestDb, openBus, testConfig, waitFor, type BusScope, type TestDb } from './support/env.ts';
 import { expectRoots, expectedLog, storeOf } from './support/expect.ts';
 
 let db: TestDb;
@@ -102,6 +102,52 @@ describe('group commit', () => {
     expect((await store.logs.head('global'))?.size).toBe(log.size);
     expect(toHex(await store.logs.root('global', log.size))).toBe(toHex(log.root()));
     expect((await store.apply.tableRoots()).some((t) => t.source === other.source)).toBe(false);
+    await app.close();
+    apps.splice(apps.indexOf(app), 1);
+  });
+
+  it('a checkpoint due by time is signed over the whole group of waiting messages; one due by count still closes the group', async () => {
+    const sc = await bus.scenario('t');
+    const config = testConfig(db, sc, { MERKLE_CHECKPOINT_EVERY_CHANGES: '5', MERKLE_CHECKPOINT_EVERY_MS: '1000' });
+    const src = new SyntheticSource(`src-${bus.id}-t`);
+    const subj = busSubjects(sc.prefix);
+    const clock = new ManualClock();
+    const app = await createMerkleApp(config, { signer, clock, scheduler: new ManualScheduler(), logger: ['error', 'warn'] } satisfies MerkleAppOptions);
+    apps.push(app);
+    await app.init();
+    await app.get(NatsConnectionProvider).connect();
+    const applier = app.get(ApplyService);
+    const store = storeOf(db, config);
+    const msgs = [
+      src.batch('users', [{ pk: 'a', row: '1' }]),
+      src.batch('users', [{ pk: 'b', row: '1' }]),
+      src.batch('users', [{ pk: 'c', row: '1' }]),
+      src.batch('orders', [{ pk: 'o', row: '1' }]),
+      src.batch('users', [{ pk: 'd', row: '1' }, { pk: 'e', row: '1' }]),
+      src.batch('users', [{ pk: 'f', row: '1' }, { pk: 'g', row: '1' }, { pk: 'h', row: '1' }]),
+      src.batch('orders', [{ pk: 'p', row: '1' }]),
+    ];
+    const tables = ['users', 'users', 'users', 'orders', 'users', 'users', 'orders'];
+    const seqs: number[] = [];
+    for (const [k, bytes] of msgs.entries()) seqs.push((await bus.js.publish(subj.changes(src.source, tables[k]!), bytes)).seq);
+    const apply = (k: number) => applier.apply(decodeEvent('change-batch', msgs[k]!), seqs[k]!, subj.changes(src.source, tables[k]!));
+
+    expect(await apply(0)).toMatchObject({ applied: true, checkpoint: undefined }); // 1 change, T not passed
+    clock.advance(1000);
+    // Three messages in flight once T has passed: one group, one checkpoint over the state after the last of them.
+    const groups = applier.timings.groups;
+    const [r1, r2, r3] = await Promise.all([apply(1), apply(2), apply(3)]);
+    expect(applier.timings.groups).toBe(groups + 1);
+    expect([r1, r2]).toMatchObject([{ checkpoint: undefined }, { checkpoint: undefined }]);
+    expect(r3).toMatchObject({ applied: true, checkpoint: 1 });
+    expect((await store.checkpoints.list('global')).map((c) => [c.seq, c.logSize])).toEqual([[1, 4]]);
+    // Count: 5 changes after checkpoint 1 are reached inside the next three messages (2 + 3): that checkpoint is over
+    // the state after message 6, and message 7 goes to a group of its own.
+    const [r4, r5, r6] = await Promise.all([apply(4), apply(5), apply(6)]);
+    expect([r4, r5, r6]).toMatchObject([{ checkpoint: undefined }, { checkpoint: 2 }, { checkpoint: undefined }]);
+    expect((await store.checkpoints.list('global')).map((c) => [c.seq, c.logSize])).toEqual([[1, 4], [2, 9]]);
+    expect(applier.timings.groups).toBe(groups + 3);
+    await expectRoots(store, src);
     await app.close();
     apps.splice(apps.indexOf(app), 1);
   });

@@ -187,6 +187,8 @@ export class ApplyService implements OnApplicationBootstrap {
     let tail = state.sequence;
     let changes = 0;
     let cp: CheckpointInput | undefined;
+    /** A checkpoint became due by time: it is signed over the state after the group's last message. */
+    let dueByTime = false;
     let i = 0;
     for (; i < waiting.length; i++) {
       const m = waiting[i]!;
@@ -223,14 +225,22 @@ export class ApplyService implements OnApplicationBootstrap {
       members.push({ ...m, staged });
       tail = m.seq;
       changes += staged.changes;
-      const due = this.checkpoints.due(changes);
-      if (due) cp = this.checkpoints.build({ ...staged, tables: staged.allTables });
+      // A checkpoint due by count closes the group: it is over the state after this message, as without grouping.
+      // One due by time does not: the messages already waiting join the group and the checkpoint is signed over
+      // the state after the last of them (README "Policy"), so a backlog is persisted in groups of up to
+      // MERKLE_GROUP_MAX_CHANGES instead of one group per EVERY_MS.
+      const byCount = this.checkpoints.dueByCount(changes);
+      if (byCount) cp = this.checkpoints.build({ ...staged, tables: staged.allTables });
+      else if (!dueByTime && this.checkpoints.due(changes)) dueByTime = true;
       this.timings.stageMs += performance.now() - t0;
-      // A due checkpoint closes the group: it is over the state after this message, as without grouping.
-      if (due) {
+      if (byCount) {
         i++;
         break;
       }
+    }
+    if (dueByTime && cp === undefined && members.length > 0) {
+      const last = members.at(-1)!.staged;
+      cp = this.checkpoints.build({ ...last, tables: last.allTables });
     }
     const rest = waiting.slice(i);
     if (members.length === 0) {

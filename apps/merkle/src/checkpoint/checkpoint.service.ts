@@ -107,6 +107,11 @@ export class CheckpointService implements OnApplicationShutdown {
     });
   }
 
+  /** True when `pending` more changes reach the every-N-changes trigger (the time trigger aside). */
+  dueByCount(pending: number): boolean {
+    return this.changesSince + pending > 0 && this.changesSince + pending >= this.config.checkpoint.everyChanges;
+  }
+
   /**
    * The next checkpoint of the chain over `s`, signed.
    * @throws TypeError / RangeError from signCheckpoint for an invalid origin.
