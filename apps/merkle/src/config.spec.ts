@@ -7,7 +7,7 @@ const env = { MERKLE_DATABASE_URL: 'postgres://postgres@127.0.0.1/db', MERKLE_CH
 describe('loadConfig', () => {
   it('fills the defaults', () => {
     const c = loadConfig(env);
-    expect(c.bus).toMatchObject({ subjectPrefix: 'ms', changesStream: 'MS_CHANGES', changesFilter: 'ms.changes.>', consumer: 'merkle', maxDeliver: -1, maxInFlight: 16, groupMaxChanges: 20_000, streamReplicas: 1 });
+    expect(c.bus).toMatchObject({ subjectPrefix: 'ms', changesStream: 'MS_CHANGES', changesFilter: 'ms.changes.>', consumer: 'merkle', maxDeliver: -1, maxInFlight: 64, groupMaxChanges: 20_000, streamReplicas: 1 });
     expect(c.checkpoint).toMatchObject({ logId: 'global', everyChanges: 10_000, everyMs: 5_000, origin: undefined });
     expect(c.hashSuite).toBe('sha256');
     expect(c.nats.servers).toEqual(['127.0.0.1:4222']);

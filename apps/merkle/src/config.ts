@@ -100,7 +100,8 @@ function _int(env: _Env, name: string, fallback: number, min: number, max = Numb
 }
 
 function _maxInFlight(env: _Env, maxDeliver: number): number {
-  const n = _int(env, 'MERKLE_MAX_IN_FLIGHT', maxDeliver > 0 ? 1 : 16, 1, 256);
+  // 64 × ingest's 500-change messages lets a backlog form groups up to the checkpoint count (README "Measured").
+  const n = _int(env, 'MERKLE_MAX_IN_FLIGHT', maxDeliver > 0 ? 1 : 64, 1, 256);
   // A valid message dead-lettered after max-deliver leaves a permanent gap in the stream; group commit waits
   // for gaps to close (README "Group commit"), so it needs maxDeliver -1.
   if (n > 1 && maxDeliver > 0) _bad('MERKLE_MAX_IN_FLIGHT', 'must be 1 when MERKLE_MAX_DELIVER is set (a dead-lettered valid message would stall group commit)');
@@ -160,7 +161,7 @@ export function loadConfig(env: _Env): MerkleConfig {
       changesFilter: filter,
       consumer,
       maxDeliver,
-      pullBatch: _int(env, 'MERKLE_PULL_BATCH', 16, 1, 1000),
+      pullBatch: _int(env, 'MERKLE_PULL_BATCH', 64, 1, 1000),
       maxInFlight: _maxInFlight(env, maxDeliver),
       groupMaxChanges: _int(env, 'MERKLE_GROUP_MAX_CHANGES', 20_000, 1),
       rootsStream: _stream(env, 'MERKLE_ROOTS_STREAM', 'MS_ROOTS'),
