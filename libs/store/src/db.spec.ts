@@ -51,6 +51,21 @@ describe('binaryCopyOfMapNodes', () => {
     expect(out.length).toBe(o + 2);
   });
 
+  it('byHash: the same rows as encoding the nodes sorted by hash (Buffer.compare order), for any nodes', () => {
+    const node = fc.oneof(
+      fc.record({ type: fc.constant('leaf' as const), key: fc.uint8Array({ minLength: 32, maxLength: 32 }), value: fc.uint8Array({ maxLength: 40 }) }),
+      fc.record({ type: fc.constant('branch' as const), bit: fc.integer({ min: 0, max: 255 }), left: fc.uint8Array({ minLength: 32, maxLength: 32 }), right: fc.uint8Array({ minLength: 32, maxLength: 32 }), minKey: fc.uint8Array({ minLength: 32, maxLength: 32 }) }),
+    );
+    // Hashes that often share their first 8 bytes, so the tie-break on the remaining 24 is exercised.
+    const hash = fc.tuple(fc.constantFrom(new Uint8Array(8), new Uint8Array(8).fill(255)), fc.uint8Array({ minLength: 24, maxLength: 24 })).map(([p, r]) => Uint8Array.of(...p, ...r));
+    fc.assert(
+      fc.property(fc.array(fc.record({ hash: fc.oneof(hash, fc.uint8Array({ minLength: 32, maxLength: 32 })), node }), { maxLength: 40 }), (nodes) => {
+        const want = binaryCopyOfMapNodes(3, [...nodes].sort((a, b) => Buffer.compare(Buffer.from(a.hash), Buffer.from(b.hash))));
+        expect(binaryCopyOfMapNodes(3, nodes, { byHash: true }).toString('hex')).toBe(want.toString('hex'));
+      }),
+    );
+  });
+
   it('rejects a hash that is not 32 bytes', () => {
     expect(() => binaryCopyOfMapNodes(0, [{ hash: new Uint8Array(31), node: { type: 'leaf', key: new Uint8Array(32), value: new Uint8Array(0) } }])).toThrow(RangeError);
   });

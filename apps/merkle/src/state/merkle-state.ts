@@ -37,7 +37,8 @@ export interface StagedBatch {
 }
 
 const _tableKey = (source: string, table: string): string => `${source}\u0000${table}`;
-const _latin1 = (b: Uint8Array): string => String.fromCharCode(...b);
+// A map key as a string for de-duplication (latin1: one char per byte; Buffer's native slice, not a 32-argument spread).
+const _latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 const _sorted = (t: TableRoot[]): TableRoot[] =>
   t.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
 

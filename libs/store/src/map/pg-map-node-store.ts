@@ -1,7 +1,7 @@
 import { getHashSuite, type AsyncMapNodeSource, type HashSuite, type HashSuiteName, type MapNode, type MapNodeWithHash } from '@merklesync/merkle';
 import { _tables, type StoreConfig } from '../config.ts';
 import pg from 'pg';
-import { _buf, _bytes, _dbError, _sortedByBytes, type Queryable } from '../db.ts';
+import { _buf, _bytes, _dbError, type Queryable } from '../db.ts';
 import { binaryCopyOfMapNodes, copyFromBinary } from './copy.ts';
 import { decodeMapNode, encodeMapNode, suiteCode } from './node-codec.ts';
 
@@ -99,11 +99,11 @@ export class PgMapNodeStore implements AsyncMapNodeSource {
   }
 
   private async _putByCopy(nodes: readonly MapNodeWithHash[], c: pg.ClientBase): Promise<number> {
-    // Sorted by hash: concurrent writers take index locks in one order.
-    const sorted = _sortedByBytes(nodes, (n) => n.hash);
+    // Rows in hash order (concurrent writers take index locks in one order); one file for either path.
+    const file = binaryCopyOfMapNodes(this._code, nodes, { byHash: true });
     if (this._skipDirect > 0) this._skipDirect--;
     else {
-      const direct = await this._copyDirect(sorted, c);
+      const direct = await this._copyDirect(file, nodes.length, c);
       if (direct !== undefined) return direct;
       // A workload that re-creates stored nodes (values flipping back and forth) would pay for two writes every
       // time: take the deduplicating path for a while before trying the direct one again.
@@ -112,7 +112,7 @@ export class PgMapNodeStore implements AsyncMapNodeSource {
     try {
       // A session temp table (not ON COMMIT DROP), so the same path works inside and outside a transaction.
       await c.query('CREATE TEMP TABLE IF NOT EXISTS _ms_nodes_in (suite smallint, hash bytea, node bytea)');
-      await copyFromBinary(c, 'COPY _ms_nodes_in (suite, hash, node) FROM STDIN (FORMAT binary)', binaryCopyOfMapNodes(this._code, sorted));
+      await copyFromBinary(c, 'COPY _ms_nodes_in (suite, hash, node) FROM STDIN (FORMAT binary)', file);
       // ORDER BY: concurrent writers take index locks in one order.
       const res = await c.query(`INSERT INTO ${this._table} (suite, hash, node) SELECT suite, hash, node FROM _ms_nodes_in ORDER BY hash ON CONFLICT DO NOTHING`);
       await c.query('TRUNCATE _ms_nodes_in');
@@ -125,7 +125,7 @@ export class PgMapNodeStore implements AsyncMapNodeSource {
   // COPY straight into the table: no temp table, no INSERT … SELECT, no per-row conflict check. A node that is
   // already stored (content addressing: e.g. a key deleted and re-added with its old value) makes the COPY fail
   // as a whole; it is undone to a savepoint and undefined returned, so the deduplicating path runs instead.
-  private async _copyDirect(sorted: readonly MapNodeWithHash[], c: pg.ClientBase): Promise<number | undefined> {
+  private async _copyDirect(file: Buffer, count: number, c: pg.ClientBase): Promise<number | undefined> {
     let savepoint = true;
     try {
       await c.query('SAVEPOINT ms_map_nodes');
@@ -134,9 +134,9 @@ export class PgMapNodeStore implements AsyncMapNodeSource {
       savepoint = false; // not in a transaction: a failed COPY leaves nothing behind anyway
     }
     try {
-      await copyFromBinary(c, `COPY ${this._table} (suite, hash, node) FROM STDIN (FORMAT binary)`, binaryCopyOfMapNodes(this._code, sorted));
+      await copyFromBinary(c, `COPY ${this._table} (suite, hash, node) FROM STDIN (FORMAT binary)`, file);
       if (savepoint) await c.query('RELEASE SAVEPOINT ms_map_nodes');
-      return sorted.length;
+      return count;
     } catch (e) {
       if (!(e instanceof pg.DatabaseError && e.code === '23505')) throw _dbError('putNodes', e);
       if (savepoint) await c.query('ROLLBACK TO SAVEPOINT ms_map_nodes').catch((x: unknown) => {
