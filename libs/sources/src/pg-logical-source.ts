@@ -7,6 +7,7 @@ import { formatLsn, parseLsn } from './lsn.ts';
 import { decodePgOutput } from './pgoutput/decode.ts';
 import { parseWireMessage, standbyStatus, XLOGDATA_HEADER } from './pgoutput/wire.ts';
 import { ReplicationStream } from './replication-stream.ts';
+import { Signal } from './signal.ts';
 import { readSnapshot } from './snapshot.ts';
 import { quoteIdent } from './sql.ts';
 import type { SourceStateStore } from './state.ts';
@@ -89,7 +90,8 @@ export class PgLogicalSource {
   #snapshotTask: Promise<void> | null = null;
   #reconnecting: Promise<void> | null = null;
   #error: SourceError | null = null;
-  #wake: (() => void) | null = null;
+  /** A batch became deliverable (or the source stopped or failed). */
+  readonly #wake = new Signal();
   #roomWaiters: (() => void)[] = [];
   #ackChain: Promise<void> = Promise.resolve();
 
@@ -211,7 +213,7 @@ export class PgLogicalSource {
       }
       if (this.#error && this.#ready.length === 0) throw this.#error;
       if (this.#error && this.#delivered.length >= this.#cfg.maxUnackedBatches) throw this.#error;
-      await new Promise<void>((resolve) => (this.#wake = resolve));
+      await this.#wake.wait();
     }
   }
 
@@ -426,9 +428,7 @@ export class PgLogicalSource {
     if (!_after(key, this.#lastEnqueued)) return;
     this.#lastEnqueued = key;
     this.#ready.push(item);
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
+    this.#wake.notify();
   }
 
   #deliverEmpty(endLsn: bigint): void {
@@ -450,11 +450,7 @@ export class PgLogicalSource {
   }
 
   #relieve(): void {
-    if (this.#delivered.length < this.#cfg.maxUnackedBatches) {
-      const wake = this.#wake;
-      this.#wake = null;
-      wake?.();
-    }
+    if (this.#delivered.length < this.#cfg.maxUnackedBatches) this.#wake.notify();
     if (this.#full()) return;
     this.#stream?.resume();
     const waiters = this.#roomWaiters;
@@ -463,9 +459,7 @@ export class PgLogicalSource {
   }
 
   #wakeAll(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
+    this.#wake.notify();
     const waiters = this.#roomWaiters;
     this.#roomWaiters = [];
     for (const w of waiters) w();

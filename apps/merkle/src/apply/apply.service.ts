@@ -229,11 +229,11 @@ export class ApplyService implements OnApplicationBootstrap {
       // One due by time does not: the messages already waiting join the group and the checkpoint is signed over
       // the state after the last of them (README "Policy"), so a backlog is persisted in groups of up to
       // MERKLE_GROUP_MAX_CHANGES instead of one group per EVERY_MS.
-      const byCount = this.checkpoints.dueByCount(changes);
-      if (byCount) cp = this.checkpoints.build({ ...staged, tables: staged.allTables });
-      else if (!dueByTime && this.checkpoints.due(changes)) dueByTime = true;
+      const trigger = this.checkpoints.due(changes);
+      if (trigger === 'changes') cp = this.checkpoints.build({ ...staged, tables: staged.allTables });
+      else if (trigger === 'time') dueByTime = true;
       this.timings.stageMs += performance.now() - t0;
-      if (byCount) {
+      if (trigger === 'changes') {
         i++;
         break;
       }

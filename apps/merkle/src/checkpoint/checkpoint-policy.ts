@@ -11,11 +11,23 @@ export interface CheckpointPolicyInput {
   readonly everyMs: number;
 }
 
+/** Which rule makes a checkpoint due: the change count (checked first) or the elapsed time. */
+export type CheckpointTrigger = 'changes' | 'time';
+
+/**
+ * Why a checkpoint is due, or undefined when it is not.
+ * @example checkpointDueBy({ changesSince: 10, elapsedMs: 6000, everyChanges: 10000, everyMs: 5000 }) // 'time'
+ */
+export function checkpointDueBy(p: CheckpointPolicyInput): CheckpointTrigger | undefined {
+  if (p.changesSince <= 0) return undefined;
+  if (p.changesSince >= p.everyChanges) return 'changes';
+  return p.elapsedMs >= p.everyMs ? 'time' : undefined;
+}
+
 /**
  * True when a checkpoint is due.
  * @example checkpointDue({ changesSince: 10, elapsedMs: 6000, everyChanges: 10000, everyMs: 5000 }) // true
  */
 export function checkpointDue(p: CheckpointPolicyInput): boolean {
-  if (p.changesSince <= 0) return false;
-  return p.changesSince >= p.everyChanges || p.elapsedMs >= p.everyMs;
+  return checkpointDueBy(p) !== undefined;
 }

@@ -12,7 +12,7 @@ import { EventOutbox } from '../publish/outbox.ts';
 import { checkpointMessage } from '../publish/events.ts';
 import { StateHolder } from '../state/state-holder.ts';
 import { WorkQueue } from '../state/work-queue.ts';
-import { checkpointDue } from './checkpoint-policy.ts';
+import { checkpointDueBy, type CheckpointTrigger } from './checkpoint-policy.ts';
 
 /** What a checkpoint commits to. */
 export interface CheckpointSubject {
@@ -25,7 +25,7 @@ export interface CheckpointSubject {
 
 /**
  * Signs and chains checkpoints. `start()` loads the chain head and starts the timer.
- * @example if (checkpoints.due(n)) input = checkpoints.build({ logSize, logRoot, stateRoot })
+ * @example if (checkpoints.due(n) !== undefined) input = checkpoints.build({ logSize, logRoot, stateRoot, tables })
  */
 @Injectable()
 export class CheckpointService implements OnApplicationShutdown {
@@ -97,19 +97,14 @@ export class CheckpointService implements OnApplicationShutdown {
     this.lastAt = this.clock.now();
   }
 
-  /** True when a checkpoint is due once `pending` more changes are persisted. */
-  due(pending: number): boolean {
-    return checkpointDue({
+  /** Why a checkpoint is due once `pending` more changes are persisted (the count or the time), or undefined. */
+  due(pending: number): CheckpointTrigger | undefined {
+    return checkpointDueBy({
       changesSince: this.changesSince + pending,
       elapsedMs: this.clock.now() - this.lastAt,
       everyChanges: this.config.checkpoint.everyChanges,
       everyMs: this.config.checkpoint.everyMs,
     });
-  }
-
-  /** True when `pending` more changes reach the every-N-changes trigger (the time trigger aside). */
-  dueByCount(pending: number): boolean {
-    return this.changesSince + pending > 0 && this.changesSince + pending >= this.config.checkpoint.everyChanges;
   }
 
   /**
@@ -153,7 +148,7 @@ export class CheckpointService implements OnApplicationShutdown {
   tick(): Promise<StoredCheckpoint | undefined> {
     return this.queue.run(async () => {
       await this.outbox.send([]); // retry earlier failed publishes
-      if (!this.due(0)) return undefined;
+      if (this.due(0) === undefined) return undefined;
       const state = this.holder.peek();
       if (state === undefined) return undefined; // reloading after a failure: the next apply or tick will do
       const stored = await this.store.checkpoints.append(this.build({ logSize: state.log.size, logRoot: state.log.root(), stateRoot: state.stateRoot(), tables: state.tableRoots() }));

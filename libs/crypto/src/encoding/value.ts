@@ -70,7 +70,7 @@ function _uuid(what: string, v: unknown): Uint8Array {
 }
 
 /** Value of a hex digit's character code, or -1. */
-export function _hexDigit(c: number): number {
+function _hexDigit(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   const l = c | 0x20;
   if (l >= 0x61 && l <= 0x66) return l - 0x57;

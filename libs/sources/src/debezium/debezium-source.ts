@@ -8,6 +8,7 @@ import type { BatchPosition, ChangeBatch } from '../types.ts';
 import { DebeziumAssembler, type OffsetCommit, type RecordRef } from './assembler.ts';
 import { PoisonRecord, parseDebeziumRecord, type CatalogTable } from './record.ts';
 import { DEFAULT_VALUE_MODES, type DebeziumValueModes } from './values.ts';
+import { Signal } from '../signal.ts';
 
 /** Configuration of a {@link DebeziumSource}. */
 export interface DebeziumSourceConfig {
@@ -87,8 +88,9 @@ export class DebeziumSource {
   #failure: SourceError | null = null;
   #running = false;
   #stopped = false;
-  #wake: (() => void) | null = null;
-  #space: (() => void) | null = null;
+  /** A batch was queued (or the source stopped); room was freed for the reader. */
+  readonly #ready = new Signal();
+  readonly #room = new Signal();
   #commitChain: Promise<void> = Promise.resolve();
 
   constructor(config: DebeziumSourceConfig, deps: DebeziumSourceDeps = {}) {
@@ -188,15 +190,11 @@ export class DebeziumSource {
     }
     for (const b of this.#assembler.flushSnapshot()) this.#queue.push(b);
     for (const b of this.#assembler.drain()) this.#queue.push(b);
-    this.#wake?.();
+    this.#ready.notify();
     void this.#commit(this.#assembler.committable());
     // Backpressure: keep the group membership alive while the consumer catches up.
     while (this.#running && !this.#failure && this.#queue.length + this.#assembler.unacknowledged >= this.#cfg.maxUnackedBatches) {
-      await new Promise<void>((resolve) => {
-        this.#space = resolve;
-        setTimeout(resolve, 1000);
-      });
-      this.#space = null;
+      await this.#room.wait(1000);
       if (payload.isRunning()) await payload.heartbeat().catch(() => undefined);
     }
   }
@@ -274,8 +272,7 @@ export class DebeziumSource {
       }
       if (this.#failure) throw this.#failure;
       if (this.#stopped || !this.#running) return;
-      await new Promise<void>((resolve) => (this.#wake = resolve));
-      this.#wake = null;
+      await this.#ready.wait();
     }
   }
 
@@ -286,7 +283,7 @@ export class DebeziumSource {
   async ack(position: BatchPosition): Promise<void> {
     if (!this.#running) throw new SourceError(SourceErrorCode.NotRunning, 'debezium source: not running');
     const offsets = this.#assembler.ack(position);
-    this.#space?.();
+    this.#room.notify();
     await this.#commit(offsets);
     if (this.#failure) throw this.#failure;
   }
@@ -296,8 +293,8 @@ export class DebeziumSource {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#running = false;
-    this.#space?.();
-    this.#wake?.();
+    this.#room.notify();
+    this.#ready.notify();
     await this.#commitChain;
     await this.#close();
   }
@@ -314,7 +311,7 @@ export class DebeziumSource {
   #fail(err: SourceError): void {
     this.#failure ??= err;
     this.#running = false;
-    this.#wake?.();
-    this.#space?.();
+    this.#ready.notify();
+    this.#room.notify();
   }
 }

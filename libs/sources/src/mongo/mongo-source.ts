@@ -7,6 +7,7 @@ import { formatLsn } from '../lsn.ts';
 import { SourceError, SourceErrorCode } from '../errors.ts';
 import type { BatchPosition, ChangeBatch, RowChange } from '../types.ts';
 import { DocumentEncodeError, toCanonicalEjson } from './ejson.ts';
+import { Signal } from '../signal.ts';
 
 /** Where resume tokens are kept between runs (a collection, a table, a file...). Tokens are EJSON text. */
 export interface ResumeTokenStore {
@@ -109,8 +110,9 @@ export class MongoChangeStreamSource {
   #running = false;
   #stopped = false;
   #reader: Promise<void> | null = null;
-  #wake: (() => void) | null = null;
-  #space: (() => void) | null = null;
+  /** A batch was queued (or the source stopped); room was freed for the reader. */
+  readonly #ready = new Signal();
+  readonly #room = new Signal();
   readonly stats = { events: 0, skipped: 0, snapshotDocuments: 0 };
 
   constructor(config: MongoSourceConfig, deps: MongoSourceDeps) {
@@ -208,13 +210,12 @@ export class MongoChangeStreamSource {
 
   #enqueue(d: _Delivered): void {
     this.#queue.push(d);
-    this.#wake?.();
+    this.#ready.notify();
   }
 
   async #waitForSpace(): Promise<void> {
     while (this.#running && !this.#failure && this.#queue.length + this.#delivered.length >= this.#cfg.maxUnacked) {
-      await new Promise<void>((resolve) => (this.#space = resolve));
-      this.#space = null;
+      await this.#room.wait();
     }
   }
 
@@ -324,8 +325,7 @@ export class MongoChangeStreamSource {
       }
       if (this.#failure) throw this.#failure;
       if (this.#stopped || !this.#running) return;
-      await new Promise<void>((resolve) => (this.#wake = resolve));
-      this.#wake = null;
+      await this.#ready.wait();
     }
   }
 
@@ -337,7 +337,7 @@ export class MongoChangeStreamSource {
     const i = this.#delivered.findIndex((d) => d.batch.kind === position.kind && d.batch.sourcePosition === position.sourcePosition && d.batch.commitLsn === position.commitLsn);
     if (i < 0) throw new SourceError(SourceErrorCode.InvalidAck, `mongodb source: ack of ${position.kind} ${position.sourcePosition ?? position.commitLsn}: not delivered or already acknowledged`);
     const done = this.#delivered.splice(0, i + 1);
-    this.#space?.();
+    this.#room.notify();
     const token = done.map((d) => d.token).filter((t): t is string => t !== null).at(-1);
     if (token !== undefined) await this.#deps.tokens.save(this.#cfg.stream, token);
   }
@@ -347,8 +347,8 @@ export class MongoChangeStreamSource {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#running = false;
-    this.#wake?.();
-    this.#space?.();
+    this.#ready.notify();
+    this.#room.notify();
     await this.#close();
     await this.#reader?.catch(() => undefined);
   }
@@ -365,7 +365,7 @@ export class MongoChangeStreamSource {
   #fail(e: SourceError): void {
     this.#failure ??= e;
     this.#running = false;
-    this.#wake?.();
-    this.#space?.();
+    this.#ready.notify();
+    this.#room.notify();
   }
 }

@@ -1,4 +1,5 @@
 import type { AsyncMapNodeSource, MapNode } from '@merklesync/merkle';
+import { _buf } from '../db.ts';
 
 /** Bounds of {@link CachedMapNodeSource}. */
 export interface NodeCacheOptions {
@@ -20,6 +21,9 @@ export interface NodeCacheStats {
 export interface MapPathSource extends AsyncMapNodeSource {
   fetchPath(from: Uint8Array, key: Uint8Array): Promise<readonly { hash: Uint8Array; node: MapNode }[]>;
 }
+
+/** A hash as the cache's map key (latin1: one char per byte). */
+const _key = (h: Uint8Array): string => _buf(h).toString('latin1');
 
 /** Approximate footprint of a cached node (payload plus per-entry overhead). */
 function _size(n: MapNode): number {
@@ -70,7 +74,7 @@ export class CachedMapNodeSource implements AsyncMapNodeSource {
     const missIdx: number[] = [];
     const missKeys: string[] = [];
     for (let i = 0; i < hashes.length; i++) {
-      const k = Buffer.from(hashes[i]!.buffer, hashes[i]!.byteOffset, hashes[i]!.byteLength).toString('latin1');
+      const k = _key(hashes[i]!);
       const hit = this._lru.get(k);
       if (hit !== undefined) {
         this._hits++;
@@ -124,13 +128,13 @@ export class CachedMapNodeSource implements AsyncMapNodeSource {
     if (typeof source.fetchPath !== 'function' || root.length !== 32 || key.length !== 32) return;
     let h: Uint8Array = root;
     for (let depth = 0; depth <= 256; depth++) {
-      const k = Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString('latin1');
+      const k = _key(h);
       const n = this._lru.get(k);
       if (n === undefined) {
         if (this._pending.has(k)) return; // being fetched already: the read will wait for it
         try {
           for (const x of await source.fetchPath.call(this._source, h, key)) {
-            this._put(Buffer.from(x.hash.buffer, x.hash.byteOffset, x.hash.byteLength).toString('latin1'), x.node);
+            this._put(_key(x.hash), x.node);
           }
         } catch {
           // Left to the read (getNodes reports it with its own context).
