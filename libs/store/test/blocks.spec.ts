@@ -106,6 +106,37 @@ describe('blocks', () => {
     expect(after.map((b) => b!.logIndex)).toEqual(ks.map((_, i) => (i < 200 ? 2000 + i : 1000 + i)));
   });
 
+  it('the COPY path stages each put on its own: twice in one transaction, and on a client outside any transaction', async () => {
+    const T3 = { source: 'pg', table: 'public.staged' };
+    const ks = Array.from({ length: 300 }, () => rand(32));
+    const first = ks.map((k, i) => live(k, 100 + i, BlockOp.Insert, T3));
+    // Same keys again, newer: rows left behind by the first put would meet themselves in one upsert and fail it.
+    const second = ks.map((k, i) => live(k, 500 + i, BlockOp.Update, T3));
+    await store.apply.applyBatch('staged', 20, async (w) => {
+      expect(await w.putBlocks(first)).toBe(300);
+      expect(await w.putBlocks(second)).toBe(300);
+    });
+    expect((await store.blocks.getMany(T3.source, T3.table, ks)).map((b) => b!.logIndex)).toEqual(ks.map((_, i) => 500 + i));
+    const c = await db.pool.connect();
+    const staged = async (): Promise<number> => Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM _ms_blocks_staged')).rows[0]!.n);
+    try {
+      // Inside the caller's transaction, a put leaves nothing staged for the next one.
+      await c.query('BEGIN');
+      expect(await store.blocks.put(ks.map((k, i) => live(k, 700 + i, BlockOp.Update, T3)), 21, c)).toBe(300);
+      expect(await staged()).toBe(0);
+      await c.query('COMMIT');
+      // A client not in a transaction: the staging transaction is opened and committed by the put.
+      const third = ks.map((k, i) => live(k, 900 + i, BlockOp.Update, T3));
+      expect(await store.blocks.put(third, 22, c)).toBe(300);
+      expect(c.getTransactionStatus()).toBe('I');
+      expect(await store.blocks.put(third, 22, c)).toBe(0);
+      expect(await staged()).toBe(0);
+    } finally {
+      c.release();
+    }
+    expect((await store.blocks.getMany(T3.source, T3.table, ks)).map((b) => b!.logIndex)).toEqual(ks.map((_, i) => 900 + i));
+  });
+
   it('rejects malformed input', async () => {
     await expect(store.blocks.put([{ ...live(rand(32), 1), mapKey: rand(31) }], 1)).rejects.toThrow(RangeError);
     await expect(store.blocks.put([{ ...tomb(rand(32), 1), block: rand(3) }], 1)).rejects.toThrow(RangeError);

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { _tables, type StoreConfig } from '../config.ts';
 import { _buf, _bytes, _dbError, _sortedByBytes, type PgPool, type Queryable } from '../db.ts';
-import { binaryCopyOfRows, copyFromBinary } from '../map/copy.ts';
+import { binaryCopyOfRows, copyFromBinary, withStagingTable } from '../map/copy.ts';
 
 /** Row operations, numbered as the protocol's `RowOperation` (libs/protocol) so values pass through unchanged. */
 export const BlockOp = { Insert: 1, Update: 2, Delete: 3, Snapshot: 4 } as const;
@@ -87,7 +87,7 @@ export class PgBlockStore {
   private readonly _table: string;
   private readonly _copyThreshold: number;
 
-  /** `copyThreshold`: from this many rows on, inside a transaction, write by binary COPY (default 200; Infinity: never). */
+  /** `copyThreshold`: from this many rows on, on a client (in a transaction or not), write by binary COPY (default 200; Infinity: never). */
   constructor(db: PgPool | Queryable, config: StoreConfig, options: { copyThreshold?: number } = {}) {
     this._db = db;
     this._table = _tables(config).blocks;
@@ -150,26 +150,30 @@ export class PgBlockStore {
 
   private async _putByCopy(rows: readonly BlockInput[], streamSeq: number, c: pg.ClientBase): Promise<number> {
     try {
-      // A session temp table (as the map nodes' COPY path), emptied after each use.
-      await c.query(
-        `CREATE TEMP TABLE IF NOT EXISTS _ms_blocks_in (source text, table_name text, map_key bytea, op smallint, row_version bigint,
-           leaf_commitment bytea, block bytea, log_index bigint, stream_seq bigint)`,
+      // Staged in a session temp table emptied at commit (as the map nodes' deduplicating path), then upserted.
+      const res = await withStagingTable(
+        c,
+        '_ms_blocks_staged',
+        `(source text, table_name text, map_key bytea, op smallint, row_version bigint, leaf_commitment bytea, block bytea, log_index bigint, stream_seq bigint)`,
+        async () => {
+          const payload = binaryCopyOfRows(
+            ['text', 'text', 'bytea', 'int2', 'int8', 'bytea', 'bytea', 'int8', 'int8'],
+            rows.map((b) => [b.source, b.table, b.mapKey, b.op, b.rowVersion, b.leafCommitment, b.block, b.logIndex, b.streamSeq ?? null]),
+          );
+          await copyFromBinary(c, 'COPY _ms_blocks_staged (source, table_name, map_key, op, row_version, leaf_commitment, block, log_index, stream_seq) FROM STDIN (FORMAT binary)', payload);
+          // Taken out of the staging table as they are upserted: a second use in the same transaction starts empty.
+          return c.query(
+            `WITH staged AS (DELETE FROM _ms_blocks_staged RETURNING *)
+             INSERT INTO ${this._table} (${_COLUMNS})
+             SELECT source, table_name, map_key, op, row_version, leaf_commitment, block, coalesce(stream_seq, $1), log_index FROM staged
+             ON CONFLICT (map_key, source, table_name) DO UPDATE SET
+               op = EXCLUDED.op, row_version = EXCLUDED.row_version, leaf_commitment = EXCLUDED.leaf_commitment,
+               block = EXCLUDED.block, stream_seq = EXCLUDED.stream_seq, log_index = EXCLUDED.log_index
+             WHERE ${this._table}.log_index < EXCLUDED.log_index`,
+            [streamSeq],
+          );
+        },
       );
-      const payload = binaryCopyOfRows(
-        ['text', 'text', 'bytea', 'int2', 'int8', 'bytea', 'bytea', 'int8', 'int8'],
-        rows.map((b) => [b.source, b.table, b.mapKey, b.op, b.rowVersion, b.leafCommitment, b.block, b.logIndex, b.streamSeq ?? null]),
-      );
-      await copyFromBinary(c, 'COPY _ms_blocks_in (source, table_name, map_key, op, row_version, leaf_commitment, block, log_index, stream_seq) FROM STDIN (FORMAT binary)', payload);
-      const res = await c.query(
-        `INSERT INTO ${this._table} (${_COLUMNS})
-         SELECT source, table_name, map_key, op, row_version, leaf_commitment, block, coalesce(stream_seq, $1), log_index FROM _ms_blocks_in
-         ON CONFLICT (map_key, source, table_name) DO UPDATE SET
-           op = EXCLUDED.op, row_version = EXCLUDED.row_version, leaf_commitment = EXCLUDED.leaf_commitment,
-           block = EXCLUDED.block, stream_seq = EXCLUDED.stream_seq, log_index = EXCLUDED.log_index
-         WHERE ${this._table}.log_index < EXCLUDED.log_index`,
-        [streamSeq],
-      );
-      await c.query('TRUNCATE _ms_blocks_in');
       return res.rowCount ?? 0;
     } catch (e) {
       throw _dbError('putBlocks', e);

@@ -2,7 +2,7 @@ import { getHashSuite, type AsyncMapNodeSource, type HashSuite, type HashSuiteNa
 import { _tables, type StoreConfig } from '../config.ts';
 import pg from 'pg';
 import { _buf, _bytes, _dbError, type Queryable } from '../db.ts';
-import { binaryCopyOfMapNodes, copyFromBinary } from './copy.ts';
+import { binaryCopyOfMapNodes, copyFromBinary, withStagingTable } from './copy.ts';
 import { decodeMapNode, encodeMapNode, suiteCode } from './node-codec.ts';
 
 const _SKIP_DIRECT_AFTER_CONFLICT = 8;
@@ -110,12 +110,15 @@ export class PgMapNodeStore implements AsyncMapNodeSource {
       this._skipDirect = _SKIP_DIRECT_AFTER_CONFLICT;
     }
     try {
-      // A session temp table (not ON COMMIT DROP), so the same path works inside and outside a transaction.
-      await c.query('CREATE TEMP TABLE IF NOT EXISTS _ms_nodes_in (suite smallint, hash bytea, node bytea)');
-      await copyFromBinary(c, 'COPY _ms_nodes_in (suite, hash, node) FROM STDIN (FORMAT binary)', file);
-      // ORDER BY: concurrent writers take index locks in one order.
-      const res = await c.query(`INSERT INTO ${this._table} (suite, hash, node) SELECT suite, hash, node FROM _ms_nodes_in ORDER BY hash ON CONFLICT DO NOTHING`);
-      await c.query('TRUNCATE _ms_nodes_in');
+      const res = await withStagingTable(c, '_ms_nodes_staged', '(suite smallint, hash bytea, node bytea)', async () => {
+        await copyFromBinary(c, 'COPY _ms_nodes_staged (suite, hash, node) FROM STDIN (FORMAT binary)', file);
+        // ORDER BY: concurrent writers take index locks in one order. The rows leave the staging table as they are
+        // read, so a second use in the same transaction starts empty.
+        return c.query(
+          `WITH staged AS (DELETE FROM _ms_nodes_staged RETURNING suite, hash, node)
+           INSERT INTO ${this._table} (suite, hash, node) SELECT suite, hash, node FROM staged ORDER BY hash ON CONFLICT DO NOTHING`,
+        );
+      });
       return res.rowCount ?? 0;
     } catch (e) {
       throw _dbError('putNodes', e);
