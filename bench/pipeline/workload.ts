@@ -49,6 +49,8 @@ export interface WriterOptions {
   /** Row changes per second to aim at; 0 = as fast as Postgres takes them. */
   readonly rate: number;
   readonly onCommit: (tx: CommittedTx) => void;
+  /** Called once connected, with the writer's backend process id (bench:floor reads its CPU). */
+  readonly onConnect?: (backendPid: number) => void;
   /** Checked between transactions: stop early when it returns true (Ctrl-C, a service died). */
   readonly aborted: () => boolean;
 }
@@ -58,6 +60,7 @@ export async function runWriter(o: WriterOptions): Promise<CommittedTx[]> {
   // Every value as its text output (the form ingest reads from pgoutput and commits to).
   const client = new pg.Client({ connectionString: o.url, types: { getTypeParser: () => (v: string) => v } });
   await client.connect();
+  if (o.onConnect) o.onConnect(Number((await client.query<{ pid: string }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid));
   const out: CommittedTx[] = [];
   try {
     const start = performance.now();
