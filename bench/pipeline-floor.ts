@@ -25,21 +25,14 @@ import { AckPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/je
 import { connect, headers } from '@nats-io/transport-node';
 import pg from 'pg';
 import { commitMapKey, commitRow, deriveCommitmentKeys, deriveTableSecret, encodePrimaryKey, encodeRow, fromPgText, sealBlock, type PgValue } from '@merklesync/crypto';
+import { flag, intArg } from './args.ts';
 import { CREATE_TABLE, TABLE, runWriter } from './pipeline/workload.ts';
 
 // Loaded dynamically like the rest of bench/ loads it (bench/impls.ts, bench/map.ts; Nx forbids mixing).
 const { LogTree, SparseMerkleMap, getHashSuite } = await import('@merklesync/merkle');
 
-const argv = process.argv.slice(2);
-function num(name: string, dflt: number): number {
-  const i = argv.indexOf(name);
-  if (i < 0) return dflt;
-  const raw = argv[i + 1] ?? '';
-  const v = Number(raw.replace(/[_,]/g, ''));
-  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} needs a positive integer, got ${JSON.stringify(raw)}`);
-  return v;
-}
-const json = argv.includes('--json');
+const num = (name: string, dflt: number): number => intArg(name, dflt, 1);
+const json = flag('--json');
 const CHANGES = num('--changes', 100_000);
 const TX_SIZE = num('--tx-size', 500);
 const GROUP = num('--group', 8_000);

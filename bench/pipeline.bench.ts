@@ -11,6 +11,7 @@
 // --no-build (use the existing dist/apps bundles), --debezium (also run the Debezium path: bench/pipeline-debezium.ts).
 import os from 'node:os';
 import pg from 'pg';
+import { flag, intArg } from './args.ts';
 import { debeziumRows, measureDebezium, type DebeziumFigures } from './pipeline-debezium.ts';
 import { Infra } from './pipeline/infra.ts';
 import { LatencyProber } from './pipeline/latency.ts';
@@ -18,16 +19,7 @@ import { Abort, buildApps, waitFor } from './pipeline/process.ts';
 import { StageSampler, type StageSample } from './pipeline/stages.ts';
 import { CREATE_TABLE, TABLE, runWriter, type CommittedTx } from './pipeline/workload.ts';
 
-const argv = process.argv.slice(2);
-const flag = (name: string): boolean => argv.includes(name);
-function num(name: string, dflt: number): number {
-  const i = argv.indexOf(name);
-  if (i < 0) return dflt;
-  const raw = argv[i + 1] ?? '';
-  const v = Number(raw.replace(/[_,]/g, ''));
-  if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${name} needs a non-negative integer, got ${JSON.stringify(raw)}`);
-  return v;
-}
+const num = (name: string, dflt: number): number => intArg(name, dflt, 0);
 
 const json = flag('--json');
 const quick = flag('--quick');

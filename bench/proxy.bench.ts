@@ -22,16 +22,9 @@ import pg from 'pg';
 import { Keyring, serializeKeyFile } from '@merklesync/crypto';
 import { decodeEvent } from '@merklesync/protocol';
 import { ROOT, ServiceProcess, freePort, sleep, waitFor } from '@merklesync/testkit';
+import { flag, intArg } from './args.ts';
 
-const argv = process.argv.slice(2);
-const flag = (name: string): boolean => argv.includes(name);
-function num(name: string, dflt: number): number {
-  const i = argv.indexOf(name);
-  if (i < 0) return dflt;
-  const v = Number((argv[i + 1] ?? '').replace(/[_,]/g, ''));
-  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} needs a positive integer`);
-  return v;
-}
+const num = (name: string, dflt: number): number => intArg(name, dflt, 1);
 const json = flag('--json');
 const quick = flag('--quick');
 const SECONDS = num('--seconds', quick ? 3 : 8);

@@ -1,0 +1,20 @@
+// Command-line options of the benchmark scripts: `--flag` and `--name <integer>` (digits may be grouped by _ or ,).
+
+const _argv = process.argv.slice(2);
+
+/** True when `name` is on the command line. */
+export const flag = (name: string): boolean => _argv.includes(name);
+
+/**
+ * The integer after `name`, or `dflt` when `name` is absent.
+ * @throws RangeError when the value is not an integer ≥ `min`.
+ * @example const changes = intArg('--changes', 100_000, 1)
+ */
+export function intArg(name: string, dflt: number, min: number): number {
+  const i = _argv.indexOf(name);
+  if (i < 0) return dflt;
+  const raw = _argv[i + 1] ?? '';
+  const v = Number(raw.replace(/[_,]/g, ''));
+  if (!Number.isSafeInteger(v) || v < min) throw new RangeError(`${name} needs an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
+  return v;
+}
