@@ -101,7 +101,6 @@ async function sourceSteps(admin: pg.Client): Promise<{ steps: Step[]; rows: Rec
     progress(`writing ${CHANGES.toLocaleString('en-US')} rows in transactions of ${TX_SIZE}`);
     let writerPid = 0;
     let writerCpu = 0;
-    const before = new Map<number, number>();
     await runWriter({
       url,
       changes: CHANGES,
@@ -109,10 +108,11 @@ async function sourceSteps(admin: pg.Client): Promise<{ steps: Step[]; rows: Rec
       rate: 0,
       onConnect: (pid) => {
         writerPid = pid;
-        before.set(pid, procCpu(pid));
+        writerCpu = -procCpu(pid);
       },
+      // Read before the writer disconnects (its backend exits then).
       onCommit: (tx) => {
-        if (tx.cumulative === CHANGES) writerCpu = procCpu(writerPid) - before.get(writerPid)!;
+        if (tx.cumulative === CHANGES) writerCpu += procCpu(writerPid);
       },
       aborted: () => false,
     });

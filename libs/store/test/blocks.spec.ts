@@ -110,7 +110,7 @@ describe('blocks', () => {
     const T3 = { source: 'pg', table: 'public.staged' };
     const ks = Array.from({ length: 300 }, () => rand(32));
     const first = ks.map((k, i) => live(k, 100 + i, BlockOp.Insert, T3));
-    // Same keys again, newer: rows left behind by the first put would meet themselves in one upsert and fail it.
+    // Same keys again, newer: each put upserts what it staged, the second replacing every row of the first.
     const second = ks.map((k, i) => live(k, 500 + i, BlockOp.Update, T3));
     await store.apply.applyBatch('staged', 20, async (w) => {
       expect(await w.putBlocks(first)).toBe(300);

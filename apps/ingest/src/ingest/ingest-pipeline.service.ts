@@ -29,7 +29,7 @@ const _tracer = trace.getTracer('@merklesync/app-ingest');
 const _TRANSIENT: ReadonlySet<string> = new Set([MessagingErrorCode.NotConnected, MessagingErrorCode.PublishTimeout, MessagingErrorCode.PublishFailed]);
 
 /** Any failure as the typed error the pipeline stops with. */
-export function toIngestError(e: unknown): IngestError {
+function toIngestError(e: unknown): IngestError {
   if (e instanceof IngestError) return e;
   if (e instanceof SourceError) return new IngestError(IngestErrorCode.SourceFailed, `source ${e.code}: ${e.message}`, { cause: e });
   if (e instanceof MessagingError) return new IngestError(IngestErrorCode.PublishFailed, `${e.code}: ${e.message}`, { cause: e });

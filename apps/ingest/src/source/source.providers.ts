@@ -9,11 +9,11 @@ import { CHANGE_SOURCE, INGEST_CONFIG, type ChangeSource } from '../ingest/ports
 import { PgSourceStateStore } from './pg-source-state.store.ts';
 
 /** Injection token of the migrated {@link PgSourceStateStore}. */
-export const SOURCE_STATE_STORE = Symbol('SOURCE_STATE_STORE');
+const SOURCE_STATE_STORE = Symbol('SOURCE_STATE_STORE');
 
 /** Owns the small pool on the source database that the state store uses; closed after the pipeline stopped. */
 @Injectable()
-export class SourceStatePool implements OnApplicationShutdown {
+class SourceStatePool implements OnApplicationShutdown {
   readonly pool: pg.Pool;
   constructor(@Inject(INGEST_CONFIG) config: IngestConfig) {
     // Only the pg source has a state table; for Debezium the pool stays empty (no connection is ever opened).

@@ -8,7 +8,7 @@ import type { BusSubjects } from '../bus-subjects.ts';
 import type { StagedBatch } from '../state/merkle-state.ts';
 
 /** The protocol's HashSuite code of a suite name. */
-export function protoSuite(name: HashSuiteName): HashSuite {
+function protoSuite(name: HashSuiteName): HashSuite {
   return name === 'blake3' ? HashSuite.BLAKE3 : HashSuite.SHA256;
 }
 

@@ -54,7 +54,7 @@ export function _decimalKey(text: string): string {
  * remaining significant digits (omitted when none), 'e', '+' or '-', exponent. Equal values give equal text,
  * and the text never equals RFC 8785's output for another value (that output is always a double's value).
  */
-export function _exactNumber(text: string): string {
+function _exactNumber(text: string): string {
   const key = _decimalKey(text); // '[-]digits e point' with value 0.digits × 10^point
   const m = /^(-?)([1-9][0-9]*)e(-?[0-9]+)$/.exec(key);
   if (!m) return '0';

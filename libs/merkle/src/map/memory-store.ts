@@ -7,7 +7,7 @@ import type { MapNodeSource } from './source.ts';
 import { _NONE, type _Tree } from './tree.ts';
 
 /** Branch record: left hash, right hash (bytes 0..63), then words 16 left ref, 17 right ref, 18 min leaf, 19 bit. */
-export const _BR_BYTES = 80;
+const _BR_BYTES = 80;
 const _BW = 20;
 /** Leaf record: key (bytes 0..31), then words 8 value chunk, 9 value offset in it, 10 value length. */
 export const _LF_BYTES = 48;

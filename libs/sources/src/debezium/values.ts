@@ -86,7 +86,7 @@ function _kind(raw: ExactJson): string {
 }
 
 /** Two's-complement big-endian bytes (Connect Decimal, VariableScaleDecimal) → bigint. */
-export function _unscaled(bytes: Uint8Array): bigint {
+function _unscaled(bytes: Uint8Array): bigint {
   if (bytes.length === 0) return 0n;
   let v = 0n;
   for (const b of bytes) v = (v << 8n) | BigInt(b);
@@ -94,7 +94,7 @@ export function _unscaled(bytes: Uint8Array): bigint {
 }
 
 /** unscaled × 10^-scale as Postgres prints a numeric: `-12.340`, `0.05`, `7`. */
-export function _decimalText(unscaled: bigint, scale: number): string {
+function _decimalText(unscaled: bigint, scale: number): string {
   const neg = unscaled < 0n;
   let digits = (neg ? -unscaled : unscaled).toString();
   if (scale <= 0) return (neg ? '-' : '') + digits + '0'.repeat(-scale);
@@ -134,7 +134,7 @@ function _doubleToNumeric(col: string, raw: JsonNumber | number, scale: number |
 }
 
 /** ISO 8601 duration as io.debezium.time.Interval writes it (`P1Y2M-3DT4H5M6.7S`) → Postgres' three fields. */
-export function _parseIsoInterval(col: string, text: string): { months: number; days: number; micros: bigint } {
+function _parseIsoInterval(col: string, text: string): { months: number; days: number; micros: bigint } {
   const m = /^P(-?[0-9]+)Y(-?[0-9]+)M(-?[0-9]+)DT(-?[0-9]+)H(-?[0-9]+)M(-?)([0-9]+)(?:\.([0-9]{1,9}))?S$/.exec(text);
   if (!m) _fail(col, `not an io.debezium.time.Interval: ${JSON.stringify(text.slice(0, 60))}`);
   const months = Number(m[1]) * 12 + Number(m[2]);
