@@ -5,6 +5,7 @@ import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createP
 import os from 'node:os';
 import { benchCheckpointVerify } from './crypto-checkpoint.ts';
 import { benchCryptoRows } from './crypto-rows.ts';
+import { printTable } from './table.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
@@ -87,12 +88,8 @@ if (json) {
     [`decrypt+verify, ${ROW_BYTES}-byte rows (keyed BLAKE3)`, `${f(blakeRows.decryptVerifyRowsPerSec)} rows/s`, '', ''],
     ['checkpoint verification, 5 cosignatures', `${f(cp.verificationsPerSec)} /s`, `${f(cpFloor)} /s (6 Ed25519 verifies)`, r(cp.verificationsPerSec, cpFloor)],
   ];
-  const w = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
-  const line = (row: string[]): string => '| ' + row.map((cell, c) => (c === 0 ? cell.padEnd(w[c]!) : cell.padStart(w[c]!))).join(' | ') + ' |';
   console.log(`Crypto benchmark — ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, Node ${process.version}${quick ? ' (--quick)' : ''}\n`);
-  console.log(line(rows[0]!));
-  console.log('|' + w.map((n, c) => (c === 0 ? '-'.repeat(n + 2) : '-'.repeat(n + 1) + ':')).join('|') + '|');
-  for (const row of rows.slice(1)) console.log(line(row));
+  printTable(rows, (c) => c !== 0);
   console.log(
     `\n${f(ROWS)} rows per pass, timed after one untimed warm-up pass. encrypt+commit = sealBlock (AES-256-GCM, random nonce, header + row-binding AAD)` +
       ' + row commitment + map-key commitment; decrypt+verify = openBlock + commitment check. The floor does the same primitive calls bare' +

@@ -19,14 +19,15 @@
 // Options: --changes N (default 100,000), --tx-size N (500), --group N (changes per map update, 8,000),
 // --stream-bytes N (bus bytes per change, 554 as bench:pipeline measured), --target N (changes/s, 30,000).
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import { AckPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers } from '@nats-io/transport-node';
 import pg from 'pg';
 import { commitMapKey, commitRow, deriveCommitmentKeys, deriveTableSecret, encodePrimaryKey, encodeRow, fromPgText, sealBlock, type PgValue } from '@merklesync/crypto';
 import { flag, intArg } from './args.ts';
+import { pidOf, procCpu, selfCpu } from './pipeline/cpu.ts';
 import { CREATE_TABLE, TABLE, runWriter } from './pipeline/workload.ts';
+import { printTable } from './table.ts';
 
 // Loaded dynamically like the rest of bench/ loads it (bench/impls.ts, bench/map.ts; Nx forbids mixing).
 const { LogTree, SparseMerkleMap, getHashSuite } = await import('@merklesync/merkle');
@@ -45,33 +46,6 @@ const PER = 100_000;
 const progress = (msg: string): void => {
   process.stderr.write(`[bench:floor] ${msg}\n`);
 };
-
-const TICK = 100; // USER_HZ: /proc/<pid>/stat counts CPU in 1/100 s on Linux
-
-/** User + system CPU seconds of another process (clock-tick resolution). */
-function procCpu(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / TICK;
-}
-
-/** This process's CPU seconds. */
-function selfCpu(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
-
-function pidOf(comm: string): number | undefined {
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === comm) return Number(d);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return undefined;
-}
 
 interface Step {
   readonly name: string;
@@ -297,12 +271,8 @@ function report(steps: Step[]): void {
     [`budget at ${TARGET.toLocaleString('en-US')} changes/s on ${cores} cores`, budget.toFixed(2), `${cores} cores × 100,000 / ${TARGET.toLocaleString('en-US')}`],
     ['ceiling if only these steps ran', `${Math.round(ceiling).toLocaleString('en-US')} /s`, `${cores} cores fully busy`],
   ];
-  const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]): string => '| ' + r.map((cell, c) => (c === 1 ? cell.padStart(w[c]!) : cell.padEnd(w[c]!))).join(' | ') + ' |';
   console.log(`Pipeline CPU floor — ${os.cpus()[0]?.model ?? 'cpu'}, ${cores} cores, Node ${process.version}, ${CHANGES.toLocaleString('en-US')} changes\n`);
-  console.log(line(rows[0]!));
-  console.log('|' + w.map((k, c) => (c === 1 ? '-'.repeat(k + 1) + ':' : '-'.repeat(k + 2))).join('|') + '|');
-  for (const r of rows.slice(1)) console.log(line(r));
+  printTable(rows, (c) => c === 1);
   console.log(
     '\nEach step ran alone on the bench:pipeline workload. Postgres and NATS CPU is read from /proc (10 ms ticks), this' +
       ' process\'s from process.cpuUsage. A step in parentheses is an alternative, not part of the sum.',

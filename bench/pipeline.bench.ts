@@ -18,6 +18,7 @@ import { LatencyProber } from './pipeline/latency.ts';
 import { Abort, buildApps, waitFor } from './pipeline/process.ts';
 import { StageSampler, type StageSample } from './pipeline/stages.ts';
 import { CREATE_TABLE, TABLE, runWriter, type CommittedTx } from './pipeline/workload.ts';
+import { printTable } from './table.ts';
 
 const num = (name: string, dflt: number): number => intArg(name, dflt, 0);
 
@@ -246,12 +247,8 @@ function report(f: Figures, debezium: DebeziumFigures | null = null): void {
     ...(debezium ? debeziumRows(debezium, n) : []),
     ...PEERS.map((p) => [`context: ${p.name} (published)`, p.figure, 'other hardware and semantics; not comparable 1:1']),
   ];
-  const w = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
-  const line = (row: string[]): string => '| ' + row.map((cell, c) => (c === 1 ? cell.padStart(w[c]!) : cell.padEnd(w[c]!))).join(' | ') + ' |';
   console.log(`Pipeline benchmark — ${meta.cpu ?? 'cpu'}, ${meta.cores} cores, Node ${process.version}${quick ? ' (--quick)' : ''}\n`);
-  console.log(line(rows[0]!));
-  console.log('|' + w.map((k, c) => (c === 1 ? '-'.repeat(k + 1) + ':' : '-'.repeat(k + 2))).join('|') + '|');
-  for (const row of rows.slice(1)) console.log(line(row));
+  printTable(rows, (c) => c === 1);
   console.log(
     `\nServices: node dist/apps/{ingest,merkle,prover,gateway}/main.js on this machine with PostgreSQL and NATS (isolated databases, slot, streams, subject prefix).` +
       ` Checkpoints every ${n(CHECKPOINT_MS)} ms or ${n(CHECKPOINT_CHANGES)} changes. Rates are changes / (stage complete − first commit); "10→90 %" is the` +

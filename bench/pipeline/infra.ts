@@ -75,8 +75,11 @@ export class Infra {
     return this.services.map((s) => s.logs()).join('\n');
   }
 
-  /** Creates the databases and the source table (via `createTable`), writes key files, starts the services. */
-  async setup(createTable: (src: pg.Client) => Promise<void>): Promise<void> {
+  /**
+   * Creates the databases and the source table (via `createTable`), writes key files, and starts the services
+   * unless `start` is false (then `startIngest`, `startMerkle`, `startReaders` start them one stage at a time).
+   */
+  async setup(createTable: (src: pg.Client) => Promise<void>, start = true): Promise<void> {
     const { pgUrl, nats } = this.opts;
     this.admin = new pg.Client({ connectionString: `${pgUrl}/postgres` });
     await this.admin.connect();
@@ -142,29 +145,89 @@ export class Infra {
     this.gatewayUrl = `http://127.0.0.1:${httpPort}`;
     this.services = [ingest, merkle, prover, gateway];
 
-    // ingest first: it creates the changes stream merkle consumes; merkle migrates the store the others read.
-    ingest.start();
-    const jsm = this.jsm;
-    const alive = <T>(check: () => Promise<T | undefined>) => async (): Promise<T | undefined> => {
+    if (start) await this.startAll();
+  }
+
+  /** Starts the services in dependency order (what `setup` does unless told not to). */
+  async startAll(): Promise<void> {
+    await this.startIngest();
+    await this.startMerkle();
+    await this.startReaders();
+  }
+
+  private service(app: string): ServiceProcess {
+    const s = this.services.find((x) => x.app === app);
+    if (!s) throw new Error(`no ${app} service (setup has not run)`);
+    return s;
+  }
+
+  private alive<T>(check: () => Promise<T | undefined>): () => Promise<T | undefined> {
+    return async () => {
       this.assertRunning();
       return check();
     };
-    await waitFor(alive(() => jsm.streams.info(this.streams.changes).then(() => true)), 60_000, () => `changes stream never appeared\n${ingest.logs()}`, 100);
+  }
+
+  /** ingest first: it creates the changes stream merkle consumes. */
+  async startIngest(): Promise<void> {
+    const ingest = this.service('ingest');
+    ingest.start();
+    const jsm = this.jsm!;
+    await waitFor(this.alive(() => jsm.streams.info(this.streams.changes).then(() => true)), 60_000, () => `changes stream never appeared\n${ingest.logs()}`, 100);
+  }
+
+  /** merkle (which migrates the store the others read), then the prover. */
+  async startMerkle(): Promise<void> {
+    const merkle = this.service('merkle');
     merkle.start();
-    prover.start();
+    this.service('prover').start();
     await waitFor(
-      alive(async () => ((await this.msPool!.query(`SELECT 1 FROM pg_tables WHERE schemaname = 'merklesync' AND tablename = 'checkpoints'`)).rowCount ? true : undefined)),
+      this.alive(async () => ((await this.msPool!.query(`SELECT 1 FROM pg_tables WHERE schemaname = 'merklesync' AND tablename = 'checkpoints'`)).rowCount ? true : undefined)),
       60_000,
       () => `merkle never migrated its store\n${merkle.logs()}`,
       100,
     );
+  }
+
+  /** The gateway, once it answers. */
+  async startReaders(): Promise<void> {
+    const gateway = this.service('gateway');
     gateway.start();
     await waitFor(
-      alive(async () => ((await fetch(`${this.gatewayUrl}/openapi.json`)).ok ? true : undefined)),
+      this.alive(async () => ((await fetch(`${this.gatewayUrl}/openapi.json`)).ok ? true : undefined)),
       60_000,
       () => `gateway never answered\n${gateway.logs()}`,
       100,
     );
+  }
+
+  /** Stops one service (SIGTERM, as a deployment would); `startIngest` etc. start it again. */
+  async stopService(app: string): Promise<void> {
+    await this.service(app).stop();
+  }
+
+  /** A service's peak resident set so far (VmHWM, MiB); read while it runs. */
+  peakRssMiB(app: string): number | undefined {
+    const s = this.service(app);
+    s.sampleRss();
+    return s.peakRssKiB === undefined ? undefined : s.peakRssKiB / 1024;
+  }
+
+  /** Process id of a running service. */
+  servicePid(app: string): number | undefined {
+    return this.service(app).pid;
+  }
+
+  /** Process ids of the Postgres backends connected to the store database (merkle's, the prover's, the gateway's, ours). */
+  async storeBackendPids(): Promise<number[]> {
+    const r = await this.admin!.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [this.msDb]);
+    return r.rows.map((x) => x.pid);
+  }
+
+  /** Process id of the walsender serving ingest's slot, while it is active. */
+  async walsenderPid(): Promise<number | undefined> {
+    const r = await this.admin!.query<{ pid: number | null }>(`SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1`, [this.slot]);
+    return r.rows[0]?.pid ?? undefined;
   }
 
   /** Every started service still up; else Abort (stops a waitFor at once) with the logs. */

@@ -41,6 +41,11 @@ export class ServiceProcess {
     this.child = child;
   }
 
+  /** The running process's id. */
+  get pid(): number | undefined {
+    return this.running ? this.child!.pid : undefined;
+  }
+
   /** start() was called (the process may have ended since). */
   get started(): boolean {
     return this.child !== undefined;
