@@ -21,6 +21,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...env, MERKLE_STREAM_REPLICAS: '3' }).bus.streamReplicas).toBe(3);
   });
 
+  it('writes map nodes on one parallel connection unless the pool has only one', () => {
+    expect(loadConfig(env).database).toMatchObject({ poolMax: 4, nodeWriters: 1 });
+    expect(loadConfig({ ...env, MERKLE_DB_POOL_MAX: '1' }).database.nodeWriters).toBe(0);
+    expect(loadConfig({ ...env, MERKLE_NODE_WRITERS: '0' }).database.nodeWriters).toBe(0);
+    expect(() => loadConfig({ ...env, MERKLE_DB_POOL_MAX: '2', MERKLE_NODE_WRITERS: '2' })).toThrow(/MERKLE_NODE_WRITERS/);
+  });
+
   it('derives the filter from the prefix', () => {
     expect(loadConfig({ ...env, MERKLE_SUBJECT_PREFIX: 't1' }).bus.changesFilter).toBe('t1.changes.>');
   });

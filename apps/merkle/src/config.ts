@@ -153,7 +153,7 @@ export function loadConfig(env: _Env): MerkleConfig {
   const poolMax = _int(env, 'MERKLE_DB_POOL_MAX', 4, 1, 100);
   if (origin !== undefined && /[\s+]/u.test(origin)) _bad('MERKLE_LOG_ORIGIN', 'must not contain spaces or +');
   return Object.freeze({
-    database: Object.freeze({ url, schema, poolMax, nodeWriters: _int(env, 'MERKLE_NODE_WRITERS', 0, 0, poolMax - 1) }),
+    database: Object.freeze({ url, schema, poolMax, nodeWriters: _int(env, 'MERKLE_NODE_WRITERS', Math.min(1, poolMax - 1), 0, poolMax - 1) }),
     nats: Object.freeze({ servers, name: _str(env, 'MERKLE_NATS_NAME', 'merkle') }),
     bus: Object.freeze({
       subjectPrefix: prefix,

@@ -152,10 +152,12 @@ describe('group commit', () => {
     apps.splice(apps.indexOf(app), 1);
   });
 
-  it('retries a group whose transaction failed (before or after commit) as a whole: nothing lost, nothing doubled', async () => {
-    const sc = await bus.scenario('h');
-    const config = testConfig(db, sc, { MERKLE_CHECKPOINT_EVERY_CHANGES: '6' });
-    const src = new SyntheticSource(`src-${bus.id}-h`);
+  // Map nodes written inside the group's transaction (0) or on a parallel connection committed before it (1, the default).
+  it.each(['0', '1'])('retries a group whose transaction failed (before or after commit) as a whole: nothing lost, nothing doubled (MERKLE_NODE_WRITERS=%s)', async (writers) => {
+    const sc = await bus.scenario(`h${writers}`);
+    const config = testConfig(db, sc, { MERKLE_CHECKPOINT_EVERY_CHANGES: '6', MERKLE_NODE_WRITERS: writers });
+    expect(config.database.nodeWriters).toBe(Number(writers));
+    const src = new SyntheticSource(`src-${bus.id}-h${writers}`);
     const subj = busSubjects(sc.prefix);
     const msgs = Array.from({ length: 12 }, (_, i) =>
       src.batch(i % 3 === 0 ? 't1' : 't2', Array.from({ length: 3 }, (_, j) => ({ pk: `k${(i * 2 + j) % 9}`, row: (i + j) % 5 === 4 ? null : `v${i}.${j}` }))),
