@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlockOp, StoreErrorCode, createStore, storeConfig, type BlockInput, type MerkleStore } from '../src/index.ts';
 import { createTestDb, rng, type TestDb } from '@merklesync/testkit';
@@ -135,6 +136,51 @@ describe('blocks', () => {
       c.release();
     }
     expect((await store.blocks.getMany(T3.source, T3.table, ks)).map((b) => b!.logIndex)).toEqual(ks.map((_, i) => 900 + i));
+  });
+
+  it('new keys are copied straight into the table; an insert over a tombstone makes that put stage and upsert instead, atomically', async () => {
+    const T4 = { source: 'pg', table: 'public.direct' };
+    const c = new pg.Client({ connectionString: db.url }); // a new session: no staging table from earlier tests
+    await c.connect();
+    // A store of its own: earlier tests' conflicts made the shared one skip the direct COPY for a while (by design).
+    const direct = createStore(db.pool, storeConfig({ schema: 'ms_blocks' })).blocks;
+    const stagingExists = async (): Promise<boolean> => (await c.query<{ t: string | null }>(`SELECT to_regclass('pg_temp._ms_blocks_staged')::text AS t`)).rows[0]!.t !== null;
+    try {
+      // Inserts and snapshot rows of unseen keys, on a fresh session outside any transaction: no staging table is created.
+      const first = Array.from({ length: 250 }, (_, i) => live(rand(32), 3000 + i, i % 2 === 0 ? BlockOp.Insert : BlockOp.Snapshot, T4));
+      expect(await direct.put(first, 30, c)).toBe(250);
+      expect(c.getTransactionStatus()).toBe('I');
+      expect(await stagingExists()).toBe(false);
+      const got = await direct.getMany(T4.source, T4.table, first.map((b) => b.mapKey));
+      got.forEach((b, i) => {
+        expect(b).toMatchObject({ op: first[i]!.op, logIndex: 3000 + i, rowVersion: first[i]!.rowVersion, streamSeq: 30, deleted: false });
+        expect(Buffer.from(b!.block!).equals(Buffer.from(first[i]!.block!))).toBe(true);
+      });
+
+      // A failing batch after a direct COPY leaves nothing behind.
+      const lost = Array.from({ length: 250 }, (_, i) => live(rand(32), 3300 + i, BlockOp.Insert, T4));
+      await expect(
+        store.apply.applyBatch('direct', 31, async (w) => {
+          expect(await w.putBlocks(lost)).toBe(250);
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect((await direct.getMany(T4.source, T4.table, lost.map((b) => b.mapKey))).every((b) => b === undefined)).toBe(true);
+
+      // A key deleted earlier (tombstone) comes back with an INSERT among 250 new keys and an update: all land.
+      const back = first[0]!.mapKey;
+      await direct.put([tomb(back, 3600)].map((b) => ({ ...b, ...T4 })), 32, c);
+      const again = [...Array.from({ length: 250 }, (_, i) => live(rand(32), 3700 + i, BlockOp.Insert, T4)), live(back, 4000, BlockOp.Insert, T4), live(first[1]!.mapKey, 4001, BlockOp.Update, T4)];
+      await c.query('BEGIN');
+      expect(await direct.put(again, 33, c)).toBe(252);
+      expect(c.getTransactionStatus()).toBe('T'); // the caller's transaction stays the caller's
+      await c.query('COMMIT');
+      const after = await direct.getMany(T4.source, T4.table, again.map((b) => b.mapKey));
+      after.forEach((b, i) => expect(b).toMatchObject({ op: again[i]!.op, logIndex: again[i]!.logIndex, streamSeq: 33, deleted: false }));
+      expect(await stagingExists()).toBe(true); // that put went through the staged upsert
+    } finally {
+      await c.end();
+    }
   });
 
   it('rejects malformed input', async () => {

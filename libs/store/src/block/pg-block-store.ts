@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { _tables, type StoreConfig } from '../config.ts';
 import { _buf, _bytes, _dbError, _sortedByBytes, type PgPool, type Queryable } from '../db.ts';
-import { binaryCopyOfRows, copyFromBinary, withStagingTable } from '../map/copy.ts';
+import { binaryCopyOfRows, copyFromBinary, copyUnlessConflict, withStagingTable, type CopyColumn } from '../map/copy.ts';
 
 /** Row operations, numbered as the protocol's `RowOperation` (libs/protocol) so values pass through unchanged. */
 export const BlockOp = { Insert: 1, Update: 2, Delete: 3, Snapshot: 4 } as const;
@@ -70,6 +70,11 @@ interface _Row {
 }
 
 const _COLUMNS = 'source, table_name, map_key, op, row_version, leaf_commitment, block, stream_seq, log_index';
+const _COPY_TYPES: readonly CopyColumn[] = ['text', 'text', 'bytea', 'int2', 'int8', 'bytea', 'bytea', 'int8', 'int8'];
+/** Fewer new rows than this are not worth a COPY of their own (two more round trips for the savepoint). */
+const _DIRECT_MIN = 64;
+/** Puts that skip the direct COPY after one met a stored row (a workload re-inserting deleted keys). */
+const _SKIP_DIRECT_AFTER_CONFLICT = 8;
 const _MAX_ROW_VERSION = (1n << 63n) - 1n;
 const _CHUNK = 5000;
 
@@ -86,6 +91,8 @@ export class PgBlockStore {
   private readonly _db: Queryable;
   private readonly _table: string;
   private readonly _copyThreshold: number;
+  /** Puts left that stage every row after a direct COPY met a stored one. */
+  private _skipDirect = 0;
 
   /** `copyThreshold`: from this many rows on, on a client (in a transaction or not), write by binary COPY (default 200; Infinity: never). */
   constructor(db: PgPool | Queryable, config: StoreConfig, options: { copyThreshold?: number } = {}) {
@@ -148,36 +155,58 @@ export class PgBlockStore {
     return n;
   }
 
+  // Rows of new keys (INSERT and SNAPSHOT changes: their keys have no block yet, unless a tombstone is left from a
+  // delete) are copied straight into the table, as one COPY inside a savepoint: no staging, no upsert. If one meets a
+  // stored row, that COPY is undone and they join the rest, which are staged in a session temp table and upserted.
+  // Both happen in one transaction (the caller's, or one opened here).
   private async _putByCopy(rows: readonly BlockInput[], streamSeq: number, c: pg.ClientBase): Promise<number> {
+    const own = c.getTransactionStatus() !== 'T';
     try {
-      // Staged in a session temp table emptied at commit (as the map nodes' deduplicating path), then upserted.
-      const res = await withStagingTable(
-        c,
-        '_ms_blocks_staged',
-        `(source text, table_name text, map_key bytea, op smallint, row_version bigint, leaf_commitment bytea, block bytea, log_index bigint, stream_seq bigint)`,
-        async () => {
-          const payload = binaryCopyOfRows(
-            ['text', 'text', 'bytea', 'int2', 'int8', 'bytea', 'bytea', 'int8', 'int8'],
-            rows.map((b) => [b.source, b.table, b.mapKey, b.op, b.rowVersion, b.leafCommitment, b.block, b.logIndex, b.streamSeq ?? null]),
-          );
-          await copyFromBinary(c, 'COPY _ms_blocks_staged (source, table_name, map_key, op, row_version, leaf_commitment, block, log_index, stream_seq) FROM STDIN (FORMAT binary)', payload);
-          // Taken out of the staging table as they are upserted: a second use in the same transaction starts empty.
-          return c.query(
-            `WITH staged AS (DELETE FROM _ms_blocks_staged RETURNING *)
-             INSERT INTO ${this._table} (${_COLUMNS})
-             SELECT source, table_name, map_key, op, row_version, leaf_commitment, block, coalesce(stream_seq, $1), log_index FROM staged
-             ON CONFLICT (map_key, source, table_name) DO UPDATE SET
-               op = EXCLUDED.op, row_version = EXCLUDED.row_version, leaf_commitment = EXCLUDED.leaf_commitment,
-               block = EXCLUDED.block, stream_seq = EXCLUDED.stream_seq, log_index = EXCLUDED.log_index
-             WHERE ${this._table}.log_index < EXCLUDED.log_index`,
-            [streamSeq],
-          );
-        },
-      );
-      return res.rowCount ?? 0;
+      if (own) await c.query('BEGIN');
+      let written = 0;
+      let rest = rows;
+      if (this._skipDirect > 0) this._skipDirect--;
+      else {
+        const fresh = rows.filter(_isNewKeyOp);
+        if (fresh.length >= _DIRECT_MIN) {
+          const sql = `COPY ${this._table} (${_COLUMNS}) FROM STDIN (FORMAT binary)`;
+          if (await copyUnlessConflict(c, sql, _copyFile(fresh, streamSeq, 'table'), 'ms_blocks')) {
+            written = fresh.length;
+            rest = rows.filter((b) => !_isNewKeyOp(b));
+          } else this._skipDirect = _SKIP_DIRECT_AFTER_CONFLICT;
+        }
+      }
+      if (rest.length > 0) written += await this._upsertStaged(rest, streamSeq, c);
+      if (own) await c.query('COMMIT');
+      return written;
     } catch (e) {
+      if (own) await c.query('ROLLBACK').catch(() => undefined);
       throw _dbError('putBlocks', e);
     }
+  }
+
+  private async _upsertStaged(rows: readonly BlockInput[], streamSeq: number, c: pg.ClientBase): Promise<number> {
+    // Staged in a session temp table emptied at commit (as the map nodes' deduplicating path), then upserted.
+    const res = await withStagingTable(
+      c,
+      '_ms_blocks_staged',
+      `(source text, table_name text, map_key bytea, op smallint, row_version bigint, leaf_commitment bytea, block bytea, stream_seq bigint, log_index bigint)`,
+      async () => {
+        await copyFromBinary(c, `COPY _ms_blocks_staged (${_COLUMNS}) FROM STDIN (FORMAT binary)`, _copyFile(rows, streamSeq, 'staged'));
+        // Taken out of the staging table as they are upserted: a second use in the same transaction starts empty.
+        return c.query(
+          `WITH staged AS (DELETE FROM _ms_blocks_staged RETURNING *)
+           INSERT INTO ${this._table} (${_COLUMNS})
+           SELECT source, table_name, map_key, op, row_version, leaf_commitment, block, coalesce(stream_seq, $1), log_index FROM staged
+           ON CONFLICT (map_key, source, table_name) DO UPDATE SET
+             op = EXCLUDED.op, row_version = EXCLUDED.row_version, leaf_commitment = EXCLUDED.leaf_commitment,
+             block = EXCLUDED.block, stream_seq = EXCLUDED.stream_seq, log_index = EXCLUDED.log_index
+           WHERE ${this._table}.log_index < EXCLUDED.log_index`,
+          [streamSeq],
+        );
+      },
+    );
+    return res.rowCount ?? 0;
   }
 
   /**
@@ -285,4 +314,21 @@ function _fromRow(r: _Row): StoredBlock {
     logIndex: Number(r.log_index),
     deleted: r.op === BlockOp.Delete,
   };
+}
+
+/** A change that gives its key a block it may not have had: an insert or a snapshot row. */
+function _isNewKeyOp(b: BlockInput): boolean {
+  return b.op === BlockOp.Insert || b.op === BlockOp.Snapshot;
+}
+
+/**
+ * The binary COPY file of `rows` in {@link _COLUMNS} order. For the table itself a row without its own stream
+ * sequence gets the batch's; the staging table keeps NULL there (the upsert fills it in).
+ */
+function _copyFile(rows: readonly BlockInput[], streamSeq: number, into: 'table' | 'staged'): Buffer {
+  const seq = into === 'table' ? streamSeq : null;
+  return binaryCopyOfRows(
+    _COPY_TYPES,
+    rows.map((b) => [b.source, b.table, b.mapKey, b.op, b.rowVersion, b.leafCommitment, b.block, b.streamSeq ?? seq, b.logIndex]),
+  );
 }

@@ -53,6 +53,27 @@ export async function withStagingTable<T>(client: pg.ClientBase, name: string, c
   }
 }
 
+/**
+ * COPY straight into a table, inside a savepoint named `savepoint` when the client is in a transaction. Resolves
+ * true when every row was written; false when a row met a stored one (unique violation): the COPY is undone (to the
+ * savepoint; outside a transaction a failed COPY leaves nothing) and the caller takes a path that handles conflicts.
+ * @throws any other error of the server, as a pg.DatabaseError.
+ * @example if (!(await copyUnlessConflict(c, 'COPY t (a) FROM STDIN (FORMAT binary)', file, 'ms_t'))) await upsert()
+ */
+export async function copyUnlessConflict(client: pg.ClientBase, sql: string, payload: Buffer, savepoint: string): Promise<boolean> {
+  const inTx = client.getTransactionStatus() === 'T';
+  if (inTx) await client.query(`SAVEPOINT ${savepoint}`);
+  try {
+    await copyFromBinary(client, sql, payload);
+  } catch (e) {
+    if (!(e instanceof pg.DatabaseError && e.code === '23505')) throw e;
+    if (inTx) await client.query(`ROLLBACK TO SAVEPOINT ${savepoint}`);
+    return false;
+  }
+  if (inTx) await client.query(`RELEASE SAVEPOINT ${savepoint}`);
+  return true;
+}
+
 /** Binary COPY file header: signature, flags (0), header extension length (0). */
 const _HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
 

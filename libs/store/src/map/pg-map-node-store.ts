@@ -2,7 +2,7 @@ import { getHashSuite, type AsyncMapNodeSource, type HashSuite, type HashSuiteNa
 import { _tables, type StoreConfig } from '../config.ts';
 import pg from 'pg';
 import { _buf, _bytes, _dbError, type Queryable } from '../db.ts';
-import { binaryCopyOfMapNodes, copyFromBinary, withStagingTable } from './copy.ts';
+import { binaryCopyOfMapNodes, copyFromBinary, copyUnlessConflict, withStagingTable } from './copy.ts';
 import { decodeMapNode, encodeMapNode, suiteCode } from './node-codec.ts';
 
 const _SKIP_DIRECT_AFTER_CONFLICT = 8;
@@ -127,25 +127,12 @@ export class PgMapNodeStore implements AsyncMapNodeSource {
 
   // COPY straight into the table: no temp table, no INSERT … SELECT, no per-row conflict check. A node that is
   // already stored (content addressing: e.g. a key deleted and re-added with its old value) makes the COPY fail
-  // as a whole; it is undone to a savepoint and undefined returned, so the deduplicating path runs instead.
+  // as a whole; it is undone and undefined returned, so the deduplicating path runs instead.
   private async _copyDirect(file: Buffer, count: number, c: pg.ClientBase): Promise<number | undefined> {
-    let savepoint = true;
     try {
-      await c.query('SAVEPOINT ms_map_nodes');
+      return (await copyUnlessConflict(c, `COPY ${this._table} (suite, hash, node) FROM STDIN (FORMAT binary)`, file, 'ms_map_nodes')) ? count : undefined;
     } catch (e) {
-      if (!(e instanceof pg.DatabaseError && e.code === '25P01')) throw _dbError('putNodes', e);
-      savepoint = false; // not in a transaction: a failed COPY leaves nothing behind anyway
-    }
-    try {
-      await copyFromBinary(c, `COPY ${this._table} (suite, hash, node) FROM STDIN (FORMAT binary)`, file);
-      if (savepoint) await c.query('RELEASE SAVEPOINT ms_map_nodes');
-      return count;
-    } catch (e) {
-      if (!(e instanceof pg.DatabaseError && e.code === '23505')) throw _dbError('putNodes', e);
-      if (savepoint) await c.query('ROLLBACK TO SAVEPOINT ms_map_nodes').catch((x: unknown) => {
-        throw _dbError('putNodes', x);
-      });
-      return undefined;
+      throw _dbError('putNodes', e);
     }
   }
 
