@@ -18,3 +18,7 @@ export function intArg(name: string, dflt: number, min: number): number {
   if (!Number.isSafeInteger(v) || v < min) throw new RangeError(`${name} needs an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
   return v;
 }
+
+/** The servers the benchmarks use: BENCH_PG_URL (no database) and BENCH_NATS, defaulting to this machine's. */
+export const PG_URL = process.env['BENCH_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432';
+export const NATS = process.env['BENCH_NATS'] ?? '127.0.0.1:4222';

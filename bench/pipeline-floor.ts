@@ -24,7 +24,7 @@ import { AckPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/je
 import { connect, headers } from '@nats-io/transport-node';
 import pg from 'pg';
 import { commitMapKey, commitRow, deriveCommitmentKeys, deriveTableSecret, encodePrimaryKey, encodeRow, fromPgText, sealBlock, type PgValue } from '@merklesync/crypto';
-import { flag, intArg } from './args.ts';
+import { NATS, PG_URL, flag, intArg } from './args.ts';
 import { pidOf, procCpu, selfCpu } from './pipeline/cpu.ts';
 import { CREATE_TABLE, TABLE, runWriter } from './pipeline/workload.ts';
 import { printTable } from './table.ts';
@@ -39,8 +39,6 @@ const TX_SIZE = num('--tx-size', 500);
 const GROUP = num('--group', 8_000);
 const STREAM_BYTES = num('--stream-bytes', 554);
 const TARGET = num('--target', 30_000);
-const PG_URL = process.env['BENCH_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432';
-const NATS = process.env['BENCH_NATS'] ?? '127.0.0.1:4222';
 const PER = 100_000;
 
 const progress = (msg: string): void => {

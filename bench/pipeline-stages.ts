@@ -15,9 +15,9 @@
 // --no-build (use the existing dist/apps bundles).
 import os from 'node:os';
 import pg from 'pg';
-import { flag, intArg } from './args.ts';
+import { NATS, PG_URL, flag, intArg } from './args.ts';
 import { CpuMeter, pidOf } from './pipeline/cpu.ts';
-import { Infra } from './pipeline/infra.ts';
+import { Infra, runWithInfra } from './pipeline/infra.ts';
 import { buildApps, sleep, waitFor } from './pipeline/process.ts';
 import { CREATE_TABLE, TABLE, runWriter } from './pipeline/workload.ts';
 import { printTable } from './table.ts';
@@ -28,8 +28,6 @@ const CHANGES = num('--changes', 100_000);
 const TX_SIZE = num('--tx-size', 500);
 const CHECKPOINT_MS = num('--checkpoint-ms', 250);
 const CHECKPOINT_CHANGES = num('--checkpoint-changes', 10_000);
-const PG_URL = process.env['BENCH_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432';
-const NATS = process.env['BENCH_NATS'] ?? '127.0.0.1:4222';
 const PER = 100_000;
 const INGEST_BATCH_MAX = 1_000; // apps/ingest's INGEST_BATCH_MAX_CHANGES default
 if (TX_SIZE > INGEST_BATCH_MAX) throw new RangeError(`--tx-size must be at most ${INGEST_BATCH_MAX} (one bus message per transaction)`);
@@ -82,16 +80,8 @@ async function measureStage(total: number, done: () => Promise<number>, track: (
 }
 
 const infra = new Infra({ pgUrl: PG_URL, nats: NATS, table: TABLE, checkpointEveryMs: CHECKPOINT_MS, checkpointEveryChanges: CHECKPOINT_CHANGES });
-let interrupted = false;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    interrupted = true;
-    progress(`${sig}: cleaning up`);
-    void infra.teardown().finally(() => process.exit(130));
-  });
-}
 
-async function main(): Promise<void> {
+async function main(interrupted: () => boolean): Promise<void> {
   if (!flag('--no-build')) {
     progress('building ingest, merkle, prover, gateway');
     await buildApps(['ingest', 'merkle', 'prover', 'gateway']);
@@ -135,7 +125,7 @@ async function main(): Promise<void> {
     },
     // The backend ends with the writer's connection: read its CPU while it is there.
     onCommit: () => srcMeter.poll(),
-    aborted: () => interrupted,
+    aborted: interrupted,
   });
   const srcSecs = (performance.now() - t0) / 1000;
   const source: StageFigures = { changesPerSec: CHANGES / srcSecs, cpuPer100k: { 'source Postgres': ((srcMeter.stop().get('source Postgres') ?? 0) * PER) / CHANGES }, windowChanges: CHANGES, windowSeconds: srcSecs };
@@ -225,10 +215,4 @@ function report(stages: Record<'source' | 'ingest' | 'merkle', StageFigures>): v
   );
 }
 
-try {
-  await main();
-} catch (e) {
-  if (!interrupted) progress(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-  await infra.teardown();
-  process.exitCode = 1;
-}
+await runWithInfra(infra, progress, main);

@@ -11,9 +11,9 @@
 // --no-build (use the existing dist/apps bundles), --debezium (also run the Debezium path: bench/pipeline-debezium.ts).
 import os from 'node:os';
 import pg from 'pg';
-import { flag, intArg } from './args.ts';
+import { NATS, PG_URL, flag, intArg } from './args.ts';
 import { debeziumRows, measureDebezium, type DebeziumFigures } from './pipeline-debezium.ts';
-import { Infra } from './pipeline/infra.ts';
+import { Infra, runWithInfra } from './pipeline/infra.ts';
 import { LatencyProber } from './pipeline/latency.ts';
 import { Abort, buildApps, waitFor } from './pipeline/process.ts';
 import { StageSampler, type StageSample } from './pipeline/stages.ts';
@@ -30,8 +30,6 @@ const RATE = num('--rate', 0);
 const CHECKPOINT_MS = num('--checkpoint-ms', 250);
 const CHECKPOINT_CHANGES = num('--checkpoint-changes', 10_000);
 const CONCURRENCY = num('--concurrency', 8);
-const PG_URL = process.env['BENCH_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432';
-const NATS = process.env['BENCH_NATS'] ?? '127.0.0.1:4222';
 if (CHANGES < 1 || TX_SIZE < 1 || CONCURRENCY < 1) throw new RangeError('--changes, --tx-size and --concurrency must be at least 1');
 
 const TARGETS = { changesPerSec: 30_000, p99Ms: 1_000 };
@@ -45,14 +43,6 @@ const progress = (msg: string): void => {
 };
 
 const infra = new Infra({ pgUrl: PG_URL, nats: NATS, table: TABLE, checkpointEveryMs: CHECKPOINT_MS, checkpointEveryChanges: CHECKPOINT_CHANGES });
-let interrupted = false;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    interrupted = true;
-    progress(`${sig}: cleaning up`);
-    void infra.teardown().finally(() => process.exit(130));
-  });
-}
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -67,7 +57,7 @@ function steadyRate(samples: readonly StageSample[], f: (s: StageSample) => numb
   return (changes * ((f(b) - f(a)) / (to - from))) / ((b.t - a.t) / 1000);
 }
 
-async function main(): Promise<void> {
+async function main(interrupted: () => boolean): Promise<void> {
   const began = performance.now();
   if (!flag('--no-build')) {
     progress('building ingest, merkle, prover, gateway');
@@ -123,7 +113,7 @@ async function main(): Promise<void> {
   progress(`writing ${CHANGES.toLocaleString('en-US')} rows in transactions of ${TX_SIZE}${RATE ? ` at ${RATE.toLocaleString('en-US')} rows/s` : ' (unthrottled)'}`);
   let txs: CommittedTx[];
   try {
-    txs = await runWriter({ url: infra.srcUrl, changes: CHANGES, txSize: TX_SIZE, rate: RATE, onCommit: (tx) => prober.add(tx), aborted: () => interrupted || dead !== '' });
+    txs = await runWriter({ url: infra.srcUrl, changes: CHANGES, txSize: TX_SIZE, rate: RATE, onCommit: (tx) => prober.add(tx), aborted: () => interrupted() || dead !== '' });
     if (dead) throw new Error(`service(s) exited during the workload: ${dead}\n${infra.logs()}`);
     progress(`committed in ${((txs.at(-1)!.committedAt - txs[0]!.sentAt) / 1000).toFixed(2)} s; waiting for the checkpoint covering log size ${target.toLocaleString('en-US')}`);
     await waitFor(
@@ -258,11 +248,4 @@ function report(f: Figures, debezium: DebeziumFigures | null = null): void {
   );
 }
 
-try {
-  await main();
-} catch (e) {
-  // After Ctrl-C the signal handler tears down; whatever failed because of it is not news.
-  if (!interrupted) progress(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-  await infra.teardown();
-  process.exitCode = 1;
-}
+await runWithInfra(infra, progress, main);

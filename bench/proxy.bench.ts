@@ -22,7 +22,7 @@ import pg from 'pg';
 import { Keyring, serializeKeyFile } from '@merklesync/crypto';
 import { decodeEvent } from '@merklesync/protocol';
 import { ROOT, ServiceProcess, freePort, sleep, waitFor } from '@merklesync/testkit';
-import { flag, intArg } from './args.ts';
+import { NATS, PG_URL, flag, intArg } from './args.ts';
 
 const num = (name: string, dflt: number): number => intArg(name, dflt, 1);
 const json = flag('--json');
@@ -33,8 +33,7 @@ const PACED = num('--paced', quick ? 60 : 300);
 const RATE = num('--rate', 50);
 const WORKERS = num('--workers', 4);
 const CLIENTS = num('--clients', 4);
-const PG = process.env['BENCH_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432';
-const NATS = process.env['BENCH_NATS'] ?? '127.0.0.1:4222';
+
 const TARGETS = { addedSelectP95Ms: 1, dmlP95Ms: 10, replayP95Ms: 100, verifiedPerSec: 200 };
 const SEED_TARGETS = { addedSelectP95Ms: 5, dmlP95Ms: 50, replayP95Ms: 500, verifiedPerSec: '10–50' };
 
@@ -49,7 +48,7 @@ const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 };
-const url = new URL(PG);
+const url = new URL(PG_URL);
 
 function pgbench(port: number, args: string[], tag: string): { tps: number; latenciesMs: number[] } {
   const prefix = join(dir, `pgb-${tag}`);
@@ -74,7 +73,7 @@ async function main(): Promise<void> {
       if (b.status !== 0) throw new Error(`build ${app}: ${b.stderr}`);
     }
   }
-  const admin = new pg.Client({ connectionString: `${PG}/postgres` });
+  const admin = new pg.Client({ connectionString: `${PG_URL}/postgres` });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${DB}`);
   await admin.query(`CREATE DATABASE ${RESULTS_DB}`);
@@ -95,13 +94,13 @@ async function main(): Promise<void> {
     PROXY_COMMITMENTS_SUBJECT: `bench${run}.proxy.commitments`,
   });
   const replay = new ServiceProcess('replay', {
-    REPLAY_VERIFICATION_URL: `${PG}/postgres`,
+    REPLAY_VERIFICATION_URL: `${PG_URL}/postgres`,
     REPLAY_KEY_FILE: join(dir, 'master.key'),
     REPLAY_KEY_ID: 'bench',
     REPLAY_INSTANCE_ID: `b${run}`,
     REPLAY_DB_PREFIX: 'ms_bench_rw',
     REPLAY_WORKERS: String(WORKERS),
-    REPLAY_RESULTS_DATABASE_URL: `${PG}/${RESULTS_DB}`,
+    REPLAY_RESULTS_DATABASE_URL: `${PG_URL}/${RESULTS_DB}`,
     REPLAY_RESULTS_SCHEMA: 'bench_replay',
     REPLAY_NATS_SERVERS: NATS,
     REPLAY_COMMITMENTS_STREAM: STREAMS.commitments,
@@ -112,7 +111,7 @@ async function main(): Promise<void> {
     REPLAY_DLQ_STREAM: STREAMS.dlq,
     REPLAY_DLQ_SUBJECT: `bench${run}.dlq`,
   });
-  const results = new pg.Pool({ connectionString: `${PG}/${RESULTS_DB}`, max: 2 });
+  const results = new pg.Pool({ connectionString: `${PG_URL}/${RESULTS_DB}`, max: 2 });
   const cleanup = async (): Promise<void> => {
     await Promise.allSettled([proxy.stop(), replay.stop()]);
     await results.end().catch(() => undefined);

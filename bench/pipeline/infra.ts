@@ -258,3 +258,26 @@ export class Infra {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Runs a benchmark's `main` with `infra`: Ctrl-C or SIGTERM tears everything down and exits (130); a failure is
+ * reported through `progress`, torn down, and sets exit code 1. `interrupted()` tells `main` to stop early.
+ */
+export async function runWithInfra(infra: Infra, progress: (msg: string) => void, main: (interrupted: () => boolean) => Promise<void>): Promise<void> {
+  let interrupted = false;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      interrupted = true;
+      progress(`${sig}: cleaning up`);
+      void infra.teardown().finally(() => process.exit(130));
+    });
+  }
+  try {
+    await main(() => interrupted);
+  } catch (e) {
+    // After Ctrl-C the signal handler tears down; whatever failed because of it is not news.
+    if (!interrupted) progress(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    await infra.teardown();
+    process.exitCode = 1;
+  }
+}
