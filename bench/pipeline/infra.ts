@@ -22,6 +22,9 @@ import {
 import { createStore, storeConfig, type MerkleStore } from '@merklesync/store';
 import { Abort, ServiceProcess, freePort, waitFor } from './process.ts';
 
+/** application_name of the harness's own store connections (left out of the services' CPU). */
+const _HARNESS = 'merklesync-bench';
+
 export interface InfraOptions {
   readonly pgUrl: string;
   readonly nats: string;
@@ -99,7 +102,7 @@ export class Infra {
 
     this.nc = await connect({ servers: nats });
     this.jsm = await jetstreamManager(this.nc);
-    this.msPool = new pg.Pool({ connectionString: `${pgUrl}/${this.msDb}`, max: 2 });
+    this.msPool = new pg.Pool({ connectionString: `${pgUrl}/${this.msDb}`, max: 2, application_name: _HARNESS });
     this.store = createStore(this.msPool, storeConfig(), { suite: 'sha256' });
 
     const ingest = new ServiceProcess('ingest', {
@@ -149,7 +152,7 @@ export class Infra {
   }
 
   /** Starts the services in dependency order (what `setup` does unless told not to). */
-  async startAll(): Promise<void> {
+  private async startAll(): Promise<void> {
     await this.startIngest();
     await this.startMerkle();
     await this.startReaders();
@@ -218,9 +221,9 @@ export class Infra {
     return this.service(app).pid;
   }
 
-  /** Process ids of the Postgres backends connected to the store database (merkle's, the prover's, the gateway's, ours). */
+  /** Process ids of the Postgres backends the services hold on the store database (not the harness's own). */
   async storeBackendPids(): Promise<number[]> {
-    const r = await this.admin!.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [this.msDb]);
+    const r = await this.admin!.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name <> $2`, [this.msDb, _HARNESS]);
     return r.rows.map((x) => x.pid);
   }
 

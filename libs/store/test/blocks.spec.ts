@@ -143,41 +143,59 @@ describe('blocks', () => {
     const c = new pg.Client({ connectionString: db.url }); // a new session: no staging table from earlier tests
     await c.connect();
     // A store of its own: earlier tests' conflicts made the shared one skip the direct COPY for a while (by design).
-    const direct = createStore(db.pool, storeConfig({ schema: 'ms_blocks' })).blocks;
+    const own = createStore(db.pool, storeConfig({ schema: 'ms_blocks' }));
     const stagingExists = async (): Promise<boolean> => (await c.query<{ t: string | null }>(`SELECT to_regclass('pg_temp._ms_blocks_staged')::text AS t`)).rows[0]!.t !== null;
+    // Rows `put` wrote into the staging table, counted inside one transaction of the caller's (the statistics view
+    // may also hold earlier transactions' counts not yet reported, which do not change while a transaction runs).
+    const stagedBy = async (put: () => Promise<number>): Promise<{ written: number; staged: number }> => {
+      const count = async (): Promise<number> =>
+        Number((await c.query<{ n: string | null }>(`SELECT sum(n_tup_ins) AS n FROM pg_stat_xact_all_tables WHERE relname = '_ms_blocks_staged'`)).rows[0]!.n ?? 0);
+      await c.query('BEGIN');
+      const before = await count();
+      const written = await put();
+      const staged = (await count()) - before;
+      expect(c.getTransactionStatus()).toBe('T'); // the caller's transaction stays the caller's
+      await c.query('COMMIT');
+      return { written, staged };
+    };
+    const inserts = (n: number, from: number): BlockInput[] => Array.from({ length: n }, (_, i) => live(rand(32), from + i, BlockOp.Insert, T4));
     try {
       // Inserts and snapshot rows of unseen keys, on a fresh session outside any transaction: no staging table is created.
       const first = Array.from({ length: 250 }, (_, i) => live(rand(32), 3000 + i, i % 2 === 0 ? BlockOp.Insert : BlockOp.Snapshot, T4));
-      expect(await direct.put(first, 30, c)).toBe(250);
+      expect(await own.blocks.put(first, 30, c)).toBe(250);
       expect(c.getTransactionStatus()).toBe('I');
       expect(await stagingExists()).toBe(false);
-      const got = await direct.getMany(T4.source, T4.table, first.map((b) => b.mapKey));
+      const got = await own.blocks.getMany(T4.source, T4.table, first.map((b) => b.mapKey));
       got.forEach((b, i) => {
         expect(b).toMatchObject({ op: first[i]!.op, logIndex: 3000 + i, rowVersion: first[i]!.rowVersion, streamSeq: 30, deleted: false });
         expect(Buffer.from(b!.block!).equals(Buffer.from(first[i]!.block!))).toBe(true);
       });
 
+      // New keys and an update in the caller's transaction: only the update is staged.
+      const mixed = [...inserts(250, 3300), live(first[1]!.mapKey, 3600, BlockOp.Update, T4)];
+      expect(await stagedBy(() => own.blocks.put(mixed, 31, c))).toEqual({ written: 251, staged: 1 });
+
       // A failing batch after a direct COPY leaves nothing behind.
-      const lost = Array.from({ length: 250 }, (_, i) => live(rand(32), 3300 + i, BlockOp.Insert, T4));
+      const lost = inserts(250, 3700);
       await expect(
-        store.apply.applyBatch('direct', 31, async (w) => {
+        own.apply.applyBatch('direct', 32, async (w) => {
           expect(await w.putBlocks(lost)).toBe(250);
           throw new Error('boom');
         }),
       ).rejects.toThrow('boom');
-      expect((await direct.getMany(T4.source, T4.table, lost.map((b) => b.mapKey))).every((b) => b === undefined)).toBe(true);
+      expect((await own.blocks.getMany(T4.source, T4.table, lost.map((b) => b.mapKey))).every((b) => b === undefined)).toBe(true);
 
-      // A key deleted earlier (tombstone) comes back with an INSERT among 250 new keys and an update: all land.
+      // A key deleted earlier (tombstone) comes back with an INSERT among 250 new keys: the direct COPY meets its
+      // tombstone and is undone, every row is staged and upserted, all land.
       const back = first[0]!.mapKey;
-      await direct.put([tomb(back, 3600)].map((b) => ({ ...b, ...T4 })), 32, c);
-      const again = [...Array.from({ length: 250 }, (_, i) => live(rand(32), 3700 + i, BlockOp.Insert, T4)), live(back, 4000, BlockOp.Insert, T4), live(first[1]!.mapKey, 4001, BlockOp.Update, T4)];
-      await c.query('BEGIN');
-      expect(await direct.put(again, 33, c)).toBe(252);
-      expect(c.getTransactionStatus()).toBe('T'); // the caller's transaction stays the caller's
-      await c.query('COMMIT');
-      const after = await direct.getMany(T4.source, T4.table, again.map((b) => b.mapKey));
-      after.forEach((b, i) => expect(b).toMatchObject({ op: again[i]!.op, logIndex: again[i]!.logIndex, streamSeq: 33, deleted: false }));
-      expect(await stagingExists()).toBe(true); // that put went through the staged upsert
+      await own.blocks.put([{ ...tomb(back, 4000), ...T4 }], 33, c);
+      const again = [...inserts(250, 4100), live(back, 4400, BlockOp.Insert, T4)];
+      expect(await stagedBy(() => own.blocks.put(again, 34, c))).toEqual({ written: 251, staged: 251 });
+      const after = await own.blocks.getMany(T4.source, T4.table, [...mixed, ...again].map((b) => b.mapKey));
+      after.forEach((b, i) => expect(b).toMatchObject({ logIndex: [...mixed, ...again][i]!.logIndex, deleted: false }));
+
+      // After that conflict the next puts stage everything for a while.
+      expect(await stagedBy(() => own.blocks.put(inserts(250, 4500), 35, c))).toEqual({ written: 250, staged: 250 });
     } finally {
       await c.end();
     }
