@@ -3,7 +3,7 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
-import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
+import { Code, createClient, type Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -24,6 +24,7 @@ import { createGatewayApp } from '../src/http-app.ts';
 import { Fixture, LOG_ID, ORIGIN, SCHEMA, type RowChange } from './support/fixture.ts';
 import { createTestDb, rng, type TestDb } from '@merklesync/testkit';
 import { startProver, type ProverProcess } from './support/prover-process.ts';
+import { getJson, grpcCode } from './support/calls.ts';
 
 const suite = getHashSuite('sha256');
 const rand = rng(11);
@@ -41,19 +42,7 @@ let grpc: Client<typeof MerkleSyncService>;
 const batch2 = { added: [] as Uint8Array[], updated: [] as Uint8Array[], deleted: [] as Uint8Array[] };
 let users1: Uint8Array[];
 
-async function http(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const r = await fetch(`${base}${path}`);
-  return { status: r.status, body: (await r.json()) as Record<string, unknown> };
-}
-
-async function grpcCode(p: Promise<unknown>): Promise<Code | 'ok'> {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    return ConnectError.from(e).code;
-  }
-}
+const http = (path: string): ReturnType<typeof getJson> => getJson(`${base}${path}`);
 
 const policy = () => createPolicy({ origin: ORIGIN, log: fx.verifier, witnesses: [], threshold: 0 });
 

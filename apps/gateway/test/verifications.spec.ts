@@ -2,7 +2,7 @@
 // writes (libs/verification-store) in a database of this test.
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
+import { Code, createClient, type Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { HashSuite, MerkleSyncService, newEvent, type VerificationResult } from '@merklesync/protocol';
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseGatewayConfig } from '../src/config.ts';
 import { GrpcServer } from '../src/grpc/grpc.server.ts';
 import { createGatewayApp } from '../src/http-app.ts';
+import { getJson, grpcCode } from './support/calls.ts';
 
 let db: TestDb;
 let app: NestFastifyApplication;
@@ -33,19 +34,7 @@ function result(i: number, success: boolean): VerificationResult {
   });
 }
 
-async function http(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const r = await fetch(`${base}${path}`);
-  return { status: r.status, body: (await r.json()) as Record<string, unknown> };
-}
-
-async function grpcCode(p: Promise<unknown>): Promise<Code | 'ok'> {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    return ConnectError.from(e).code;
-  }
-}
+const http = (path: string): ReturnType<typeof getJson> => getJson(`${base}${path}`);
 
 beforeAll(async () => {
   db = await createTestDb({ prefix: 'ms_gw_verif' });
