@@ -1,10 +1,10 @@
-import type { PgType, PgValue } from '@merklesync/crypto';
+import { PgTextRowEncoder, type PgType } from '@merklesync/crypto';
 import { type CapturedTable, tableKey } from './catalog.ts';
+import { _EncodedRowChange, type EncodedRowChange, type _Texts, _typedKey, _typedRow } from './encoded.ts';
 import { SourceError, SourceErrorCode } from './errors.ts';
 import { formatLsn } from './lsn.ts';
 import { type PgOutputMessage, type RelationColumn, type TupleValue, UNCHANGED_TOAST } from './pgoutput/messages.ts';
 import type { Change, ChangeBatch, RowChange } from './types.ts';
-import { typedValue } from './typing.ts';
 
 /** What the assembler hands on: a batch to deliver, or a transaction that had nothing captured in it. */
 export type AssembledItem =
@@ -28,7 +28,10 @@ interface _Relation {
   /** Indexes into `columns` of the primary-key columns, in key order. */
   pk: number[];
   captured: boolean;
+  /** Text → canonical bytes for this column list; null when the relation is not captured (or cannot have one). */
+  encoder: PgTextRowEncoder | null;
 }
+
 
 interface _OpenTx {
   xid: number;
@@ -91,28 +94,26 @@ export class TransactionAssembler {
       case 'insert': {
         const rel = this.#relation(msg.relationId);
         if (!rel.captured) return;
-        const row = this.#row(rel, msg.newTuple, null).row;
-        this.#add({ op: 'insert', schema: rel.schema, table: rel.table, primaryKey: this.#pk(rel, msg.newTuple, row), row }, msg.bytes);
+        this.#add(this.#rowChange('insert', rel, this.#texts(rel, msg.newTuple, null)), msg.bytes);
         return;
       }
       case 'update': {
         const rel = this.#relation(msg.relationId);
         if (!rel.captured) return;
-        const { row, unchanged } = this.#row(rel, msg.newTuple, msg.oldKind === 'O' ? msg.oldTuple : null);
-        const change: RowChange = { op: 'update', schema: rel.schema, table: rel.table, primaryKey: this.#pk(rel, msg.newTuple, row), row };
+        const texts = this.#texts(rel, msg.newTuple, msg.oldKind === 'O' ? msg.oldTuple : null);
+        const change = this.#rowChange('update', rel, texts);
         // 'K' is sent only when the key changed; with FULL identity ('O') we compare the key columns' text.
         if (msg.oldTuple && (msg.oldKind === 'K' || rel.pk.some((i) => msg.oldTuple![i] !== msg.newTuple[i]))) {
-          change.oldPrimaryKey = this.#pk(rel, msg.oldTuple, null);
+          change.oldPrimaryKey = _typedKey(rel, msg.oldTuple, null);
         }
-        if (unchanged.length > 0) change.unchanged = unchanged;
+        if (texts.unchanged.length > 0) change.unchanged = texts.unchanged;
         this.#add(change, msg.bytes);
         return;
       }
       case 'delete': {
         const rel = this.#relation(msg.relationId);
         if (!rel.captured) return;
-        const row = msg.oldKind === 'O' ? this.#row(rel, msg.oldTuple, null).row : null;
-        this.#add({ op: 'delete', schema: rel.schema, table: rel.table, primaryKey: this.#pk(rel, msg.oldTuple, row), row }, msg.bytes);
+        this.#add(this.#deleteChange(rel, msg.oldKind, msg.oldTuple), msg.bytes);
         return;
       }
       case 'truncate':
@@ -176,7 +177,7 @@ export class TransactionAssembler {
           `table ${tableKey(schema, table)} joined the publication after the source started; restart the source to describe and snapshot it`,
         );
       }
-      return { schema, table, columns, types: [], pk: [], captured: false };
+      return { schema, table, columns, types: [], pk: [], captured: false, encoder: null };
     }
     const pk = info.primaryKey.map((name) => {
       const i = columns.findIndex((c) => c.name === name);
@@ -184,47 +185,76 @@ export class TransactionAssembler {
       return i;
     });
     const types = columns.map((c) => info.columnTypes.get(c.name) ?? c.typeOid);
-    return { schema, table, columns, types, pk, captured: true };
+    let encoder: PgTextRowEncoder | null;
+    try {
+      encoder = new PgTextRowEncoder(
+        columns.map((c, i) => ({ name: c.name, type: types[i]! })),
+        pk,
+      );
+    } catch {
+      encoder = null; // a column list encodeRow refuses: the typed path reports it row by row
+    }
+    return { schema, table, columns, types, pk, captured: true, encoder };
   }
 
-  #row(rel: _Relation, tuple: TupleValue[], old: TupleValue[] | null): { row: Record<string, PgValue>; unchanged: string[] } {
-    const row: Record<string, PgValue> = {};
-    const unchanged: string[] = [];
+  /** The tuple's column texts, an unchanged TOASTed value taken from the old tuple when there is one. */
+  #texts(rel: _Relation, tuple: TupleValue[], old: TupleValue[] | null): { values: _Texts; unchanged: string[] } {
     const n = rel.columns.length;
     if (tuple.length !== n) throw new SourceError(SourceErrorCode.Protocol, `pgoutput: ${tableKey(rel.schema, rel.table)}: tuple has ${tuple.length} columns, relation ${n}`);
+    const values = new Array<string | null | undefined>(n);
+    const unchanged: string[] = [];
     for (let i = 0; i < n; i++) {
-      const name = rel.columns[i]!.name;
-      let v: TupleValue = tuple[i]!;
-      if (v === UNCHANGED_TOAST) {
-        // The old row of a REPLICA IDENTITY FULL update carries the detoasted value: the row stays complete.
-        const o = old?.[i];
-        if (o !== undefined && o !== UNCHANGED_TOAST) {
-          v = o;
-        } else if (this.#opts.toast === 'mark-unchanged') {
-          unchanged.push(name);
-          continue;
-        } else {
-          throw new SourceError(
-            SourceErrorCode.ReplicaIdentity,
-            `${tableKey(rel.schema, rel.table)}.${name}: unchanged TOASTed value not sent; the table needs REPLICA IDENTITY FULL`,
-          );
-        }
+      const v = tuple[i]!;
+      if (v !== UNCHANGED_TOAST) {
+        values[i] = v;
+        continue;
       }
-      row[name] = typedValue(rel.types[i]!, v, rel.schema, rel.table, name);
+      // The old row of a REPLICA IDENTITY FULL update carries the detoasted value: the row stays complete.
+      const o = old?.[i];
+      if (o !== undefined && o !== UNCHANGED_TOAST) values[i] = o;
+      else if (this.#opts.toast === 'mark-unchanged') unchanged.push(rel.columns[i]!.name);
+      else {
+        throw new SourceError(
+          SourceErrorCode.ReplicaIdentity,
+          `${tableKey(rel.schema, rel.table)}.${rel.columns[i]!.name}: unchanged TOASTed value not sent; the table needs REPLICA IDENTITY FULL`,
+        );
+      }
     }
-    return { row, unchanged };
+    return { values, unchanged };
   }
 
-  /** Primary key in key order: from the typed row when there is one, else typed from the (old) tuple. */
-  #pk(rel: _Relation, tuple: TupleValue[], row: Record<string, PgValue> | null): PgValue[] {
-    return rel.pk.map((i) => {
-      const name = rel.columns[i]!.name;
-      if (row && name in row) return row[name]!;
-      const v = tuple[i];
-      if (v === undefined || v === null || v === UNCHANGED_TOAST) {
-        throw new SourceError(SourceErrorCode.Protocol, `pgoutput: ${tableKey(rel.schema, rel.table)}: primary-key column ${name} missing`);
-      }
-      return typedValue(rel.types[i]!, v, rel.schema, rel.table, name);
-    });
+  /**
+   * The canonical bytes of a complete row's key (and row), or undefined when the encoder refuses them: then the
+   * typed path runs and reports the error with the table and column named.
+   */
+  #encode(rel: _Relation, texts: _Texts, withRow: boolean): EncodedRowChange | undefined {
+    if (rel.encoder === null) return undefined;
+    try {
+      // Complete texts only reach here (no column left out, no TOAST marker): each is a string or null.
+      const strings = texts as readonly (string | null)[];
+      const primaryKey = rel.encoder.primaryKey(strings);
+      return withRow ? { primaryKey, row: rel.encoder.row(strings) } : { primaryKey };
+    } catch {
+      return undefined;
+    }
   }
+
+  /** An insert or update: encoded now, typed on first read; or typed now when it cannot be encoded. */
+  #rowChange(op: 'insert' | 'update', rel: _Relation, texts: { values: _Texts; unchanged: string[] }): RowChange {
+    const values = texts.values;
+    const encoded = texts.unchanged.length === 0 ? this.#encode(rel, values, true) : undefined;
+    if (encoded !== undefined) return new _EncodedRowChange(op, rel, values, 'row', encoded);
+    const row = _typedRow(rel, values);
+    return { op, schema: rel.schema, table: rel.table, primaryKey: _typedKey(rel, values, row), row };
+  }
+
+  /** A delete: the key, and with FULL identity the old row (typed on first read when the key encodes). */
+  #deleteChange(rel: _Relation, oldKind: 'K' | 'O', oldTuple: TupleValue[]): RowChange {
+    // A TOAST marker in the old tuple goes the typed way now, so its error (or its omission) comes when it did.
+    const encoded = oldTuple.includes(UNCHANGED_TOAST) ? undefined : this.#encode(rel, oldTuple, false);
+    if (encoded !== undefined) return new _EncodedRowChange('delete', rel, oldTuple, oldKind, encoded);
+    const row = oldKind === 'O' ? _typedRow(rel, this.#texts(rel, oldTuple, null).values) : null;
+    return { op: 'delete', schema: rel.schema, table: rel.table, primaryKey: _typedKey(rel, oldTuple, row), row };
+  }
+
 }

@@ -6,6 +6,7 @@ export { MemorySourceStateStore, type SourceState, type SourceStateStore } from 
 export { formatLsn, parseLsn } from './lsn.ts';
 export type { CapturedTable } from './catalog.ts';
 export type { BatchPosition, Change, ChangeBatch, RowChange, RowOp, TruncateChange } from './types.ts';
+export { encodedRowChange, type EncodedRowChange } from './encoded.ts';
 export { DebeziumSource, type DebeziumSourceConfig, type DebeziumSourceDeps, type DebeziumSourceStats } from './debezium/debezium-source.ts';
 export { DebeziumAssembler, type OffsetCommit, type RecordRef } from './debezium/assembler.ts';
 export { PoisonCode, PoisonRecord, parseDebeziumRecord, type CatalogTable, type DebeziumRecord } from './debezium/record.ts';

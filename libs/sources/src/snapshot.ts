@@ -1,9 +1,9 @@
-import type { PgValue } from '@merklesync/crypto';
+import { PgTextRowEncoder, type PgType } from '@merklesync/crypto';
 import type pg from 'pg';
 import type { CapturedTable } from './catalog.ts';
+import { _EncodedRowChange, type _RowShape, _typedRow } from './encoded.ts';
 import { qualified, quoteLiteral } from './sql.ts';
 import type { RowChange } from './types.ts';
-import { typedValue } from './typing.ts';
 
 /** Every value as Postgres' text output: the same text pgoutput sends, typed by the same `fromPgText`. */
 const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
@@ -34,26 +34,22 @@ export async function readSnapshot(client: pg.Client, snapshotName: string, tabl
       await client.query(`DECLARE ms_snapshot NO SCROLL CURSOR FOR SELECT * FROM ${qualified(t.schema, t.table)}`);
       for (;;) {
         if (opts.stopped()) return;
-        const r = await client.query<Record<string, string | null>>({ text: `FETCH ${opts.maxChanges} FROM ms_snapshot`, types: RAW_TEXT });
+        const r = await client.query<(string | null)[]>({ text: `FETCH ${opts.maxChanges} FROM ms_snapshot`, types: RAW_TEXT, rowMode: 'array' });
         if (r.rows.length === 0) break;
-        const types = r.fields.map((f) => t.columnTypes.get(f.name) ?? f.dataTypeID);
+        const types: PgType[] = r.fields.map((f) => t.columnTypes.get(f.name) ?? f.dataTypeID);
+        const shape: _RowShape = { schema: t.schema, table: t.table, columns: r.fields, types, pk: t.primaryKey.map((k) => r.fields.findIndex((f) => f.name === k)) };
+        const encoder = _encoder(shape);
         let chunk: RowChange[] = [];
         let bytes = 0;
-        for (const raw of r.rows) {
-          const row: Record<string, PgValue> = {};
+        for (const texts of r.rows) {
           let rowBytes = 0;
-          for (let i = 0; i < r.fields.length; i++) {
-            const name = r.fields[i]!.name;
-            const text = raw[name] ?? null;
-            if (text !== null) rowBytes += text.length;
-            row[name] = typedValue(types[i]!, text, t.schema, t.table, name);
-          }
+          for (const text of texts) if (text !== null) rowBytes += text.length;
           if (chunk.length > 0 && bytes + rowBytes > opts.maxBytes) {
             await opts.onChunk(chunk);
             chunk = [];
             bytes = 0;
           }
-          chunk.push({ op: 'snapshot', schema: t.schema, table: t.table, primaryKey: t.primaryKey.map((k) => row[k] ?? null), row });
+          chunk.push(_snapshotChange(shape, t.primaryKey, encoder, texts));
           bytes += rowBytes;
         }
         await opts.onChunk(chunk);
@@ -65,4 +61,30 @@ export async function readSnapshot(client: pg.Client, snapshotName: string, tabl
     // After COMMIT this is a no-op warning; after a failure it ends the aborted transaction.
     await client.query('ROLLBACK').catch(() => undefined);
   }
+}
+
+/** The encoder of a fetched column list, or null when the key is not among its columns or the list is refused. */
+function _encoder(shape: _RowShape): PgTextRowEncoder | null {
+  if (shape.pk.includes(-1)) return null;
+  try {
+    return new PgTextRowEncoder(
+      shape.columns.map((c, i) => ({ name: c.name, type: shape.types[i]! })),
+      shape.pk,
+    );
+  } catch {
+    return null;
+  }
+}
+
+/** A snapshot row: encoded now and typed on first read, or typed now (which reports a bad value, naming it). */
+function _snapshotChange(shape: _RowShape, keyNames: readonly string[], encoder: PgTextRowEncoder | null, texts: (string | null)[]): RowChange {
+  if (encoder !== null) {
+    try {
+      return new _EncodedRowChange('snapshot', shape, texts, 'row', { primaryKey: encoder.primaryKey(texts), row: encoder.row(texts) });
+    } catch {
+      // the typed path below reports it
+    }
+  }
+  const row = _typedRow(shape, texts);
+  return { op: 'snapshot', schema: shape.schema, table: shape.table, primaryKey: keyNames.map((k) => row[k] ?? null), row };
 }

@@ -2,7 +2,7 @@ import { encodePrimaryKey, encodeRow, fromPgText, type PgValue } from '@merklesy
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChangeBatch, MemorySourceStateStore, PgLogicalSource, type RowChange } from '../src/index.ts';
+import { type ChangeBatch, MemorySourceStateStore, PgLogicalSource, type RowChange, encodedRowChange } from '../src/index.ts';
 import { BatchReader, createTestDb, type TestDb } from './pg-harness.ts';
 
 const RAW = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
@@ -58,7 +58,9 @@ describe('pgoutput decoding against the real Postgres', () => {
     const rows = rowChanges(snap);
     expect(rows).toHaveLength(1);
     expect(rows[0]!.op).toBe('snapshot');
-    expect(encodeRow(rows[0]!.row!)).toEqual(encodeRow(await selectTyped(db, 'kinds', 1)));
+    const ref = encodeRow(await selectTyped(db, 'kinds', 1));
+    expect(encodedRowChange(rows[0]!)!.row).toEqual(ref); // encoded by the source from the text it fetched
+    expect(encodeRow(rows[0]!.row!)).toEqual(ref); // and typed on first read
     expect(snap.at(-1)!.commitLsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
   });
 
@@ -72,8 +74,12 @@ describe('pgoutput decoding against the real Postgres', () => {
     const rows = rowChanges([b!]);
     expect(rows.map((r) => r.op)).toEqual(['insert', 'insert']);
     for (const r of rows) {
+      // The bytes the source encoded straight from the pgoutput text, before anything reads the typed values.
+      const encoded = encodedRowChange(r)!;
       const id = (r.row!['id'] as { value: number }).value;
       const ref = await selectTyped(db, 'kinds', id);
+      expect(Buffer.from(encoded.row!)).toEqual(Buffer.from(encodeRow(ref)));
+      expect(Buffer.from(encoded.primaryKey)).toEqual(Buffer.from(encodePrimaryKey([ref['id']!])));
       expect(r.row).toEqual(ref);
       expect(Buffer.from(encodeRow(r.row!))).toEqual(Buffer.from(encodeRow(ref)));
       expect(encodePrimaryKey(r.primaryKey)).toEqual(encodePrimaryKey([ref['id']!]));
@@ -89,6 +95,7 @@ describe('pgoutput decoding against the real Postgres', () => {
     const upd = rowChanges([u!])[0]!;
     expect(upd.op).toBe('update');
     expect(upd.unchanged).toBeUndefined();
+    expect(encodedRowChange(upd)!.row).toEqual(encodeRow(await selectTyped(db, 'kinds', 1))); // TOASTed value filled in
     expect(upd.row!['big']).toEqual({ type: 'text', value: big });
     expect(encodeRow(upd.row!)).toEqual(encodeRow(await selectTyped(db, 'kinds', 1)));
     expect(upd.oldPrimaryKey).toBeUndefined();
@@ -99,7 +106,10 @@ describe('pgoutput decoding against the real Postgres', () => {
     const moved = more.find((c) => c.op === 'update')!;
     expect(moved.primaryKey).toEqual([{ type: 'int4', value: 20 }]);
     expect(moved.oldPrimaryKey).toEqual([{ type: 'int4', value: 3 }]);
+    expect(encodedRowChange(moved)!.primaryKey).toEqual(encodePrimaryKey([{ type: 'int4', value: 20 }]));
+    expect(encodedRowChange(moved)!.row).toEqual(encodeRow(await selectTyped(db, 'kinds', 20)));
     const del = more.find((c) => c.op === 'delete')!;
+    expect(encodedRowChange(del)).toEqual({ primaryKey: encodePrimaryKey([{ type: 'int4', value: 2 }]) });
     expect(del.primaryKey).toEqual([{ type: 'int4', value: 2 }]);
     expect(del.row!['t']).toEqual({ type: 'text', value: 'héllo "quoted" \\ back' });
   });
@@ -114,10 +124,18 @@ describe('pgoutput decoding against the real Postgres', () => {
     const [tx] = await reader.readUntil((x) => x.last, { ack: source });
     expect(tx!.part).toBe(0);
     expect(tx!.changes.map((ch) => `${ch.op}:${ch.table}`)).toEqual(['insert:pair', 'insert:kinds', 'update:pair']);
-    expect((tx!.changes[0] as RowChange).primaryKey).toEqual([
+    const first = tx!.changes[0] as RowChange;
+    expect(encodedRowChange(first)!.primaryKey).toEqual(encodePrimaryKey([{ type: 'text', value: 'k' }, { type: 'int4', value: 1 }]));
+    expect(first.primaryKey).toEqual([
       { type: 'text', value: 'k' },
       { type: 'int4', value: 1 },
     ]);
+    // JSON (logs) carries the typed values, which are accessors and not own properties.
+    expect(JSON.parse(JSON.stringify(first))).toMatchObject({ op: 'insert', table: 'pair', primaryKey: [{ type: 'text', value: 'k' }, { type: 'int4', value: 1 }], row: { note: { type: 'text', value: 'first' } } });
+    // Assigning the typed row drops the source's bytes: they stood for the row as delivered.
+    first.row = { ...first.row!, note: { type: 'text', value: 'edited' } };
+    expect(encodedRowChange(first)).toBeUndefined();
+    expect(first.row['note']).toEqual({ type: 'text', value: 'edited' });
 
     await db.query('TRUNCATE pair, kinds');
     const [t] = await reader.readUntil((x) => x.last, { ack: source });

@@ -18,7 +18,7 @@ import {
   type RandomSource,
 } from '@merklesync/crypto';
 import { EventLimits, RowOperation } from '@merklesync/protocol';
-import type { RowChange } from '@merklesync/sources';
+import { encodedRowChange, type RowChange } from '@merklesync/sources';
 import { IngestError, IngestErrorCode } from './ingest.errors.ts';
 
 /** One sealed row, the fields of a protocol `DataBlock`. */
@@ -110,23 +110,29 @@ export class RowSealer {
    */
   seal(table: string, change: RowChange, rowVersion: bigint): SealedRow[] {
     const keys = this.#keys(table);
+    // Bytes the source encoded straight from its text (pgoutput): the typed values are then never built.
+    const encoded = encodedRowChange(change);
     const out: SealedRow[] = [];
-    if (change.oldPrimaryKey !== undefined) out.push(this.#deletion(keys, table, change.oldPrimaryKey, rowVersion));
+    if (change.oldPrimaryKey !== undefined) out.push(this.#deletion(keys, table, this.#pk(table, change.oldPrimaryKey), rowVersion));
     if (change.op === 'delete') {
-      out.push(this.#deletion(keys, table, change.primaryKey, rowVersion));
+      out.push(this.#deletion(keys, table, encoded?.primaryKey ?? this.#pk(table, change.primaryKey), rowVersion));
       return out;
     }
     if (change.unchanged !== undefined && change.unchanged.length > 0) {
       throw new IngestError(IngestErrorCode.IncompleteRow, `${this.#opts.source} ${table}: update without TOASTed columns ${change.unchanged.join(', ')} (run the source with toast 'require-full')`);
     }
-    if (change.row === null && change.document === undefined) throw new IngestError(IngestErrorCode.IncompleteRow, `${this.#opts.source} ${table}: ${change.op} without a row`);
-    const pk = this.#pk(table, change.primaryKey);
-    let rowBytes: Uint8Array;
-    try {
-      // MongoDB sources send the document as canonical Extended JSON (crypto README A.2 "MongoDB document").
-      rowBytes = change.document !== undefined ? encodeMongoDocument(change.document) : encodeRow(change.row!);
-    } catch (e) {
-      throw new IngestError(IngestErrorCode.EncodeFailed, `${this.#opts.source} ${table}: row not encodable: ${_cryptoMessage(e)}`, { cause: e });
+    if (encoded?.row === undefined && change.row === null && change.document === undefined) {
+      throw new IngestError(IngestErrorCode.IncompleteRow, `${this.#opts.source} ${table}: ${change.op} without a row`);
+    }
+    const pk = encoded?.primaryKey ?? this.#pk(table, change.primaryKey);
+    let rowBytes = encoded?.row;
+    if (rowBytes === undefined) {
+      try {
+        // MongoDB sources send the document as canonical Extended JSON (crypto README A.2 "MongoDB document").
+        rowBytes = change.document !== undefined ? encodeMongoDocument(change.document) : encodeRow(change.row!);
+      } catch (e) {
+        throw new IngestError(IngestErrorCode.EncodeFailed, `${this.#opts.source} ${table}: row not encodable: ${_cryptoMessage(e)}`, { cause: e });
+      }
     }
     const block = sealBlock(keys.data, { source: this.#opts.source, table, primaryKey: pk, rowVersion }, rowBytes, this.#opts.random ? { random: this.#opts.random } : {});
     if (block.length > EventLimits.maxBlockBytes) {
@@ -136,8 +142,7 @@ export class RowSealer {
     return out;
   }
 
-  #deletion(keys: _TableKeys, table: string, primaryKey: PgValue[], rowVersion: bigint): SealedRow {
-    const pk = this.#pk(table, primaryKey);
+  #deletion(keys: _TableKeys, table: string, pk: Uint8Array, rowVersion: bigint): SealedRow {
     return { mapKey: commitMapKey(keys.commit, table, pk), leafCommitment: new Uint8Array(0), block: new Uint8Array(0), rowVersion, op: RowOperation.DELETE };
   }
 

@@ -111,7 +111,7 @@ function _scalar(type: ScalarTypeName, text: string): PgTypedValue {
 }
 
 /** array_out text → nested string|null items, and the lower bounds when a '[lb:ub]=' prefix gives them. */
-function _parseArrayText(text: string): { items: unknown[]; lowerBounds?: number[] } {
+export function _parseArrayText(text: string): { items: unknown[]; lowerBounds?: number[] } {
   const bad = (r: string): never => _malformed('array', `${r}: ${JSON.stringify(text.slice(0, 60))}`);
   let i = 0;
   let bounds: [number, number][] | undefined;
@@ -243,7 +243,7 @@ function _parseRecordText(text: string): (string | null)[] {
   }
 }
 
-function _resolve(type: PgType): { kind: 'scalar'; scalar: ScalarTypeName } | { kind: 'array'; element: PgType } | { kind: 'composite'; fields: readonly PgType[] } {
+export function _resolve(type: PgType): { kind: 'scalar'; scalar: ScalarTypeName } | { kind: 'array'; element: PgType } | { kind: 'composite'; fields: readonly PgType[] } {
   if (typeof type === 'string' || typeof type === 'number') {
     const r = resolvePgType(type);
     if (!r) return _unsupported('type', `unsupported Postgres type ${JSON.stringify(type)}`);

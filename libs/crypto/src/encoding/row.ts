@@ -56,7 +56,7 @@ const _SCRATCH_KEEP_MAX = 1 << 20;
 const _ORDER_CACHE_MAX = 256;
 const _orders = new Map<string, { readonly bytes: readonly Uint8Array[]; readonly order: readonly number[] }>();
 
-function _columnOrder(names: readonly string[]): { readonly bytes: readonly Uint8Array[]; readonly order: readonly number[] } {
+export function _columnOrder(names: readonly string[]): { readonly bytes: readonly Uint8Array[]; readonly order: readonly number[] } {
   // Count, then the names NUL-separated: valid names are non-empty and NUL-free, so no other list (valid or not)
   // has the key of a valid list, and only valid lists are cached.
   const key = `${names.length}\u0000${names.join('\u0000')}`;

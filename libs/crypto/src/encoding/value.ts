@@ -47,7 +47,7 @@ function _numeric(w: ByteWriter, what: string, v: unknown): void {
   }
 }
 
-function _uuid(what: string, v: unknown): Uint8Array {
+export function _uuid(what: string, v: unknown): Uint8Array {
   if (v instanceof Uint8Array) {
     if (v.length !== 16) _unsupported(what, 'must be 16 bytes');
     return v;
