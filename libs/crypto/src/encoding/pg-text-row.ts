@@ -11,7 +11,7 @@ import { parseNumeric } from './numeric.ts';
 import { _parseArrayText, _resolve, fromPgText } from './pg-text.ts';
 import { _columnOrder, encodePrimaryKey, encodeRow } from './row.ts';
 import { ENCODING_VERSION, EncodingKind, ValueTag, type PgType, type ScalarTypeName } from './types.ts';
-import { _encodeValue, _uuid } from './value.ts';
+import { _encodeValue, _uuid, _writeNumeric } from './value.ts';
 import { _I32_MAX, _I32_MIN, _I64_MAX, _I64_MIN, _encode, _isWellFormed, _utf8 } from './_util.ts';
 
 /** One column of the rows an encoder takes: its name and Postgres type (as `fromPgText` takes it). */
@@ -75,19 +75,7 @@ function _floatWriter(type: 'float4' | 'float8'): _Writer {
 function _numericWriter(w: ByteWriter, t: string): void {
   const n = parseNumeric(t);
   w.u8(ValueTag.numeric);
-  switch (n.kind) {
-    case 'nan':
-      w.u8(0x02);
-      return;
-    case 'infinity':
-      w.u8(0x03);
-      return;
-    case '-infinity':
-      w.u8(0x04);
-      return;
-    case 'finite':
-      w.u8(n.negative ? 0x01 : 0x00).u32(n.scale).lenBytes(_encode(n.digits));
-  }
+  _writeNumeric(w, n);
 }
 
 function _textWriter(type: 'text' | 'varchar' | 'bpchar' | 'name'): _Writer {

@@ -32,6 +32,11 @@ function _numeric(w: ByteWriter, what: string, v: unknown): void {
       return _unsupported(what, e instanceof Error ? e.message : 'bad numeric');
     }
   } else throw new TypeError(`${what} must be a decimal string or a bigint`);
+  _writeNumeric(w, n);
+}
+
+/** The numeric payload (after the tag): a kind byte, then for finite values the scale and the digits. */
+export function _writeNumeric(w: ByteWriter, n: CanonicalNumeric): void {
   switch (n.kind) {
     case 'nan':
       w.u8(0x02);
