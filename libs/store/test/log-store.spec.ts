@@ -94,6 +94,25 @@ describe('PgLogStore', () => {
     expect(await logs.root('g', 0)).toEqual(tree.root(0));
   });
 
+  it('writes a prefix of a tree that has grown since (size bound), exactly as the tree of that size would be stored', async () => {
+    const grown = new LogTree(getHashSuite('sha256'));
+    const prefix = new LogTree(getHashSuite('sha256'));
+    const r = rng(12);
+    const leaves = Array.from({ length: 1_000 }, () => r(8));
+    grown.appendMany(leaves);
+    for (const [from, to] of [[0, 300], [300, 513], [513, 1_000]] as const) {
+      prefix.appendMany(leaves.slice(from, to));
+      await logs.putLogNodes('prefixed', grown, undefined, to);
+      await logs.putLogNodes('whole', prefix);
+      expect((await logs.head('prefixed'))?.size).toBe(to);
+      expect(await logs.root('prefixed', to)).toEqual(prefix.root());
+    }
+    const tiles = (id: string): Promise<unknown[]> => db.pool.query(`SELECT tile_level, tile_index, width, hashes FROM ms_log.log_tiles WHERE log_id = $1 ORDER BY 1, 2`, [id]).then((x) => x.rows);
+    expect(await tiles('prefixed')).toEqual(await tiles('whole'));
+    await expect(logs.putLogNodes('prefixed', grown, undefined, 1_001)).rejects.toThrow(RangeError);
+    await expect(logs.putLogNodes('prefixed', grown, undefined, 999)).rejects.toMatchObject({ code: StoreErrorCode.OutOfRange });
+  });
+
   it('refuses sizes beyond the stored log, shrinking trees and a different suite', async () => {
     await expect(logs.proveInclusion('g', 1, 101)).rejects.toMatchObject({ code: StoreErrorCode.OutOfRange });
     await expect(logs.proveInclusion('missing', 0, 1)).rejects.toMatchObject({ code: StoreErrorCode.OutOfRange });

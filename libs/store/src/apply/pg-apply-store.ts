@@ -14,8 +14,8 @@ export interface BatchWriter {
   readonly tx: pg.PoolClient;
   /** Stores map nodes (content-addressed; already stored ones are skipped). @returns rows inserted. */
   putMapNodes(nodes: readonly MapNodeWithHash[]): Promise<number>;
-  /** Stores the log nodes `tree` completed since the stored size. @returns nodes written. */
-  putLogNodes(logId: string, tree: LogTree): Promise<number>;
+  /** Stores the log nodes `tree` completed since the stored size, up to `size` leaves (default all). @returns nodes written. */
+  putLogNodes(logId: string, tree: LogTree, size?: number): Promise<number>;
   /** Records the latest map root of a table. */
   /** `streamSeq`: the message that produced the root when it is not the batch's own (≤ the batch's; default the batch's). */
   setTableRoot(source: string, table: string, root: Uint8Array, streamSeq?: number): Promise<void>;
@@ -100,7 +100,7 @@ export class PgApplyStore {
       const writer: BatchWriter = {
         tx,
         putMapNodes: (nodes) => this._maps.putNodes(nodes, tx),
-        putLogNodes: (logId, tree) => this._logs.putLogNodes(logId, tree, tx),
+        putLogNodes: (logId, tree, size) => this._logs.putLogNodes(logId, tree, tx, size),
         setTableRoot: async (source, table, root, seq = streamSeq) => {
           if (!(root instanceof Uint8Array) || root.length !== 32) throw new RangeError('root must be 32 bytes');
           if (!Number.isSafeInteger(seq) || seq < 1 || seq > streamSeq) throw new RangeError(`table root streamSeq must be a positive safe integer ≤ ${streamSeq}, got ${seq}`);

@@ -51,22 +51,25 @@ export class PgLogStore {
   }
 
   /**
-   * Writes the tiles `tree` grew since the stored size and records `tree.size` (creating the log on first
-   * use). Locks the log's row, so concurrent writers serialise. Without `tx` it runs in its own transaction.
-   * A tree smaller than the stored log is refused (logs never shrink); an equal size writes nothing.
+   * Writes the tiles the log grew since the stored size, up to `size` leaves of `tree` (default: all of them), and
+   * records that size (creating the log on first use). A tree that has grown past `size` since is fine: the
+   * nodes of a prefix are complete subtrees, which later leaves do not change. Locks the log's row, so concurrent
+   * writers serialise. Without `tx` it runs in its own transaction. A size below the stored log's is refused
+   * (logs never shrink); an equal size writes nothing.
    * @returns the number of tile rows written (new or widened).
-   * @throws StoreError(OUT_OF_RANGE) when `tree.size` is below the stored size or the suite differs from
-   *   the stored log's; StoreError(DATABASE) when Postgres fails.
+   * @throws RangeError when `size` is not an integer in [0, tree.size]; StoreError(OUT_OF_RANGE) when `size` is
+   *   below the stored size or the suite differs from the stored log's; StoreError(DATABASE) when Postgres fails.
    * @example await logs.putLogNodes('global', tree, tx)
    */
-  async putLogNodes(logId: string, tree: LogTree, tx?: Queryable): Promise<number> {
-    if (tx === undefined) return inTransaction(this._pool, (c) => this.putLogNodes(logId, tree, c));
+  async putLogNodes(logId: string, tree: LogTree, tx?: Queryable, size: number = tree.size): Promise<number> {
+    if (!Number.isSafeInteger(size) || size < 0 || size > tree.size) throw new RangeError(`size must be an integer in [0, ${tree.size}], got ${size}`);
+    if (tx === undefined) return inTransaction(this._pool, (c) => this.putLogNodes(logId, tree, c, size));
     const code = suiteCode(tree.suite);
     const head = await this._lockHead(tx, logId, code);
     if (head.suite !== code) throw new StoreError(StoreErrorCode.OutOfRange, `log ${logId} uses ${suiteName(head.suite)}, tree uses ${tree.suite.name}`);
-    if (tree.size < head.size) throw new StoreError(StoreErrorCode.OutOfRange, `log ${logId} has ${head.size} leaves stored; tree has ${tree.size}`);
-    if (tree.size === head.size) return 0;
-    const tiles = tilesGrown(head.size, tree.size);
+    if (size < head.size) throw new StoreError(StoreErrorCode.OutOfRange, `log ${logId} has ${head.size} leaves stored; tree has ${size}`);
+    if (size === head.size) return 0;
+    const tiles = tilesGrown(head.size, size);
     const chunk = 2_000;
     for (let i = 0; i < tiles.length; i += chunk) {
       const part = tiles.slice(i, i + chunk);
@@ -87,7 +90,7 @@ export class PgLogStore {
           throw _dbError('putLogNodes', e);
         });
     }
-    await tx.query(`UPDATE ${this._t.logs} SET size = $2, updated_at = now() WHERE log_id = $1`, [logId, tree.size]).catch((e: unknown) => {
+    await tx.query(`UPDATE ${this._t.logs} SET size = $2, updated_at = now() WHERE log_id = $1`, [logId, size]).catch((e: unknown) => {
       throw _dbError('putLogNodes', e);
     });
     return tiles.length;
