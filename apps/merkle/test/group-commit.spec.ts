@@ -152,12 +152,18 @@ describe('group commit', () => {
     apps.splice(apps.indexOf(app), 1);
   });
 
-  // Map nodes written inside the group's transaction (0) or on a parallel connection committed before it (1, the default).
-  it.each(['0', '1'])('retries a group whose transaction failed (before or after commit) as a whole: nothing lost, nothing doubled (MERKLE_NODE_WRITERS=%s)', async (writers) => {
-    const sc = await bus.scenario(`h${writers}`);
-    const config = testConfig(db, sc, { MERKLE_CHECKPOINT_EVERY_CHANGES: '6', MERKLE_NODE_WRITERS: writers });
+  // Map nodes written inside the group's transaction (0) or on a parallel connection committed before it (1, the
+  // default); and groups of at most two messages, so that each group stages while the one before it persists and a
+  // failure hits a group with the next one already staged on top of it.
+  it.each([
+    ['0', '20000'],
+    ['1', '20000'],
+    ['1', '6'],
+  ])('retries a group whose transaction failed (before or after commit) as a whole: nothing lost, nothing doubled (MERKLE_NODE_WRITERS=%s, MERKLE_GROUP_MAX_CHANGES=%s)', async (writers, groupMax) => {
+    const sc = await bus.scenario(`h${writers}g${groupMax}`);
+    const config = testConfig(db, sc, { MERKLE_CHECKPOINT_EVERY_CHANGES: '6', MERKLE_NODE_WRITERS: writers, MERKLE_GROUP_MAX_CHANGES: groupMax });
     expect(config.database.nodeWriters).toBe(Number(writers));
-    const src = new SyntheticSource(`src-${bus.id}-h${writers}`);
+    const src = new SyntheticSource(`src-${bus.id}-h${writers}g${groupMax}`);
     const subj = busSubjects(sc.prefix);
     const msgs = Array.from({ length: 12 }, (_, i) =>
       src.batch(i % 3 === 0 ? 't1' : 't2', Array.from({ length: 3 }, (_, j) => ({ pk: `k${(i * 2 + j) % 9}`, row: (i + j) % 5 === 4 ? null : `v${i}.${j}` }))),
@@ -200,6 +206,7 @@ describe('group commit', () => {
     expect(app.get(StateHolder).loads).toBeGreaterThanOrEqual(3);
     const t = app.get(ApplyService).timings;
     expect(t.groups).toBeLessThan(t.messages); // grouping happened
+    if (groupMax === '6') expect(t.overlapped).toBeGreaterThan(0); // pipelining happened
     expect(seen.some((x) => x.mode !== undefined)).toBe(true);
     await expectRoots(store, src);
     const log = expectedLog(msgs);

@@ -2,12 +2,14 @@
 // block per row key, table roots, the applied stream sequence and (when due) a checkpoint with its table roots
 // in ONE transaction (libs/store applyBatch) — for a GROUP of consecutive messages when several are in flight
 // (README "Group commit") — then commit the in-memory state and publish root updates (and the checkpoint).
+// While one group's transaction runs, the next group stages on top of it; its transaction starts after the first
+// has committed (README "Group commit", step 6).
 //
 // Failure rules (README "Guarantees"):
 // - a message is applied only right after its predecessor on the consumer's filter (same stream sequence + 1,
 //   or every filtered message in between is malformed or gone from the stream); otherwise it is nak'ed;
-// - a group fails or succeeds as a whole: on failure every message of it (and every message waiting behind
-//   it) is nak'ed;
+// - a group fails or succeeds as a whole: on failure every message of it, of the group staged on top of it and
+//   every message waiting behind them is nak'ed;
 // - a message whose sequence the state already reflects is acknowledged without effect (redelivery);
 // - if the transaction fails, the staged state is abandoned and reloaded from the store before the next
 //   message (the log tree was appended to in place); the message is retried (RetryableError → nak);
@@ -25,7 +27,7 @@ import type { MerkleConfig } from '../config.ts';
 import { CHANGES_READER, MERKLE_CONFIG, MERKLE_STORE, type ChangesReader } from '../ports.ts';
 import { EventOutbox } from '../publish/outbox.ts';
 import { rootUpdateMessages } from '../publish/events.ts';
-import type { MerkleState, StagedBatch } from '../state/merkle-state.ts';
+import type { MerkleState, SealedGroup, StagedBatch } from '../state/merkle-state.ts';
 import { StateHolder } from '../state/state-holder.ts';
 import { WorkQueue } from '../state/work-queue.ts';
 import { validateBatch } from './validate.ts';
@@ -59,6 +61,8 @@ export interface ApplyTimings {
   groups: number;
   /** Messages nak'ed because a predecessor was not applied yet (gap check). */
   outOfOrder: number;
+  /** Groups staged while the previous group's transaction was running (pipelined). */
+  overlapped: number;
 }
 
 interface _Pending {
@@ -72,6 +76,32 @@ interface _Pending {
 
 interface _Member extends _Pending {
   readonly staged: StagedBatch;
+}
+
+/** Messages staged together, to be persisted in one transaction; open to more while the group before it persists. */
+interface _Group {
+  readonly members: _Member[];
+  /** Redeliveries of members of this group: settled with it. */
+  readonly duplicates: _Pending[];
+  /** The group's transaction appends a checkpoint over the state after its last message. */
+  checkpoint: boolean;
+  changes: number;
+  /** Sequence of the last member (or, while empty, of what it follows). */
+  tail: number;
+  /** Takes no more members (size limit, checkpoint by count, or a message that must wait for its predecessor). */
+  closed: boolean;
+}
+
+/** A group whose transaction is running while the next one stages; the drain lands it before the next one starts. */
+interface _Flight {
+  /** Last member's sequence. */
+  readonly tail: number;
+  readonly changes: number;
+  readonly checkpoint: boolean;
+  /** Redeliveries of its members that arrived while it ran: settled with it. */
+  readonly late: _Pending[];
+  /** True when the state is still usable afterwards (committed); false when it was abandoned (members settled). */
+  readonly done: Promise<boolean>;
 }
 
 /**
@@ -93,7 +123,9 @@ export class ApplyService implements OnApplicationBootstrap {
   /** Messages handed to apply() and not yet taken into a group (any order; groups take them by sequence). */
   private pending: _Pending[] = [];
   private drainScheduled = false;
-  readonly timings: ApplyTimings = { messages: 0, changes: 0, stageMs: 0, persistMs: 0, publishMs: 0, collectNodesMs: 0, mapNodesMs: 0, logNodesMs: 0, blocksMs: 0, mapNodes: 0, blocks: 0, groups: 0, outOfOrder: 0 };
+  /** Wakes a drain that waits for its group in flight to land or for more messages to stage, whichever is first. */
+  private arrived: (() => void) | undefined;
+  readonly timings: ApplyTimings = { messages: 0, changes: 0, stageMs: 0, persistMs: 0, publishMs: 0, collectNodesMs: 0, mapNodesMs: 0, logNodesMs: 0, blocksMs: 0, mapNodes: 0, blocks: 0, groups: 0, outOfOrder: 0, overlapped: 0 };
 
   constructor(
     @Inject(MERKLE_CONFIG) config: MerkleConfig,
@@ -145,6 +177,8 @@ export class ApplyService implements OnApplicationBootstrap {
     return new Promise<ApplyOutcome>((resolve, reject) => {
       const span = trace.getSpanContext(context.active());
       this.pending.push({ batch, seq: streamSeq, link: span === undefined ? undefined : { context: span }, resolve, reject });
+      this.arrived?.();
+      this.arrived = undefined;
       this._scheduleDrain();
     });
   }
@@ -160,35 +194,68 @@ export class ApplyService implements OnApplicationBootstrap {
     });
   }
 
+  // Groups are pipelined: while one group's transaction runs, the messages arriving meanwhile are staged as the
+  // next group — as they arrive, so its size is what one transaction's time brings in, as without pipelining —
+  // and its transaction starts once the first one has committed (README "Group commit", step 6).
   private async _drain(): Promise<void> {
-    while (this.pending.length > 0) {
-      const waiting = this.pending.sort((a, b) => a.seq - b.seq);
-      this.pending = [];
-      let state: MerkleState;
-      try {
-        state = await this._state();
-      } catch (e) {
-        _rejectAll(waiting, _retryable('loading the state', e));
-        return;
+    let flight: _Flight | undefined;
+    let open: _Group | undefined;
+    let state: MerkleState | undefined;
+    for (;;) {
+      if (flight === undefined && open === undefined) {
+        if (this.pending.length === 0) return;
+        try {
+          state = await this._state();
+        } catch (e) {
+          const all = this.pending;
+          this.pending = [];
+          _rejectAll(all, _retryable('loading the state', e));
+          return;
+        }
       }
-      const rest = await this._group(state, waiting);
-      this.pending.push(...rest);
+      // A group in flight that will prune the node store must commit with nothing staged after it.
+      const canStage = open?.closed !== true && !(flight !== undefined && state!.pruneDue(this.config.pruneEveryChanges));
+      if (this.pending.length > 0 && canStage) {
+        const waiting = this.pending.sort((a, b) => a.seq - b.seq);
+        this.pending = [];
+        const formed = await this._form(state!, waiting, flight, open);
+        if (flight !== undefined && open === undefined && formed.group !== undefined) this.timings.overlapped++;
+        open = formed.group;
+        this.pending.push(...formed.rest);
+        if (flight === undefined && open !== undefined) {
+          flight = this._launch(state!, open);
+          open = undefined;
+        }
+        continue;
+      }
+      if (flight === undefined) continue;
+      // Nothing to stage now: wait for the group in flight, or for more messages while the next group can take them.
+      if (canStage && !(await Promise.race([flight.done.then(() => true), new Promise<false>((r) => (this.arrived = () => r(false)))]))) continue;
+      this.arrived = undefined;
+      const usable = await _land(flight);
+      flight = undefined;
+      if (open === undefined) continue;
+      if (usable) {
+        flight = this._launch(state!, open);
+      } else {
+        // Staged on a state that is gone: retried after the reload, as everything queued behind a failed group.
+        const e = new RetryableError(`sequences ${open.members[0]!.seq}–${open.tail}: the group before them was not persisted`);
+        const behind = this.pending;
+        this.pending = [];
+        _rejectAll([...open.members, ...open.duplicates, ...behind], e);
+      }
+      open = undefined;
     }
   }
 
   /**
-   * Forms one group from `waiting` (sorted by sequence), persists it and settles its messages.
-   * @returns the messages left for the next group.
+   * Stages messages of `waiting` (sorted by sequence) into `group` (a new one when undefined), on top of the group
+   * in flight, if any.
+   * @returns the group (undefined when nothing could be staged) and the messages left for later.
    */
-  private async _group(state: MerkleState, waiting: _Pending[]): Promise<_Pending[]> {
-    const members: _Member[] = [];
-    /** Redeliveries of messages already applied or already in this group: settled with the group. */
-    const duplicates: _Pending[] = [];
-    let tail = state.sequence;
-    let changes = 0;
-    let cp: CheckpointInput | undefined;
-    /** A checkpoint became due by time: it is signed over the state after the group's last message. */
-    let dueByTime = false;
+  private async _form(state: MerkleState, waiting: _Pending[], flight: _Flight | undefined, group: _Group | undefined): Promise<{ group: _Group | undefined; rest: _Pending[] }> {
+    const g: _Group = group ?? { members: [], duplicates: [], checkpoint: false, changes: 0, tail: flight?.tail ?? state.sequence, closed: false };
+    const { members, duplicates } = g;
     let i = 0;
     for (; i < waiting.length; i++) {
       const m = waiting[i]!;
@@ -196,57 +263,84 @@ export class ApplyService implements OnApplicationBootstrap {
         m.resolve({ applied: false, sequence: state.sequence });
         continue;
       }
-      if (m.seq <= tail) {
+      if (flight !== undefined && m.seq <= flight.tail) {
+        flight.late.push(m);
+        continue;
+      }
+      if (m.seq <= g.tail) {
         duplicates.push(m);
         continue;
       }
-      if (members.length > 0 && changes + m.batch.events.length > this.config.bus.groupMaxChanges) break;
-      if (m.seq !== tail + 1 && this.config.bus.maxInFlight > 1) {
+      if (members.length > 0 && g.changes + m.batch.events.length > this.config.bus.groupMaxChanges) {
+        g.closed = true;
+        break;
+      }
+      if (m.seq !== g.tail + 1 && this.config.bus.maxInFlight > 1) {
         let gap: number | undefined;
         try {
-          gap = await this._unappliedBetween(tail, m.seq);
+          gap = await this._unappliedBetween(g.tail, m.seq);
         } catch (e) {
-          if (members.length > 0) break; // persist what is staged; this one is checked again next round
+          if (members.length > 0) {
+            g.closed = true; // persist what is staged; this one is checked again next round
+            break;
+          }
           _rejectAll(waiting.slice(i), new RetryableError(`cannot check the changes stream before sequence ${m.seq}: ${String(e)}`, { cause: e }));
-          return [];
+          return { group: undefined, rest: [] };
         }
         if (gap !== undefined) {
-          if (members.length > 0) break; // the predecessor may be in flight: persist the group, look again
+          if (members.length > 0) {
+            g.closed = true; // the predecessor may be in flight: persist the group, look again
+            break;
+          }
           // Not applying it: "applied up to m.seq" would skip the valid message at `gap`. Everything after it
           // waits for the same predecessor.
           this.timings.outOfOrder += waiting.length - i;
-          this.logger.warn(`sequence ${m.seq} arrived before sequence ${gap} was applied (state at ${tail}); retried later`);
+          this.logger.warn(`sequence ${m.seq} arrived before sequence ${gap} was applied (state at ${g.tail}); retried later`);
           _rejectAll(waiting.slice(i), new RetryableError(`sequence ${m.seq}: predecessor ${gap} not applied yet`, { retryAfterMs: _OUT_OF_ORDER_RETRY_MS }));
-          return [];
+          return { group: members.length > 0 ? g : undefined, rest: [] };
         }
+      }
+      // The group in flight failed while this one staged (the gap check awaits): nothing more can be staged on it.
+      if (state.isAbandoned) {
+        g.closed = true;
+        break;
       }
       const t0 = performance.now();
       const staged = state.stage(m.batch.events);
       members.push({ ...m, staged });
-      tail = m.seq;
-      changes += staged.changes;
+      g.tail = m.seq;
+      g.changes += staged.changes;
       // A checkpoint due by count closes the group: it is over the state after this message, as without grouping.
       // One due by time does not: the messages already waiting join the group and the checkpoint is signed over
       // the state after the last of them (README "Policy"), so a backlog is persisted in groups of up to
-      // MERKLE_GROUP_MAX_CHANGES instead of one group per EVERY_MS.
-      const trigger = this.checkpoints.due(changes);
-      if (trigger === 'changes') cp = this.checkpoints.build({ ...staged, tables: staged.allTables });
-      else if (trigger === 'time') dueByTime = true;
+      // MERKLE_GROUP_MAX_CHANGES instead of one group per EVERY_MS. A group in flight counts until it committed
+      // (then the checkpoint service has counted it), or until its checkpoint is appended when it has one.
+      const trigger = this.checkpoints.due(g.changes, flight !== undefined && (flight.checkpoint || state.sequence < flight.tail) ? flight : undefined);
+      if (trigger !== undefined) g.checkpoint = true;
       this.timings.stageMs += performance.now() - t0;
       if (trigger === 'changes') {
+        g.closed = true;
         i++;
         break;
       }
     }
-    if (dueByTime && cp === undefined && members.length > 0) {
-      const last = members.at(-1)!.staged;
-      cp = this.checkpoints.build({ ...last, tables: last.allTables });
-    }
     const rest = waiting.slice(i);
     if (members.length === 0) {
       for (const d of duplicates) d.resolve({ applied: false, sequence: state.sequence });
-      return rest;
+      return { group: undefined, rest };
     }
+    return { group: g, rest };
+  }
+
+  /**
+   * Seals the staged group and starts its transaction (the previous group has landed): its map nodes, log size and
+   * checkpoint (chained to the previous group's) are taken now, before anything more is staged.
+   */
+  private _launch(state: MerkleState, group: _Group): _Flight {
+    const { members, duplicates } = group;
+    const sealed = state.seal();
+    const cp = group.checkpoint ? this.checkpoints.build({ ...sealed.last, tables: sealed.last.allTables }) : undefined;
+    const tail = members.at(-1)!.seq;
     // One span per group, linked to every member message's trace: the transaction and the publishes after it
     // belong to all of them, not only to the message whose handler happened to schedule the drain.
     const links = members.flatMap((m) => (m.link === undefined ? [] : [m.link]));
@@ -255,18 +349,24 @@ export class ApplyService implements OnApplicationBootstrap {
       links,
       attributes: { 'merklesync.group.messages': members.length, 'merklesync.group.first_seq': members[0]!.seq, 'merklesync.group.last_seq': tail },
     }, context.active());
-    try {
-      await context.with(trace.setSpan(context.active(), span), () => this._persist(state, members, cp));
-    } catch (e) {
-      span.recordException(e instanceof Error ? e : String(e));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof Error ? e.message : String(e) });
-      _rejectAll([...members, ...duplicates, ...rest], e);
-      return [];
-    } finally {
-      span.end();
-    }
-    for (const d of duplicates) d.resolve({ applied: false, sequence: tail });
-    return rest;
+    const late: _Pending[] = [];
+    // The span ends before the members are settled, so it is complete by the time their handlers return.
+    const done = context
+      .with(trace.setSpan(context.active(), span), () => this._persist(state, members, sealed, cp, () => span.end()))
+      .then(
+        (usable) => {
+          for (const d of duplicates) d.resolve({ applied: false, sequence: tail });
+          return usable;
+        },
+        (e: unknown) => {
+          span.recordException(e instanceof Error ? e : String(e));
+          span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof Error ? e.message : String(e) });
+          span.end();
+          _rejectAll([...members, ...duplicates], e);
+          return false;
+        },
+      );
+    return { tail, changes: sealed.changes, checkpoint: cp !== undefined, late, done };
   }
 
   /**
@@ -285,7 +385,12 @@ export class ApplyService implements OnApplicationBootstrap {
     return undefined;
   }
 
-  private async _persist(state: MerkleState, members: readonly _Member[], cp: CheckpointInput | undefined): Promise<void> {
+  /**
+   * Persists a sealed group and settles its members.
+   * @returns true when committed; false when the store was ahead (state abandoned, members settled as redeliveries).
+   * @throws the retryable failure of the transaction (state abandoned).
+   */
+  private async _persist(state: MerkleState, members: readonly _Member[], sealed: SealedGroup, cp: CheckpointInput | undefined, beforeSettle: () => void): Promise<boolean> {
     const t1 = performance.now();
     const last = members.at(-1)!;
     const { logId } = this.config.checkpoint;
@@ -295,7 +400,7 @@ export class ApplyService implements OnApplicationBootstrap {
     // stores the roots, and it commits only after every node write has (a failed group leaves unreachable
     // copies, as old map versions are anyway).
     const p0 = performance.now();
-    const nodes = state.stagedMapNodes();
+    const nodes = sealed.nodes;
     const p1 = performance.now();
     const writers = this.config.database.nodeWriters;
     const early = writers > 0 ? Promise.all(_split(nodes, writers).map((part) => this.store.maps.putNodes(part))).then(() => performance.now()) : undefined;
@@ -304,7 +409,7 @@ export class ApplyService implements OnApplicationBootstrap {
       result = await this.store.apply.applyBatch(this.config.bus.consumer, last.seq, async (w): Promise<StoredCheckpoint | undefined> => {
         if (early === undefined) await w.putMapNodes(nodes);
         const p2 = performance.now();
-        await w.putLogNodes(logId, state.log);
+        await w.putLogNodes(logId, state.log, sealed.last.logSize); // the log may have grown by the next group since
         const p3 = performance.now();
         const blocks = _latestBlocks(members);
         await w.putBlocks(blocks);
@@ -332,12 +437,12 @@ export class ApplyService implements OnApplicationBootstrap {
       // The store already has these sequences but memory did not: memory is behind; reload before the next.
       state.abandon();
       this.logger.warn(`sequence ${last.seq} was already applied in the store (${result.appliedSequence}); reloading state`);
+      beforeSettle();
       for (const m of members) m.resolve({ applied: false, sequence: result.appliedSequence });
-      return;
+      return false;
     }
-    let changes = 0;
-    for (const m of members) changes += m.staged.changes;
-    state.commit(last.staged, last.seq, this.config.pruneEveryChanges);
+    const changes = sealed.changes;
+    state.commit(sealed, last.seq, this.config.pruneEveryChanges);
     this.checkpoints.noteApplied(changes);
     await this.outbox.send(rootUpdateMessages(this.subjects, this.config.hashSuite, members));
     if (result.result !== undefined) await this.checkpoints.appended(result.result);
@@ -348,10 +453,22 @@ export class ApplyService implements OnApplicationBootstrap {
     tm.changes += changes;
     tm.persistMs += t2 - t1;
     tm.publishMs += t3 - t2;
+    beforeSettle();
     for (const m of members) {
       m.resolve({ applied: true, sequence: m.seq, changes: m.staged.changes, checkpoint: m === last ? result.result?.seq : undefined });
     }
+    return true;
   }
+}
+
+/** Waits for a group in flight and settles the redeliveries of its members that arrived meanwhile. */
+async function _land(flight: _Flight): Promise<boolean> {
+  const usable = await flight.done;
+  for (const m of flight.late) {
+    if (usable) m.resolve({ applied: false, sequence: flight.tail });
+    else m.reject(new RetryableError(`sequence ${m.seq}: its group was not persisted`));
+  }
+  return usable;
 }
 
 const _tracer = trace.getTracer('@merklesync/app-merkle');

@@ -97,11 +97,16 @@ export class CheckpointService implements OnApplicationShutdown {
     this.lastAt = this.clock.now();
   }
 
-  /** Why a checkpoint is due once `pending` more changes are persisted (the count or the time), or undefined. */
-  due(pending: number): CheckpointTrigger | undefined {
+  /**
+   * Why a checkpoint is due once `pending` more changes are persisted (the count or the time), or undefined.
+   * `inFlight`: a group whose transaction is running and whose changes come first (with a checkpoint of its own,
+   * the count starts after it and no time has passed since).
+   */
+  due(pending: number, inFlight?: { readonly changes: number; readonly checkpoint: boolean }): CheckpointTrigger | undefined {
+    const fresh = inFlight?.checkpoint === true;
     return checkpointDueBy({
-      changesSince: this.changesSince + pending,
-      elapsedMs: this.clock.now() - this.lastAt,
+      changesSince: fresh ? pending : this.changesSince + (inFlight?.changes ?? 0) + pending,
+      elapsedMs: fresh ? 0 : this.clock.now() - this.lastAt,
       everyChanges: this.config.checkpoint.everyChanges,
       everyMs: this.config.checkpoint.everyMs,
     });

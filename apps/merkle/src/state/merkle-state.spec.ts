@@ -37,13 +37,13 @@ const rootOf = (entries: [number, number][]): Uint8Array => {
 describe('MerkleState truncate', () => {
   it('deletes every row the table holds at that point, each with its own log entry and tombstone', () => {
     const s = new MerkleState(suite);
-    const first = s.stage([1, 2, 3].map((n) => ev('public.a', RowOperation.INSERT, n)).concat([ev('public.b', RowOperation.INSERT, 9)]));
-    s.commit(first, 1);
+    s.stage([1, 2, 3].map((n) => ev('public.a', RowOperation.INSERT, n)).concat([ev('public.b', RowOperation.INSERT, 9)]));
+    s.commit(s.seal(), 1);
     expect(s.log.size).toBe(4);
 
     // In one batch: a row inserted before the truncate goes too; a row inserted after it stays.
     const staged = s.stage([ev('public.a', RowOperation.INSERT, 4, 8n), ev('public.a', RowOperation.TRUNCATE, 0, 8n), ev('public.a', RowOperation.INSERT, 5, 8n)]);
-    s.commit(staged, 2);
+    s.commit(s.seal(), 2);
     expect(staged.changes).toBe(1 + 4 + 1);
     expect(s.log.size).toBe(4 + 6);
     expect(toHex(s.tableRoot('s', 'public.a'))).toBe(toHex(rootOf([[5, 5]])));
@@ -76,11 +76,65 @@ describe('MerkleState truncate', () => {
   it('truncating an empty or unknown table changes nothing but the batch', () => {
     const s = new MerkleState(suite);
     const staged = s.stage([ev('public.none', RowOperation.TRUNCATE)]);
-    s.commit(staged, 1);
+    s.commit(s.seal(), 1);
     expect(staged.changes).toBe(0);
     expect(s.log.size).toBe(0);
     expect(staged.blocks).toEqual([]);
     expect(staged.tables).toEqual([]);
     expect(toHex(s.tableRoot('s', 'public.none'))).toBe(toHex(new SparseMerkleMap({ suite }).emptyRoot));
+  });
+});
+
+describe('MerkleState groups in flight', () => {
+  it('stages the next group on top of the one in flight; each group gets only its own new nodes; prunes only with nothing staged', () => {
+    const s = new MerkleState(suite);
+    const a = s.stage([1, 2].map((n) => ev('public.a', RowOperation.INSERT, n)));
+    const first = s.seal();
+    expect(first.last).toBe(a);
+    expect(first.changes).toBe(2);
+    expect(s.isBroken).toBe(true);
+    expect(() => s.seal()).toThrow(/seal needs staged batches/); // nothing staged yet
+    // The next batch builds on the in-flight group's root, not on the committed (empty) one.
+    const b = s.stage([ev('public.a', RowOperation.INSERT, 3), ev('public.b', RowOperation.INSERT, 9)]);
+    expect(toHex(b.tables.find((t) => t.table === 'public.a')!.root)).toBe(toHex(rootOf([[1, 1], [2, 2], [3, 3]])));
+    expect(b.logSize).toBe(4);
+    expect(toHex(b.stateRoot)).toBe(toHex(stateRoot(suite, [
+      { source: 's', table: 'public.a', root: rootOf([[1, 1], [2, 2], [3, 3]]) },
+      { source: 's', table: 'public.b', root: rootOf([[9, 9]]) },
+    ])));
+    expect(() => s.seal()).toThrow(/no group in flight/);
+    expect(s.pruneDue(2)).toBe(true);
+    expect(s.pruneDue(3)).toBe(false);
+    // Committing the first group while the second is staged: its roots become current, nothing is pruned.
+    s.commit(first, 1, 1);
+    expect(toHex(s.tableRoot('s', 'public.a'))).toBe(toHex(rootOf([[1, 1], [2, 2]])));
+    expect(s.sequence).toBe(1);
+    const second = s.seal();
+    // Only nodes created since the first group was sealed: none of them is a node of the first group's map.
+    const firstNodes = new Set(first.nodes.map((n) => toHex(n.hash)));
+    expect(second.nodes.length).toBeGreaterThan(0);
+    for (const n of second.nodes) expect(firstNodes.has(toHex(n.hash))).toBe(false);
+    expect(second.nodes.map((n) => toHex(n.hash))).toContain(toHex(rootOf([[9, 9]])));
+    expect(second.nodes.map((n) => toHex(n.hash))).toContain(toHex(rootOf([[1, 1], [2, 2], [3, 3]])));
+    s.commit(second, 2, 1); // nothing staged now: this one prunes
+    expect(s.isBroken).toBe(false);
+    expect(toHex(s.stateRoot())).toBe(toHex(b.stateRoot));
+    // After the prune the state keeps working: the next group's nodes come from a fresh mark.
+    s.stage([ev('public.b', RowOperation.DELETE, 9)]);
+    const third = s.seal();
+    s.commit(third, 3, 1);
+    expect(toHex(s.tableRoot('s', 'public.b'))).toBe(toHex(new SparseMerkleMap({ suite }).emptyRoot));
+  });
+
+  it('a commit of anything but the group in flight is refused; abandon drops the staged and the in-flight group', () => {
+    const s = new MerkleState(suite);
+    s.stage([ev('public.a', RowOperation.INSERT, 1)]);
+    const g = s.seal();
+    expect(() => s.commit({ ...g }, 1)).toThrow(/not in flight/);
+    s.stage([ev('public.a', RowOperation.INSERT, 2)]);
+    s.abandon();
+    expect(s.isAbandoned).toBe(true);
+    expect(() => s.commit(g, 1)).toThrow(/not in flight/);
+    expect(() => s.stage([ev('public.a', RowOperation.INSERT, 3)])).toThrow(/abandoned/);
   });
 });

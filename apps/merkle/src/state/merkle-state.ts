@@ -1,7 +1,8 @@
 // The service's live state: every table's authenticated map (one shared MemoryMapStore) and the global log,
-// plus the stream sequence they reflect. Changes are staged (new map roots computed, log leaves appended),
-// persisted by the caller, then committed; a failed persist leaves the state unusable (the log tree was
-// appended to), and the owner reloads it from the store (StateHolder).
+// plus the stream sequence they reflect. Changes are staged (new map roots computed, log leaves appended), sealed
+// into a group, persisted by the caller, then committed — the next group may stage while one is persisted; a
+// failed persist leaves the state unusable (the log tree was appended to), and the owner reloads it from the
+// store (StateHolder).
 import { LogTree, MemoryMapStore, SparseMerkleMap, equalBytes, getHashSuite, type HashSuite, type HashSuiteName, type MapEntry, type MapNodeWithHash, type MapStoreMark } from '@merklesync/merkle';
 import { RowOperation, stateRoot, type ChangeEvent } from '@merklesync/protocol';
 import { BlockOp, loadMapIntoMemory, type BlockInput, type MerkleStore } from '@merklesync/store';
@@ -36,6 +37,22 @@ export interface StagedBatch {
   readonly blocks: readonly BlockInput[];
 }
 
+/**
+ * Staged batches closed into one group for one transaction ({@link MerkleState.seal}). Later batches may be staged
+ * on top of it while it persists; it is committed (or the state abandoned) before the next group is sealed.
+ */
+export interface SealedGroup {
+  /** The group's last batch: the state after the group (log size and root, state root, every table's root). */
+  readonly last: StagedBatch;
+  /** Changes in the group. */
+  readonly changes: number;
+  /**
+   * The map nodes the group created that are reachable from its final roots — views into the in-memory store,
+   * valid until the group is committed (nothing is pruned while a group is in flight).
+   */
+  readonly nodes: MapNodeWithHash[];
+}
+
 const _tableKey = (source: string, table: string): string => `${source}\u0000${table}`;
 // A map key as a string for de-duplication (latin1: one char per byte; Buffer's native slice, not a 32-argument spread).
 const _latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
@@ -46,7 +63,7 @@ const _sorted = (t: TableRoot[]): TableRoot[] =>
  * In-memory maps + log for one consumer. Not thread-safe by design: the owner serialises every call.
  * @example
  * const s = await MerkleState.load(store, { consumer: 'merkle', logId: 'global', suite: 'sha256' });
- * const staged = s.stage(batch.events);  await persist(staged);  s.commit(staged, seq);
+ * s.stage(batch.events);  const group = s.seal();  await persist(group);  s.commit(group, seq);
  */
 export class MerkleState {
   readonly suite: HashSuite;
@@ -56,11 +73,14 @@ export class MerkleState {
   private readonly store: MemoryMapStore;
   private readonly map: SparseMerkleMap;
   private readonly roots = new Map<string, TableRoot>();
+  /** Where the nodes of the next sealed group start (taken when the previous group was sealed). */
   private persistedMark: MapStoreMark;
-  /** Batches staged since the last commit, in order (a group persisted in one transaction). */
+  /** Batches staged since the last seal, in order (the next group). */
   private staged: StagedBatch[] = [];
-  /** Roots of the staged batches (the latest per table), over the committed ones. */
-  private readonly stagedRoots = new Map<string, TableRoot>();
+  /** Roots of the staged batches (the latest per table), over the in-flight group's and the committed ones. */
+  private stagedRoots = new Map<string, TableRoot>();
+  /** The sealed group being persisted, and its roots (the latest per table), over the committed ones. */
+  private inflight: { readonly group: SealedGroup; readonly roots: Map<string, TableRoot> } | undefined;
   private abandoned = false;
   private changesSincePrune = 0;
 
@@ -102,10 +122,23 @@ export class MerkleState {
 
   /** True after a stage that was neither committed nor can be: reload before further use. */
   get isBroken(): boolean {
-    return this.abandoned || this.staged.length > 0;
+    return this.abandoned || this.staged.length > 0 || this.inflight !== undefined;
   }
 
-  /** Batches staged and not yet committed. */
+  /** True once a failed persist gave the state up (a group in flight may fail while the next one stages). */
+  get isAbandoned(): boolean {
+    return this.abandoned;
+  }
+
+  /**
+   * True when committing the group in flight will reach `pruneEvery` changes since the last prune: the caller lets
+   * it commit before staging more, since a commit prunes only with nothing staged after it.
+   */
+  pruneDue(pruneEvery: number): boolean {
+    return this.inflight !== undefined && this.changesSincePrune + this.inflight.group.changes >= pruneEvery;
+  }
+
+  /** Batches staged and not yet sealed. */
   get stagedCount(): number {
     return this.staged.length;
   }
@@ -160,7 +193,7 @@ export class MerkleState {
       const k = _tableKey(b.source, b.table);
       let g = groups.get(k);
       if (g === undefined) {
-        const base = this.stagedRoots.get(k)?.root ?? this.tableRoot(b.source, b.table);
+        const base = this.stagedRoots.get(k)?.root ?? this.inflight?.roots.get(k)?.root ?? this.tableRoot(b.source, b.table);
         groups.set(k, (g = { source: b.source, table: b.table, base, ops: [], count: 0 }));
       }
       if (b.op === RowOperation.TRUNCATE) {
@@ -203,6 +236,7 @@ export class MerkleState {
     this.log.appendMany(leaves);
     for (const t of tables) this.stagedRoots.set(_tableKey(t.source, t.table), t);
     const merged = new Map(this.roots);
+    if (this.inflight !== undefined) for (const [k, t] of this.inflight.roots) merged.set(k, t);
     for (const [k, t] of this.stagedRoots) merged.set(k, t);
     const staged: StagedBatch = {
       tables,
@@ -218,40 +252,53 @@ export class MerkleState {
   }
 
   /**
-   * The map nodes to persist for the staged batches: created since the last commit and reachable from each
-   * touched table's LAST staged root — the roots the commit makes current and the group's RootUpdates name.
-   * Roots of earlier batches of the group are superseded within the same transaction and never stored (for a
-   * group of 20 messages of 500 random inserts into a 100k-key map: 3.8 instead of 7.7 nodes per change).
+   * Closes the staged batches into one group to persist, with the map nodes created since the previous group
+   * was sealed and reachable from each touched table's LAST staged root — the roots the commit makes current and
+   * the group's RootUpdates name. Roots of earlier batches of the group are superseded within the same transaction
+   * and never stored (for a group of 20 messages of 500 random inserts into a 100k-key map: 3.8 instead of 7.7
+   * nodes per change). Batches staged after this build on the group's roots and form the next group.
+   * @throws MerkleServiceError(NOT_READY) when nothing is staged, a group is already in flight, or the state was abandoned.
    */
-  stagedMapNodes(): MapNodeWithHash[] {
-    // Views, not copies: the caller writes them before the next stage or commit (which may prune) touches the store.
-    return this.store.newNodesSince(this.persistedMark, [...this.stagedRoots.values()].map((t) => t.root), { views: true });
+  seal(): SealedGroup {
+    if (this.abandoned || this.staged.length === 0 || this.inflight !== undefined) {
+      throw new MerkleServiceError(MerkleServiceErrorCode.NotReady, 'seal needs staged batches and no group in flight');
+    }
+    // Views, not copies: the group's writes read them before it is committed, and only a commit prunes.
+    const nodes = this.store.newNodesSince(this.persistedMark, [...this.stagedRoots.values()].map((t) => t.root), { views: true });
+    let changes = 0;
+    for (const b of this.staged) changes += b.changes;
+    const group: SealedGroup = { last: this.staged.at(-1)!, changes, nodes };
+    this.inflight = { group, roots: this.stagedRoots };
+    this.persistedMark = this.store.mark();
+    this.staged = [];
+    this.stagedRoots = new Map();
+    return group;
   }
 
   /**
-   * Makes the staged batches current, up to and including `staged` (which must be the last staged), after
-   * they were persisted with stream sequence `sequence` (the last one's). Prunes the node store every
-   * `pruneEvery` changes (only the current roots stay readable).
-   * @throws MerkleServiceError(NOT_READY) when `staged` is not the last pending batch.
+   * Makes the sealed group current after it was persisted with stream sequence `sequence` (its last message's).
+   * Prunes the node store every `pruneEvery` changes (only the current roots stay readable), and only when nothing
+   * is staged after the group.
+   * @throws MerkleServiceError(NOT_READY) when `group` is not the group in flight.
    */
-  commit(staged: StagedBatch, sequence: number, pruneEvery = Number.POSITIVE_INFINITY): void {
-    if (this.abandoned || this.staged.at(-1) !== staged) throw new MerkleServiceError(MerkleServiceErrorCode.NotReady, 'commit of a batch that is not staged');
-    for (const [k, t] of this.stagedRoots) this.roots.set(k, { source: t.source, table: t.table, root: t.root });
+  commit(group: SealedGroup, sequence: number, pruneEvery = Number.POSITIVE_INFINITY): void {
+    if (this.abandoned || this.inflight?.group !== group) throw new MerkleServiceError(MerkleServiceErrorCode.NotReady, 'commit of a group that is not in flight');
+    for (const [k, t] of this.inflight.roots) this.roots.set(k, { source: t.source, table: t.table, root: t.root });
     this.sequence = sequence;
-    for (const b of this.staged) this.changesSincePrune += b.changes;
-    this.staged = [];
-    this.stagedRoots.clear();
-    if (this.changesSincePrune >= pruneEvery) {
+    this.changesSincePrune += group.changes;
+    this.inflight = undefined;
+    if (this.changesSincePrune >= pruneEvery && this.staged.length === 0) {
       this.store.prune([...this.roots.values()].map((t) => t.root).filter((r) => !equalBytes(r, this.map.emptyRoot)));
       this.changesSincePrune = 0;
+      this.persistedMark = this.store.mark(); // a prune starts a new epoch; nothing is staged to lose
     }
-    this.persistedMark = this.store.mark();
   }
 
   /** Gives up a staged batch: the state stays broken and must be replaced by a reload. */
   abandon(): void {
     this.staged = [];
-    this.stagedRoots.clear();
+    this.stagedRoots = new Map();
+    this.inflight = undefined;
     this.abandoned = true;
   }
 }
