@@ -106,6 +106,77 @@ describe('group commit', () => {
     apps.splice(apps.indexOf(app), 1);
   });
 
+  it('stages arrivals as the next group while a group persists; a redelivery of an in-flight message settles with its group', async () => {
+    const sc = await bus.scenario('p');
+    const config = testConfig(db, sc, { MERKLE_CHECKPOINT_EVERY_CHANGES: '4' });
+    const src = new SyntheticSource(`src-${bus.id}-p`);
+    const subj = busSubjects(sc.prefix);
+    // The first transaction waits at a gate, so the test knows a group is in flight while it hands over more.
+    let entered!: () => void;
+    const inFlight = new Promise<void>((r) => (entered = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const calls: number[] = [];
+    const wrapStore = (st: MerkleStore): MerkleStore => {
+      const applyBatch: MerkleStore['apply']['applyBatch'] = async (consumer, seq, work) => {
+        calls.push(seq);
+        if (calls.length === 1) {
+          entered();
+          await gate;
+        }
+        return st.apply.applyBatch(consumer, seq, work);
+      };
+      const apply = new Proxy(st.apply, { get: (t, p) => (p === 'applyBatch' ? applyBatch : (Reflect.get(t, p, t) as unknown)) });
+      return { ...st, apply };
+    };
+    const app = await createMerkleApp(config, { signer, logger: ['error', 'warn'], wrapStore } satisfies MerkleAppOptions);
+    apps.push(app);
+    await app.init();
+    await app.get(NatsConnectionProvider).connect();
+    const applier = app.get(ApplyService);
+    const store = storeOf(db, config);
+    const msgs = [
+      src.batch('users', [{ pk: 'a', row: '1' }, { pk: 'b', row: '1' }, { pk: 'c', row: '1' }]),
+      src.batch('users', [{ pk: 'a', row: '2' }, { pk: 'd', row: '1' }]),
+      src.batch('orders', [{ pk: 'o', row: '1' }]),
+      src.batch('users', [{ pk: 'b', row: null }]),
+    ];
+    const tables = ['users', 'users', 'orders', 'users'];
+    const seqs: number[] = [];
+    for (const [k, bytes] of msgs.entries()) seqs.push((await bus.js.publish(subj.changes(src.source, tables[k]!), bytes)).seq);
+    const apply = (k: number) => applier.apply(decodeEvent('change-batch', msgs[k]!), seqs[k]!, subj.changes(src.source, tables[k]!));
+
+    const first = apply(0);
+    await inFlight; // message 1's group is in its transaction
+    const second = apply(1);
+    const again = apply(0); // a redelivery of the message in flight
+    await new Promise((r) => setTimeout(r, 50)); // message 2 is staged meanwhile: 3 changes in flight + 2 reach the
+    // checkpoint count (4), which closes the next group after message 2
+    const third = apply(2);
+    const fourth = apply(3);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls).toEqual([seqs[0]]); // nothing else has started a transaction
+    release();
+    expect(await first).toMatchObject({ applied: true, sequence: seqs[0] });
+    expect(await again).toMatchObject({ applied: false, sequence: seqs[0] });
+    expect(await second).toMatchObject({ applied: true, sequence: seqs[1], checkpoint: 1 });
+    expect(await third).toMatchObject({ applied: true, sequence: seqs[2], checkpoint: undefined });
+    expect(await fourth).toMatchObject({ applied: true, sequence: seqs[3], checkpoint: undefined });
+    // Three transactions, in order: message 1; message 2 (staged while 1 persisted, closed by the checkpoint);
+    // messages 3 and 4 (staged while 2 persisted; the count restarts after its checkpoint).
+    expect(calls).toEqual([seqs[0], seqs[1], seqs[3]]);
+    expect(applier.timings.overlapped).toBe(2); // message 2 staged during transaction 1, messages 3 and 4 during transaction 2
+    const cps = await store.checkpoints.list('global');
+    expect(cps.map((c) => [c.seq, c.logSize])).toEqual([[1, 5]]);
+    await expectRoots(store, src);
+    const log = expectedLog(msgs);
+    expect((await store.logs.head('global'))?.size).toBe(log.size);
+    expect(toHex(await store.logs.root('global', log.size))).toBe(toHex(log.root()));
+    expect(toHex(cps[0]!.logRoot)).toBe(toHex(log.root(5)));
+    await app.close();
+    apps.splice(apps.indexOf(app), 1);
+  });
+
   it('a checkpoint due by time is signed over the whole group of waiting messages; one due by count still closes the group', async () => {
     const sc = await bus.scenario('t');
     const config = testConfig(db, sc, { MERKLE_CHECKPOINT_EVERY_CHANGES: '5', MERKLE_CHECKPOINT_EVERY_MS: '1000' });
