@@ -34,6 +34,21 @@ afterAll(async () => {
   await db?.drop();
 });
 
+/** The service without its consumer (init, not listen): the test hands it the stream's messages itself. */
+async function initApp(config: ReturnType<typeof testConfig>, options: MerkleAppOptions) {
+  const app = await createMerkleApp(config, options);
+  apps.push(app);
+  await app.init();
+  await app.get(NatsConnectionProvider).connect();
+  return { app, applier: app.get(ApplyService), store: storeOf(db, config) };
+}
+
+/** `store` with its transactions going through `applyBatch` (which may call the real one). */
+function withApplyBatch(store: MerkleStore, applyBatch: MerkleStore['apply']['applyBatch']): MerkleStore {
+  const apply = new Proxy(store.apply, { get: (t, p) => (p === 'applyBatch' ? applyBatch : (Reflect.get(t, p, t) as unknown)) });
+  return { ...store, apply };
+}
+
 describe('group commit', () => {
   it('applies a message only after its predecessor: out-of-order arrivals are refused, gaps of malformed or deleted messages are crossed', async () => {
     const sc = await bus.scenario('g');
@@ -42,14 +57,8 @@ describe('group commit', () => {
     const src = new SyntheticSource(`src-${bus.id}-g`);
     const other = new SyntheticSource(`other-${bus.id}-g`);
     const subj = busSubjects(sc.prefix);
-    // The service without its consumer (init, not listen): the test hands it the stream's messages itself, in
-    // the orders a consumer with several messages in flight can produce.
-    const app = await createMerkleApp(config, { signer, logger: ['error', 'warn'] } satisfies MerkleAppOptions);
-    apps.push(app);
-    await app.init();
-    await app.get(NatsConnectionProvider).connect();
-    const applier = app.get(ApplyService);
-    const store = storeOf(db, config);
+    // Messages handed over in the orders a consumer with several messages in flight can produce.
+    const { app, applier, store } = await initApp(config, { signer, logger: ['error', 'warn'] });
 
     const a = src.batch('users', [{ pk: 'a', row: '1' }, { pk: 'b', row: '1' }]);
     const b = src.batch('users', [{ pk: 'a', row: '2' }, { pk: 'c', row: '1' }]);
@@ -117,24 +126,16 @@ describe('group commit', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const calls: number[] = [];
-    const wrapStore = (st: MerkleStore): MerkleStore => {
-      const applyBatch: MerkleStore['apply']['applyBatch'] = async (consumer, seq, work) => {
+    const wrapStore = (st: MerkleStore): MerkleStore =>
+      withApplyBatch(st, async (consumer, seq, work) => {
         calls.push(seq);
         if (calls.length === 1) {
           entered();
           await gate;
         }
         return st.apply.applyBatch(consumer, seq, work);
-      };
-      const apply = new Proxy(st.apply, { get: (t, p) => (p === 'applyBatch' ? applyBatch : (Reflect.get(t, p, t) as unknown)) });
-      return { ...st, apply };
-    };
-    const app = await createMerkleApp(config, { signer, logger: ['error', 'warn'], wrapStore } satisfies MerkleAppOptions);
-    apps.push(app);
-    await app.init();
-    await app.get(NatsConnectionProvider).connect();
-    const applier = app.get(ApplyService);
-    const store = storeOf(db, config);
+      });
+    const { app, applier, store } = await initApp(config, { signer, logger: ['error', 'warn'], wrapStore });
     const msgs = [
       src.batch('users', [{ pk: 'a', row: '1' }, { pk: 'b', row: '1' }, { pk: 'c', row: '1' }]),
       src.batch('users', [{ pk: 'a', row: '2' }, { pk: 'd', row: '1' }]),
@@ -183,12 +184,7 @@ describe('group commit', () => {
     const src = new SyntheticSource(`src-${bus.id}-t`);
     const subj = busSubjects(sc.prefix);
     const clock = new ManualClock();
-    const app = await createMerkleApp(config, { signer, clock, scheduler: new ManualScheduler(), logger: ['error', 'warn'] } satisfies MerkleAppOptions);
-    apps.push(app);
-    await app.init();
-    await app.get(NatsConnectionProvider).connect();
-    const applier = app.get(ApplyService);
-    const store = storeOf(db, config);
+    const { app, applier, store } = await initApp(config, { signer, clock, scheduler: new ManualScheduler(), logger: ['error', 'warn'] });
     const msgs = [
       src.batch('users', [{ pk: 'a', row: '1' }]),
       src.batch('users', [{ pk: 'b', row: '1' }]),
@@ -264,8 +260,7 @@ describe('group commit', () => {
         if (mode === 'after-commit') throw new Error('injected failure after the commit');
         return r;
       };
-      const apply = new Proxy(s.apply, { get: (t, p) => (p === 'applyBatch' ? applyBatch : (Reflect.get(t, p, t) as unknown)) });
-      return { ...s, apply };
+      return withApplyBatch(s, applyBatch);
     };
     const app = await createMerkleApp(config, { signer, logger: false, wrapStore, retryBackoffMs: [50] });
     apps.push(app);
