@@ -4,28 +4,13 @@ import { _isJNum, _isJObj, _parseJson, type _JNode } from './_json.ts';
 import { _isWellFormed, _unsupported } from './_util.ts';
 import type { JsonValue } from './types.ts';
 
-/** JCS string: only '"', '\\' and C0 controls are escaped; short escapes where JSON has them. */
+/**
+ * JCS string: only '"', '\\' and C0 controls are escaped, with short escapes where JSON has them and lowercase
+ * \u00xx otherwise — exactly what JSON.stringify writes for a string without lone surrogates (which are refused).
+ */
 export function _jcsString(what: string, s: string): string {
   if (!_isWellFormed(s)) _unsupported(what, 'lone surrogate in string');
-  let out = '"';
-  let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x20 && c !== 0x22 && c !== 0x5c) continue;
-    out += s.slice(start, i);
-    start = i + 1;
-    switch (c) {
-      case 0x22: out += '\\"'; break;
-      case 0x5c: out += '\\\\'; break;
-      case 0x08: out += '\\b'; break;
-      case 0x09: out += '\\t'; break;
-      case 0x0a: out += '\\n'; break;
-      case 0x0c: out += '\\f'; break;
-      case 0x0d: out += '\\r'; break;
-      default: out += '\\u' + c.toString(16).padStart(4, '0');
-    }
-  }
-  return out + s.slice(start) + '"';
+  return JSON.stringify(s);
 }
 
 /** ECMAScript Number::toString, which RFC 8785 §3.2.2.3 adopts; -0 prints as 0. */

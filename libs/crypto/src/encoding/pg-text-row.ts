@@ -6,13 +6,13 @@
 // reference's even where a fast path would have been stricter.
 import { ByteWriter } from '@merklesync/merkle';
 import { daysFromCivil, parsePgDate, parsePgTimestamp } from './datetime.ts';
-import { canonicalJsonText } from './jcs.ts';
+import { canonicalJson, canonicalJsonText } from './jcs.ts';
 import { parseNumeric } from './numeric.ts';
 import { _parseArrayText, _resolve, fromPgText } from './pg-text.ts';
 import { _columnOrder, encodePrimaryKey, encodeRow } from './row.ts';
-import { ENCODING_VERSION, EncodingKind, ValueTag, type PgType, type ScalarTypeName } from './types.ts';
-import { _encodeValue, _uuid, _writeNumeric } from './value.ts';
-import { _I32_MAX, _I32_MIN, _I64_MAX, _I64_MIN, _encode, _isWellFormed, _utf8 } from './_util.ts';
+import { ENCODING_VERSION, EncodingKind, ValueTag, type JsonValue, type PgType, type ScalarTypeName } from './types.ts';
+import { _encodeValue, _int64OrInfinite, _uuid, _writeNumeric } from './value.ts';
+import { _I32_MAX, _I32_MIN, _I64_MAX, _I64_MIN, _encode, _utf8 } from './_util.ts';
 
 /** One column of the rows an encoder takes: its name and Postgres type (as `fromPgText` takes it). */
 export interface PgTextColumn {
@@ -31,7 +31,6 @@ function _giveUp(): never {
 
 const _INT_RE = /^[+-]?[0-9]+$/;
 const _FLOAT_RE = /^(?:[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|NaN|[+-]?Infinity)$/;
-const _I64_MIN_N = -(2 ** 63);
 const _RANGES = { int2: [-32768, 32767], int4: [_I32_MIN, _I32_MAX] } as const;
 
 // Integers of at most 15 digits are exact doubles: parsed as numbers, written without a bigint.
@@ -86,53 +85,11 @@ function _textWriter(type: 'text' | 'varchar' | 'bpchar' | 'name'): _Writer {
   };
 }
 
-function _infiniteOr(w: ByteWriter, v: bigint | number | 'infinity' | '-infinity'): void {
-  if (v === 'infinity') w.i64(_I64_MAX);
-  else if (v === '-infinity') w.i64(_I64_MIN);
-  else if (typeof v === 'number') w.i64n(v);
-  else w.i64(v);
-}
-
 // JSON whose numbers JSON.parse reads exactly: no exponent (a digit then 'e') and no run of 16 or more digits and
 // points, so every number has at most 15 significant digits and lies within ±1e15: its double prints back as
 // the same decimal value, which is what the exact canonical form then writes. Strings may trip the test; that
 // only sends them the reference way.
 const _INEXACT_NUMBER_RE = /[0-9][eE]|[0-9.]{16}/;
-const _FAST_JSON_DEPTH = 64; // below the reference parser's limit, so nothing accepted here is refused there
-
-/** RFC 8785 text of a JSON.parse result whose numbers are exact; gives up on anything the reference treats otherwise. */
-function _jcsOfParsed(v: unknown, depth: number): string {
-  if (v === null) return 'null';
-  switch (typeof v) {
-    case 'boolean':
-      return v ? 'true' : 'false';
-    case 'number':
-      return String(v); // finite by the exactness test; -0 prints as 0, as RFC 8785 wants
-    case 'string':
-      // JSON.stringify escapes exactly as RFC 8785 does (short forms, lowercase \u00xx) for well-formed strings.
-      if (!_isWellFormed(v)) _giveUp();
-      return JSON.stringify(v);
-    case 'object': {
-      if (depth >= _FAST_JSON_DEPTH) _giveUp();
-      if (Array.isArray(v)) {
-        let out = '[';
-        for (let i = 0; i < v.length; i++) out += (i === 0 ? '' : ',') + _jcsOfParsed(v[i], depth + 1);
-        return out + ']';
-      }
-      const obj = v as Record<string, unknown>;
-      const keys = Object.keys(obj).sort(); // UTF-16 code unit order, as RFC 8785 §3.2.3 sorts
-      let out = '{';
-      for (let i = 0; i < keys.length; i++) {
-        const k = keys[i]!;
-        if (!_isWellFormed(k)) _giveUp();
-        out += (i === 0 ? '' : ',') + JSON.stringify(k) + ':' + _jcsOfParsed(obj[k], depth + 1);
-      }
-      return out + '}';
-    }
-    default:
-      return _giveUp();
-  }
-}
 
 function _jsonWriter(type: 'json' | 'jsonb'): _Writer {
   const tag = ValueTag[type];
@@ -152,7 +109,8 @@ function _jsonWriter(type: 'json' | 'jsonb'): _Writer {
       } catch {
         return _giveUp();
       }
-      canonical = _jcsOfParsed(parsed, 0);
+      // The same nesting limit and string rules as the reference parser: what it refuses, this refuses too.
+      canonical = canonicalJson(parsed as JsonValue);
     }
     w.u8(tag).lenBytes(_encode(canonical));
   };
@@ -252,7 +210,7 @@ function _scalarWriter(type: ScalarTypeName): _Writer | undefined {
       return (w, t) => {
         const d = parsePgDate(t);
         w.u8(ValueTag.date);
-        _infiniteOr(w, d);
+        _int64OrInfinite(w, 'date', d);
       };
     case 'timestamp':
     case 'timestamptz': {
@@ -262,7 +220,7 @@ function _scalarWriter(type: ScalarTypeName): _Writer | undefined {
         const fast = _fastTimestamp(t, tz);
         w.u8(tag);
         if (fast !== undefined) w.i64n(fast);
-        else _infiniteOr(w, parsePgTimestamp(t, tz));
+        else _int64OrInfinite(w, type, parsePgTimestamp(t, tz));
       };
     }
     case 'uuid':

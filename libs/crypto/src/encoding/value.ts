@@ -15,7 +15,7 @@ function _isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }
 
-function _int64OrInfinite(w: ByteWriter, what: string, v: unknown): void {
+export function _int64OrInfinite(w: ByteWriter, what: string, v: unknown): void {
   if (v === 'infinity') w.i64(_I64_MAX);
   else if (v === '-infinity') w.i64(_I64_MIN);
   else w.i64(_toBigInt(what, v, _I64_MIN, _I64_MAX));
