@@ -1,6 +1,6 @@
-import { PgTextRowEncoder, type PgType } from '@merklesync/crypto';
+import type { PgTextRowEncoder, PgType } from '@merklesync/crypto';
 import { type CapturedTable, tableKey } from './catalog.ts';
-import { _EncodedRowChange, type EncodedRowChange, type _Texts, _typedKey, _typedRow } from './encoded.ts';
+import { _EncodedRowChange, type _Texts, _encodeTexts, _encoderFor, _typedKey, _typedRow } from './encoded.ts';
 import { SourceError, SourceErrorCode } from './errors.ts';
 import { formatLsn } from './lsn.ts';
 import { type PgOutputMessage, type RelationColumn, type TupleValue, UNCHANGED_TOAST } from './pgoutput/messages.ts';
@@ -31,7 +31,6 @@ interface _Relation {
   /** Text → canonical bytes for this column list; null when the relation is not captured (or cannot have one). */
   encoder: PgTextRowEncoder | null;
 }
-
 
 interface _OpenTx {
   xid: number;
@@ -185,16 +184,7 @@ export class TransactionAssembler {
       return i;
     });
     const types = columns.map((c) => info.columnTypes.get(c.name) ?? c.typeOid);
-    let encoder: PgTextRowEncoder | null;
-    try {
-      encoder = new PgTextRowEncoder(
-        columns.map((c, i) => ({ name: c.name, type: types[i]! })),
-        pk,
-      );
-    } catch {
-      encoder = null; // a column list encodeRow refuses: the typed path reports it row by row
-    }
-    return { schema, table, columns, types, pk, captured: true, encoder };
+    return { schema, table, columns, types, pk, captured: true, encoder: _encoderFor({ schema, table, columns, types, pk }) };
   }
 
   /** The tuple's column texts, an unchanged TOASTed value taken from the old tuple when there is one. */
@@ -223,26 +213,10 @@ export class TransactionAssembler {
     return { values, unchanged };
   }
 
-  /**
-   * The canonical bytes of a complete row's key (and row), or undefined when the encoder refuses them: then the
-   * typed path runs and reports the error with the table and column named.
-   */
-  #encode(rel: _Relation, texts: _Texts, withRow: boolean): EncodedRowChange | undefined {
-    if (rel.encoder === null) return undefined;
-    try {
-      // Complete texts only reach here (no column left out, no TOAST marker): each is a string or null.
-      const strings = texts as readonly (string | null)[];
-      const primaryKey = rel.encoder.primaryKey(strings);
-      return withRow ? { primaryKey, row: rel.encoder.row(strings) } : { primaryKey };
-    } catch {
-      return undefined;
-    }
-  }
-
   /** An insert or update: encoded now, typed on first read; or typed now when it cannot be encoded. */
   #rowChange(op: 'insert' | 'update', rel: _Relation, texts: { values: _Texts; unchanged: string[] }): RowChange {
     const values = texts.values;
-    const encoded = texts.unchanged.length === 0 ? this.#encode(rel, values, true) : undefined;
+    const encoded = texts.unchanged.length === 0 ? _encodeTexts(rel.encoder, values, true) : undefined;
     if (encoded !== undefined) return new _EncodedRowChange(op, rel, values, 'row', encoded);
     const row = _typedRow(rel, values);
     return { op, schema: rel.schema, table: rel.table, primaryKey: _typedKey(rel, values, row), row };
@@ -251,10 +225,9 @@ export class TransactionAssembler {
   /** A delete: the key, and with FULL identity the old row (typed on first read when the key encodes). */
   #deleteChange(rel: _Relation, oldKind: 'K' | 'O', oldTuple: TupleValue[]): RowChange {
     // A TOAST marker in the old tuple goes the typed way now, so its error (or its omission) comes when it did.
-    const encoded = oldTuple.includes(UNCHANGED_TOAST) ? undefined : this.#encode(rel, oldTuple, false);
+    const encoded = oldTuple.includes(UNCHANGED_TOAST) ? undefined : _encodeTexts(rel.encoder, oldTuple, false);
     if (encoded !== undefined) return new _EncodedRowChange('delete', rel, oldTuple, oldKind, encoded);
     const row = oldKind === 'O' ? _typedRow(rel, this.#texts(rel, oldTuple, null).values) : null;
     return { op: 'delete', schema: rel.schema, table: rel.table, primaryKey: _typedKey(rel, oldTuple, row), row };
   }
-
 }

@@ -1,5 +1,5 @@
 // Row changes of the pgoutput source that carry their canonical bytes and type their values only when read.
-import type { PgType, PgValue } from '@merklesync/crypto';
+import { PgTextRowEncoder, type PgType, type PgValue } from '@merklesync/crypto';
 import { tableKey } from './catalog.ts';
 import { SourceError, SourceErrorCode } from './errors.ts';
 import { UNCHANGED_TOAST, type TupleValue } from './pgoutput/messages.ts';
@@ -29,6 +29,38 @@ export interface _RowShape {
 
 /** Column texts; `undefined` marks a column left out (`unchanged`), UNCHANGED_TOAST a value not sent. */
 export type _Texts = readonly (TupleValue | undefined)[];
+
+/**
+ * The text → bytes encoder of a column list, or null when there can be none: a key column missing from the list
+ * (index -1), or a list `encodeRow` refuses (the typed path then reports it, row by row).
+ */
+export function _encoderFor(shape: _RowShape): PgTextRowEncoder | null {
+  if (shape.pk.includes(-1)) return null;
+  try {
+    return new PgTextRowEncoder(
+      shape.columns.map((c, i) => ({ name: c.name, type: shape.types[i]! })),
+      shape.pk,
+    );
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The canonical bytes of a complete row's key (and, with `withRow`, of the row), or undefined when the encoder
+ * refuses them: the caller then types the row, which reports the error with the table and column named.
+ * `texts` must be complete: no column left out and no TOAST marker, each entry a string or null.
+ */
+export function _encodeTexts(encoder: PgTextRowEncoder | null, texts: _Texts, withRow: boolean): EncodedRowChange | undefined {
+  if (encoder === null) return undefined;
+  try {
+    const strings = texts as readonly (string | null)[];
+    const primaryKey = encoder.primaryKey(strings);
+    return withRow ? { primaryKey, row: encoder.row(strings) } : { primaryKey };
+  } catch {
+    return undefined;
+  }
+}
 
 /** The typed row of these texts (columns left out are absent). @throws SourceError(DECODE) naming the column */
 export function _typedRow(shape: _RowShape, texts: _Texts): Record<string, PgValue> {

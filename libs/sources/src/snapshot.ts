@@ -1,7 +1,7 @@
-import { PgTextRowEncoder, type PgType } from '@merklesync/crypto';
+import type { PgTextRowEncoder, PgType } from '@merklesync/crypto';
 import type pg from 'pg';
 import type { CapturedTable } from './catalog.ts';
-import { _EncodedRowChange, type _RowShape, _typedRow } from './encoded.ts';
+import { _EncodedRowChange, type _RowShape, _encodeTexts, _encoderFor, _typedRow } from './encoded.ts';
 import { qualified, quoteLiteral } from './sql.ts';
 import type { RowChange } from './types.ts';
 
@@ -32,13 +32,18 @@ export async function readSnapshot(client: pg.Client, snapshotName: string, tabl
     await opts.onImported();
     for (const t of tables) {
       await client.query(`DECLARE ms_snapshot NO SCROLL CURSOR FOR SELECT * FROM ${qualified(t.schema, t.table)}`);
+      // The cursor's column list, and its encoder, from the first FETCH (every FETCH of it has the same fields).
+      let shape: _RowShape | undefined;
+      let encoder: PgTextRowEncoder | null = null;
       for (;;) {
         if (opts.stopped()) return;
         const r = await client.query<(string | null)[]>({ text: `FETCH ${opts.maxChanges} FROM ms_snapshot`, types: RAW_TEXT, rowMode: 'array' });
         if (r.rows.length === 0) break;
-        const types: PgType[] = r.fields.map((f) => t.columnTypes.get(f.name) ?? f.dataTypeID);
-        const shape: _RowShape = { schema: t.schema, table: t.table, columns: r.fields, types, pk: t.primaryKey.map((k) => r.fields.findIndex((f) => f.name === k)) };
-        const encoder = _encoder(shape);
+        if (shape === undefined) {
+          const types: PgType[] = r.fields.map((f) => t.columnTypes.get(f.name) ?? f.dataTypeID);
+          shape = { schema: t.schema, table: t.table, columns: r.fields, types, pk: t.primaryKey.map((k) => r.fields.findIndex((f) => f.name === k)) };
+          encoder = _encoderFor(shape);
+        }
         let chunk: RowChange[] = [];
         let bytes = 0;
         for (const texts of r.rows) {
@@ -63,28 +68,10 @@ export async function readSnapshot(client: pg.Client, snapshotName: string, tabl
   }
 }
 
-/** The encoder of a fetched column list, or null when the key is not among its columns or the list is refused. */
-function _encoder(shape: _RowShape): PgTextRowEncoder | null {
-  if (shape.pk.includes(-1)) return null;
-  try {
-    return new PgTextRowEncoder(
-      shape.columns.map((c, i) => ({ name: c.name, type: shape.types[i]! })),
-      shape.pk,
-    );
-  } catch {
-    return null;
-  }
-}
-
 /** A snapshot row: encoded now and typed on first read, or typed now (which reports a bad value, naming it). */
 function _snapshotChange(shape: _RowShape, keyNames: readonly string[], encoder: PgTextRowEncoder | null, texts: (string | null)[]): RowChange {
-  if (encoder !== null) {
-    try {
-      return new _EncodedRowChange('snapshot', shape, texts, 'row', { primaryKey: encoder.primaryKey(texts), row: encoder.row(texts) });
-    } catch {
-      // the typed path below reports it
-    }
-  }
+  const encoded = _encodeTexts(encoder, texts, true);
+  if (encoded !== undefined) return new _EncodedRowChange('snapshot', shape, texts, 'row', encoded);
   const row = _typedRow(shape, texts);
   return { op: 'snapshot', schema: shape.schema, table: shape.table, primaryKey: keyNames.map((k) => row[k] ?? null), row };
 }
