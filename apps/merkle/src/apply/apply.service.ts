@@ -43,12 +43,13 @@ export interface ApplyTimings {
   changes: number;
   /** Map updates + log appends + roots (in memory). */
   stageMs: number;
-  /** Collecting new map nodes + the Postgres transaction. */
+  /** The Postgres transaction. */
   persistMs: number;
   /** Root update / checkpoint publishes. */
   publishMs: number;
-  /** Parts of persistMs: listing the new map nodes, writing them, writing the log nodes. */
+  /** Listing the new map nodes when a group is sealed (before its transaction, outside persistMs). */
   collectNodesMs: number;
+  /** Parts of persistMs: writing the map nodes, writing the log nodes. */
   mapNodesMs: number;
   logNodesMs: number;
   /** Part of persistMs: upserting the latest block per row key. */
@@ -338,7 +339,9 @@ export class ApplyService implements OnApplicationBootstrap {
    */
   private _launch(state: MerkleState, group: _Group): _Flight {
     const { members, duplicates } = group;
+    const c0 = performance.now();
     const sealed = state.seal();
+    this.timings.collectNodesMs += performance.now() - c0;
     const cp = group.checkpoint ? this.checkpoints.build({ ...sealed.last, tables: sealed.last.allTables }) : undefined;
     const tail = members.at(-1)!.seq;
     // One span per group, linked to every member message's trace: the transaction and the publishes after it
@@ -399,9 +402,7 @@ export class ApplyService implements OnApplicationBootstrap {
     // other connections, in parallel with it (nodeWriters > 0). Nothing refers to them until the transaction
     // stores the roots, and it commits only after every node write has (a failed group leaves unreachable
     // copies, as old map versions are anyway).
-    const p0 = performance.now();
     const nodes = sealed.nodes;
-    const p1 = performance.now();
     const writers = this.config.database.nodeWriters;
     const early = writers > 0 ? Promise.all(_split(nodes, writers).map((part) => this.store.maps.putNodes(part))).then(() => performance.now()) : undefined;
     early?.catch(() => undefined); // awaited below; never an unhandled rejection
@@ -417,8 +418,7 @@ export class ApplyService implements OnApplicationBootstrap {
         for (const t of _latestRoots(members)) await w.setTableRoot(t.source, t.table, t.root, t.seq);
         // Parallel node writes: mapNodesMs is the time the transaction waited for them beyond its own writes.
         const p5 = early === undefined ? p4 : Math.max(p4, await early);
-        this.timings.collectNodesMs += p1 - p0;
-        this.timings.mapNodesMs += early === undefined ? p2 - p1 : p5 - p4;
+        this.timings.mapNodesMs += early === undefined ? p2 - t1 : p5 - p4;
         this.timings.logNodesMs += p3 - p2;
         this.timings.blocksMs += p4 - p3;
         this.timings.mapNodes += nodes.length;
