@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { _tables, type StoreConfig } from '../config.ts';
 import { _buf, _bytes, _dbError, _sortedByBytes, type PgPool, type Queryable } from '../db.ts';
-import { binaryCopyOfRows, copyFromBinary, copyUnlessConflict, withStagingTable, type CopyColumn } from '../map/copy.ts';
+import { binaryCopyOfRows, copyFromBinary, copyUnlessConflict, inClientTransaction, withStagingTable, type CopyColumn } from '../map/copy.ts';
 
 /** Row operations, numbered as the protocol's `RowOperation` (libs/protocol) so values pass through unchanged. */
 export const BlockOp = { Insert: 1, Update: 2, Delete: 3, Snapshot: 4 } as const;
@@ -160,9 +160,7 @@ export class PgBlockStore {
   // stored row, that COPY is undone and they join the rest, which are staged in a session temp table and upserted.
   // Both happen in one transaction (the caller's, or one opened here).
   private async _putByCopy(rows: readonly BlockInput[], streamSeq: number, c: pg.ClientBase): Promise<number> {
-    const own = c.getTransactionStatus() !== 'T';
-    try {
-      if (own) await c.query('BEGIN');
+    return inClientTransaction(c, async () => {
       let written = 0;
       let rest = rows;
       if (this._skipDirect > 0) this._skipDirect--;
@@ -177,12 +175,10 @@ export class PgBlockStore {
         }
       }
       if (rest.length > 0) written += await this._upsertStaged(rest, streamSeq, c);
-      if (own) await c.query('COMMIT');
       return written;
-    } catch (e) {
-      if (own) await c.query('ROLLBACK').catch(() => undefined);
+    }).catch((e: unknown) => {
       throw _dbError('putBlocks', e);
-    }
+    });
   }
 
   private async _upsertStaged(rows: readonly BlockInput[], streamSeq: number, c: pg.ClientBase): Promise<number> {

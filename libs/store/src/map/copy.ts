@@ -32,18 +32,14 @@ export function copyFromBinary(client: pg.ClientBase, sql: string, payload: Buff
 }
 
 /**
- * Runs `use` with session temp table `name` (created by `columns` if absent), in a transaction (opened here when
- * the client is not in one). `use` copies rows in and should take them out as it reads them (DELETE … RETURNING);
- * the table is ON COMMIT DELETE ROWS, so its file is cut back to empty at commit either way. Emptying it by
- * TRUNCATE instead gave the table a new file every time: a catalog update, shared invalidation messages to every
- * backend, and an unlink at commit.
- * @example await withStagingTable(c, '_ms_t_in', '(a bytea)', async () => { await copyFromBinary(c, …); return c.query(…) })
+ * Runs `use` inside the client's transaction, or in one opened (and committed, or rolled back on a failure) here
+ * when the client is not in one.
+ * @example await inClientTransaction(c, async () => { await c.query(…); await c.query(…) })
  */
-export async function withStagingTable<T>(client: pg.ClientBase, name: string, columns: string, use: () => Promise<T>): Promise<T> {
+export async function inClientTransaction<T>(client: pg.ClientBase, use: () => Promise<T>): Promise<T> {
   const own = client.getTransactionStatus() !== 'T';
   if (own) await client.query('BEGIN');
   try {
-    await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${name} ${columns} ON COMMIT DELETE ROWS`);
     const out = await use();
     if (own) await client.query('COMMIT');
     return out;
@@ -51,6 +47,21 @@ export async function withStagingTable<T>(client: pg.ClientBase, name: string, c
     if (own) await client.query('ROLLBACK').catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * Runs `use` with session temp table `name` (created by `columns` if absent), in a transaction (opened here when
+ * the client is not in one). `use` copies rows in and should take them out as it reads them (DELETE … RETURNING);
+ * the table is ON COMMIT DELETE ROWS, so its file is cut back to empty at commit either way. Emptying it by
+ * TRUNCATE instead gave the table a new file every time: a catalog update, shared invalidation messages to every
+ * backend, and an unlink at commit.
+ * @example await withStagingTable(c, '_ms_t_in', '(a bytea)', async () => { await copyFromBinary(c, …); return c.query(…) })
+ */
+export function withStagingTable<T>(client: pg.ClientBase, name: string, columns: string, use: () => Promise<T>): Promise<T> {
+  return inClientTransaction(client, async () => {
+    await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${name} ${columns} ON COMMIT DELETE ROWS`);
+    return use();
+  });
 }
 
 /**
