@@ -18,7 +18,7 @@ import pg from 'pg';
 import { NATS, PG_URL, flag, intArg } from './args.ts';
 import { CpuMeter, pidOf } from './pipeline/cpu.ts';
 import { Infra, runWithInfra } from './pipeline/infra.ts';
-import { buildApps, sleep, waitFor } from './pipeline/process.ts';
+import { buildAppsUnlessSkipped, sleep, waitFor } from './pipeline/process.ts';
 import { CREATE_TABLE, TABLE, runWriter } from './pipeline/workload.ts';
 import { printTable } from './table.ts';
 
@@ -82,10 +82,7 @@ async function measureStage(total: number, done: () => Promise<number>, track: (
 const infra = new Infra({ pgUrl: PG_URL, nats: NATS, table: TABLE, checkpointEveryMs: CHECKPOINT_MS, checkpointEveryChanges: CHECKPOINT_CHANGES });
 
 async function main(interrupted: () => boolean): Promise<void> {
-  if (!flag('--no-build')) {
-    progress('building ingest, merkle, prover, gateway');
-    await buildApps(['ingest', 'merkle', 'prover', 'gateway']);
-  }
+  await buildAppsUnlessSkipped(['ingest', 'merkle', 'prover', 'gateway'], progress);
   progress(`setting up (run ${infra.run})`);
   await infra.setup(async (src) => {
     await src.query(CREATE_TABLE);

@@ -15,7 +15,7 @@ import { NATS, PG_URL, flag, intArg } from './args.ts';
 import { debeziumRows, measureDebezium, type DebeziumFigures } from './pipeline-debezium.ts';
 import { Infra, runWithInfra } from './pipeline/infra.ts';
 import { LatencyProber } from './pipeline/latency.ts';
-import { Abort, buildApps, waitFor } from './pipeline/process.ts';
+import { Abort, buildAppsUnlessSkipped, waitFor } from './pipeline/process.ts';
 import { StageSampler, type StageSample } from './pipeline/stages.ts';
 import { CREATE_TABLE, TABLE, runWriter, type CommittedTx } from './pipeline/workload.ts';
 import { printTable } from './table.ts';
@@ -59,10 +59,7 @@ function steadyRate(samples: readonly StageSample[], f: (s: StageSample) => numb
 
 async function main(interrupted: () => boolean): Promise<void> {
   const began = performance.now();
-  if (!flag('--no-build')) {
-    progress('building ingest, merkle, prover, gateway');
-    await buildApps(['ingest', 'merkle', 'prover', 'gateway']);
-  }
+  await buildAppsUnlessSkipped(['ingest', 'merkle', 'prover', 'gateway'], progress);
   progress(`starting services (run ${infra.run})`);
   await infra.setup(async (src) => {
     await src.query(CREATE_TABLE);

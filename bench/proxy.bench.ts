@@ -21,8 +21,9 @@ import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { Keyring, serializeKeyFile } from '@merklesync/crypto';
 import { decodeEvent } from '@merklesync/protocol';
-import { ROOT, ServiceProcess, freePort, sleep, waitFor } from '@merklesync/testkit';
+import { ServiceProcess, freePort, sleep, waitFor } from '@merklesync/testkit';
 import { NATS, PG_URL, flag, intArg } from './args.ts';
+import { buildAppsUnlessSkipped } from './pipeline/process.ts';
 
 const num = (name: string, dflt: number): number => intArg(name, dflt, 1);
 const json = flag('--json');
@@ -67,12 +68,7 @@ function pgbench(port: number, args: string[], tag: string): { tps: number; late
 }
 
 async function main(): Promise<void> {
-  if (!flag('--no-build')) {
-    for (const app of ['proxy', 'replay']) {
-      const b = spawnSync(process.execPath, [join(ROOT, 'tools', 'build-app.mjs'), app], { cwd: ROOT, encoding: 'utf8' });
-      if (b.status !== 0) throw new Error(`build ${app}: ${b.stderr}`);
-    }
-  }
+  await buildAppsUnlessSkipped(['proxy', 'replay'], progress);
   const admin = new pg.Client({ connectionString: `${PG_URL}/postgres` });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${DB}`);

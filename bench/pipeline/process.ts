@@ -2,11 +2,12 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '@merklesync/testkit';
+import { flag } from '../args.ts';
 
 export { Abort, ServiceProcess, freePort, sleep, waitFor } from '@merklesync/testkit';
 
 /** Runs `node tools/build-app.mjs <app>` for each app, in parallel; rejects with the builder's output on failure. */
-export async function buildApps(apps: readonly string[]): Promise<void> {
+async function buildApps(apps: readonly string[]): Promise<void> {
   await Promise.all(
     apps.map(
       (app) =>
@@ -20,4 +21,11 @@ export async function buildApps(apps: readonly string[]): Promise<void> {
         }),
     ),
   );
+}
+
+/** Builds `apps` (reporting it through `progress`) unless the command line has --no-build: then dist/apps runs as it is. */
+export async function buildAppsUnlessSkipped(apps: readonly string[], progress: (m: string) => void): Promise<void> {
+  if (flag('--no-build')) return;
+  progress(`building ${apps.join(', ')}`);
+  await buildApps(apps);
 }
