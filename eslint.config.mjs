@@ -65,6 +65,7 @@ export default tseslint.config(
       'libs/merkle/src/hash/backend.node.ts',
       'libs/merkle/src/hash/native.ts',
       'libs/crypto/src/backend/node.ts',
+      'libs/crypto/src/backend/native.ts',
       'libs/*/src/**/*.spec.ts',
     ],
     rules: {

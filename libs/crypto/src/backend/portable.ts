@@ -9,10 +9,21 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import type { CryptoBackend } from './types.ts';
 
+/**
+ * aesGcmEncryptInto on top of an aesGcmEncrypt: checks `out`'s size, then copies the sealed bytes into it.
+ * @throws TypeError for a non-Uint8Array `out`; RangeError for one that is not plaintext.length + 16 bytes.
+ */
+export function _sealInto(out: Uint8Array, plaintext: Uint8Array, seal: () => Uint8Array): void {
+  if (!(out instanceof Uint8Array)) throw new TypeError('out must be a Uint8Array');
+  if (out.length !== plaintext.length + 16) throw new RangeError(`out must be plaintext.length + 16 bytes, got ${out.length}`);
+  out.set(seal());
+}
+
 /** Pure-JS primitives (@noble/*): browsers, edge clients, and the reference for cross-checks. */
 export const portableBackend: CryptoBackend = {
   name: 'portable',
   aesGcmEncrypt: (key, nonce, plaintext, aad) => gcm(key, nonce, aad).encrypt(plaintext),
+  aesGcmEncryptInto: (key, nonce, plaintext, aad, out) => _sealInto(out, plaintext, () => gcm(key, nonce, aad).encrypt(plaintext)),
   aesGcmDecrypt(key, nonce, sealed, aad) {
     if (sealed.length < 16) return null;
     try {

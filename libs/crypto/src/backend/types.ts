@@ -8,6 +8,12 @@ export interface CryptoBackend {
   readonly name: 'node' | 'portable';
   /** AES-256-GCM with a 12-byte nonce and 16-byte tag: returns ciphertext || tag. */
   aesGcmEncrypt(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array;
+  /**
+   * aesGcmEncrypt written into `out`, which must be exactly plaintext.length + 16 bytes and must not overlap the
+   * inputs (saves the caller an array and a copy).
+   * @throws RangeError for a wrong-sized `out`.
+   */
+  aesGcmEncryptInto(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, out: Uint8Array): void;
   /** Inverse of aesGcmEncrypt; null when authentication fails (never throws for bad tags). */
   aesGcmDecrypt(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | null;
   sha256(msg: Uint8Array): Uint8Array;
