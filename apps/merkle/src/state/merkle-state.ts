@@ -7,7 +7,7 @@ import { LogTree, MemoryMapStore, SparseMerkleMap, equalBytes, getHashSuite, typ
 import { RowOperation, stateRoot, type ChangeEvent } from '@merklesync/protocol';
 import { BlockOp, loadMapIntoMemory, type BlockInput, type MerkleStore } from '@merklesync/store';
 import { MerkleServiceError, MerkleServiceErrorCode } from '../errors.ts';
-import { encodeLogLeaf } from './log-leaf.ts';
+import { LeafArena, encodeLogLeaf } from './log-leaf.ts';
 
 /** One table's current root. */
 export interface TableRoot {
@@ -173,6 +173,7 @@ export class MerkleState {
     /** Per table: the root the ops apply to (after a truncate: the empty map), the ops, blocks applied. */
     const groups = new Map<string, { source: string; table: string; base: Uint8Array; ops: MapEntry[]; count: number }>();
     const leaves: Uint8Array[] = [];
+    const arena = new LeafArena(); // the leaves live until appendMany below has hashed them
     // The latest change per row key (later events overwrite earlier ones): only it is stored as the row's block.
     const latest = new Map<string, BlockInput>();
     const firstIndex = this.log.size;
@@ -201,7 +202,7 @@ export class MerkleState {
         const current = g.ops.length === 0 ? g.base : this.map.update(g.base, g.ops);
         for (const c of this.map.diff(current, this.map.emptyRoot)) {
           tombstone(b.source, b.table, c.key, b.rowVersion);
-          leaves.push(encodeLogLeaf(this.suite, { source: b.source, table: b.table, op: RowOperation.DELETE, mapKey: c.key, leafCommitment: _EMPTY, rowVersion: b.rowVersion, block: _EMPTY }));
+          leaves.push(encodeLogLeaf(this.suite, { source: b.source, table: b.table, op: RowOperation.DELETE, mapKey: c.key, leafCommitment: _EMPTY, rowVersion: b.rowVersion, block: _EMPTY }, arena));
           g.count++;
         }
         g.base = this.map.emptyRoot;
@@ -224,7 +225,7 @@ export class MerkleState {
           logIndex: firstIndex + leaves.length,
         });
       }
-      leaves.push(encodeLogLeaf(this.suite, b));
+      leaves.push(encodeLogLeaf(this.suite, b, arena));
     }
     const tables: StagedTable[] = [];
     for (const g of groups.values()) {

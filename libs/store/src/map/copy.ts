@@ -98,42 +98,51 @@ export type CopyValue = string | Uint8Array | number | bigint | null;
  * @example binaryCopyOfRows(['text', 'bytea', 'int8'], [['pg', key, 7n]])
  */
 export function binaryCopyOfRows(columns: readonly CopyColumn[], rows: readonly (readonly CopyValue[])[]): Buffer {
+  // One pass sizes the file, one writes it; no per-row arrays or closures (this runs once per stored block).
   // Text values repeat (source and table names): each distinct string is encoded once.
   const texts = new Map<string, Buffer>();
-  const text = (v: string): Buffer => {
-    let b = texts.get(v);
-    if (b === undefined) texts.set(v, (b = Buffer.from(v, 'utf8')));
-    return b;
-  };
-  const enc = rows.map((r) => r.map((v, i) => (v === null ? null : columns[i] === 'text' ? text(v as string) : v)));
-  let size = _HEADER.length + 2;
-  for (const r of enc) {
-    size += 2;
-    r.forEach((v, i) => {
-      size += 4 + (v === null ? 0 : columns[i] === 'int2' ? 2 : columns[i] === 'int8' ? 8 : (v as Uint8Array).length);
-    });
+  const ncol = columns.length;
+  let size = _HEADER.length + 2 + rows.length * (2 + 4 * ncol);
+  for (const r of rows) {
+    for (let i = 0; i < ncol; i++) {
+      const v = r[i]!;
+      if (v === null) continue;
+      const c = columns[i];
+      if (c === 'text') {
+        let b = texts.get(v as string);
+        if (b === undefined) texts.set(v as string, (b = Buffer.from(v as string, 'utf8')));
+        size += b.length;
+      } else size += c === 'int2' ? 2 : c === 'int8' ? 8 : (v as Uint8Array).length;
+    }
   }
   const out = Buffer.allocUnsafe(size);
   _HEADER.copy(out, 0);
   let o = _HEADER.length;
-  for (const r of enc) {
-    o = out.writeInt16BE(columns.length, o);
-    r.forEach((v, i) => {
+  for (const r of rows) {
+    o = out.writeInt16BE(ncol, o);
+    for (let i = 0; i < ncol; i++) {
+      const v = r[i]!;
+      const c = columns[i];
       if (v === null) {
         o = out.writeInt32BE(-1, o);
-      } else if (columns[i] === 'int2') {
+      } else if (c === 'int2') {
         o = out.writeInt32BE(2, o);
         o = out.writeInt16BE(v as number, o);
-      } else if (columns[i] === 'int8') {
+      } else if (c === 'int8') {
         o = out.writeInt32BE(8, o);
-        o = out.writeBigInt64BE(BigInt(v as number | bigint), o);
+        if (typeof v === 'number' && Number.isSafeInteger(v)) {
+          // Two 32-bit halves: no BigInt per value (negative values too: hi is the floor).
+          const hi = Math.floor(v / 0x1_0000_0000);
+          o = out.writeInt32BE(hi, o);
+          o = out.writeUInt32BE(v - hi * 0x1_0000_0000, o);
+        } else o = out.writeBigInt64BE(BigInt(v as number | bigint), o);
       } else {
-        const b = v as Uint8Array;
+        const b = c === 'text' ? texts.get(v as string)! : (v as Uint8Array);
         o = out.writeInt32BE(b.length, o);
         out.set(b, o);
         o += b.length;
       }
-    });
+    }
   }
   out.writeInt16BE(-1, o);
   return out;
