@@ -42,7 +42,7 @@ function buildAddon({ label, source, target, fallback }) {
     const args = [
       '-O3', '-shared', '-fPIC', '-std=c11', '-D_GNU_SOURCE', '-fvisibility=hidden',
       '-Wall', '-Wextra', '-Werror=implicit-function-declaration',
-      '-I', includeDir, '-o', tmp, source,
+      '-I', includeDir, '-I', join(dirname(fileURLToPath(import.meta.url)), 'native'), '-o', tmp, source,
     ];
     // Node-API (and OpenSSL) symbols come from the node process itself; macOS needs to be told so.
     if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup');

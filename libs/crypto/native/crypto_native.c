@@ -21,6 +21,8 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 
+#include "ms_napi.h"
+
 #include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
@@ -65,36 +67,7 @@ static void ms_resolve(void) {
   g_ready = p_ctx_new && p_ctx_free && p_aes_256_gcm && p_init && p_update && p_final && p_ctrl && p_cleanse;
 }
 
-/* ---------------------------------------------------------------- argument checking */
-
-static napi_value ms_throw_type(napi_env env, const char *msg) {
-  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
-  return NULL;
-}
-
-static napi_value ms_throw_range(napi_env env, const char *msg) {
-  napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
-  return NULL;
-}
-
-/* Reads a Uint8Array argument (Buffers included); 0 and a pending TypeError otherwise. */
-static int ms_bytes(napi_env env, napi_value v, const char *type_msg, unsigned char **data, size_t *len) {
-  napi_typedarray_type t;
-  void *d = NULL;
-  size_t n = 0;
-  if (napi_get_typedarray_info(env, v, &t, &n, &d, NULL, NULL) != napi_ok || t != napi_uint8_array) {
-    ms_throw_type(env, type_msg);
-    return 0;
-  }
-  *data = (unsigned char *)d;
-  *len = n;
-  return 1;
-}
-
-static int ms_overlap(const void *a, size_t an, const void *b, size_t bn) {
-  uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
-  return an && bn && x < y + bn && y < x + an;
-}
+/* ms_throw_type, ms_throw_range, ms_bytes, ms_overlap: tools/native/ms_napi.h */
 
 /* ---------------------------------------------------------------- key handles */
 
@@ -117,7 +90,7 @@ static napi_value ms_gcm_key_new(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  unsigned char *key;
+  const unsigned char *key;
   size_t key_len;
   if (!ms_bytes(env, argv[0], "key must be a Uint8Array", &key, &key_len)) return NULL;
   if (key_len != MS_GCM_KEY_BYTES) return ms_throw_range(env, "key must be 32 bytes");
@@ -156,12 +129,13 @@ static napi_value ms_gcm_seal(napi_env env, napi_callback_info info) {
   if (napi_typeof(env, argv[0], &vt) != napi_ok) return NULL;
   if (vt != napi_external || napi_get_value_external(env, argv[0], (void **)&k) != napi_ok || !k || !k->ctx)
     return ms_throw_type(env, "key must be a handle from gcmKey");
-  unsigned char *nonce, *pt, *aad, *out;
+  const unsigned char *nonce, *pt, *aad, *out_bytes;
   size_t nonce_len, pt_len, aad_len, out_len;
   if (!ms_bytes(env, argv[1], "nonce must be a Uint8Array", &nonce, &nonce_len)) return NULL;
   if (!ms_bytes(env, argv[2], "plaintext must be a Uint8Array", &pt, &pt_len)) return NULL;
   if (!ms_bytes(env, argv[3], "aad must be a Uint8Array", &aad, &aad_len)) return NULL;
-  if (!ms_bytes(env, argv[4], "out must be a Uint8Array", &out, &out_len)) return NULL;
+  if (!ms_bytes(env, argv[4], "out must be a Uint8Array", &out_bytes, &out_len)) return NULL;
+  unsigned char *out = (unsigned char *)out_bytes; /* the caller's array, written below */
   if (nonce_len != MS_GCM_NONCE_BYTES) return ms_throw_range(env, "nonce must be 12 bytes");
   if (pt_len > (size_t)INT_MAX - MS_GCM_TAG_BYTES) return ms_throw_range(env, "plaintext is too long");
   if (aad_len > (size_t)INT_MAX) return ms_throw_range(env, "aad is too long");

@@ -20,6 +20,8 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 
+#include "ms_napi.h"
+
 #include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
@@ -295,11 +297,6 @@ static void ms_blocks2(const unsigned char *m0, const unsigned char *m1, size_t 
 
 /* ---------------------------------------------------------------- digestPairs kernels */
 
-static int ms_overlap(const void *a, size_t an, const void *b, size_t bn) {
-  uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
-  return an && bn && x < y + bn && y < x + an;
-}
-
 /* Sequential digestPairs; `fast` 0 forces the streaming path (prefix re-read for every pair). */
 static void ms_pairs_range(const unsigned char *prefix, size_t prefix_len, const unsigned char *pairs, size_t count,
                            unsigned char *out, int fast) {
@@ -336,29 +333,7 @@ static void ms_pairs_range(const unsigned char *prefix, size_t prefix_len, const
 
 /* ---------------------------------------------------------------- argument checking */
 
-static napi_value ms_throw_type(napi_env env, const char *msg) {
-  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
-  return NULL;
-}
-
-static napi_value ms_throw_range(napi_env env, const char *msg) {
-  napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
-  return NULL;
-}
-
-/* Reads a Uint8Array argument (Buffers included); 0 and a pending TypeError otherwise. */
-static int ms_bytes(napi_env env, napi_value v, const char *type_msg, const unsigned char **data, size_t *len) {
-  napi_typedarray_type t;
-  void *d = NULL;
-  size_t n = 0;
-  if (napi_get_typedarray_info(env, v, &t, &n, &d, NULL, NULL) != napi_ok || t != napi_uint8_array) {
-    ms_throw_type(env, type_msg);
-    return 0;
-  }
-  *data = (const unsigned char *)d;
-  *len = n;
-  return 1;
-}
+/* ms_throw_type, ms_throw_range, ms_bytes, ms_overlap: tools/native/ms_napi.h */
 
 /* Reads a non-negative safe integer; `undefined` gives `dflt` when dflt >= 0. */
 static int ms_index(napi_env env, napi_value v, double dflt, const char *type_msg, const char *range_msg, size_t *out) {
