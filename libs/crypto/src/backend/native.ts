@@ -1,8 +1,9 @@
 // Node-only: loads the optional C addon (libs/crypto/native) that seals AES-256-GCM with the OpenSSL inside the
 // running node binary. Imported only by node.ts, never by browser builds.
-import { createCipheriv } from 'node:crypto';
+import { type KeyObject, createCipheriv } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { equalBytes } from '@merklesync/merkle';
+import { perKeyArray } from './key-cache.ts';
 
 /** The functions the addon exports (see native/crypto_native.c). */
 interface _Addon {
@@ -32,19 +33,9 @@ const _ADDON_PATHS = ['../../native/build/crypto_native.node', '@merklesync/cryp
 // arguments are therefore copied into these long-lived arrays, which live off the heap after their first use.
 const _SMALL = 64;
 
-/**
- * Key handles cached per key array, as node.ts caches KeyObjects: data keys are long-lived arrays. The cache keeps
- * a copy and rebuilds the handle when the array's bytes changed.
- */
+/** The sealer over the addon: key handles cached per key array (data keys are long-lived arrays). */
 function _sealer(addon: _Addon): NativeGcm {
-  const handles = new WeakMap<Uint8Array, { readonly copy: Uint8Array; readonly handle: object }>();
-  const handleOf = (key: Uint8Array): object => {
-    const hit = handles.get(key);
-    if (hit !== undefined && equalBytes(hit.copy, key)) return hit.handle;
-    const handle = addon.gcmKey(key);
-    handles.set(key, { copy: key.slice(), handle });
-    return handle;
-  };
+  const handleOf = perKeyArray((key) => addon.gcmKey(key));
   const nonceSlot = new Uint8Array(new ArrayBuffer(12));
   const ptSlot = new Uint8Array(new ArrayBuffer(_SMALL));
   const aadSlot = new Uint8Array(new ArrayBuffer(_SMALL));
@@ -75,11 +66,16 @@ function _sealer(addon: _Addon): NativeGcm {
   });
 }
 
-/** node:crypto's seal, the reference the addon must match at load. */
-function _reference(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+/**
+ * AES-256-GCM through node:crypto (a Cipheriv object per call): ciphertext || 16-byte tag. The Node backend's seal
+ * without the addon, and the reference the addon must match at load.
+ * @throws node:crypto's errors for a bad key or nonce.
+ */
+export function nodeCryptoGcmSeal(key: KeyObject | Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
   const c = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: 16 });
   c.setAAD(aad);
-  return new Uint8Array(Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]));
+  const sealed = Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]);
+  return new Uint8Array(sealed.buffer, sealed.byteOffset, sealed.byteLength);
 }
 
 /** Seals a few lengths around the block sizes and the small-argument slots with both; any difference refuses the addon. */
@@ -91,7 +87,7 @@ function _matchesReference(gcm: NativeGcm): boolean {
     const aad = Uint8Array.from({ length: aadLen }, (_, i) => (i * 17 + 11) & 0xff);
     const out = new Uint8Array(ptLen + 16);
     gcm.sealInto(key, nonce, pt, aad, out);
-    if (!equalBytes(out, _reference(key, nonce, pt, aad))) return false;
+    if (!equalBytes(out, nodeCryptoGcmSeal(key, nonce, pt, aad))) return false;
   }
   return true;
 }

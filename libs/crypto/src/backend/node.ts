@@ -1,7 +1,6 @@
 // Node build of '#crypto-backend': node:crypto (OpenSSL) for everything it has, @noble for BLAKE3.
 import {
   type KeyObject,
-  createCipheriv,
   createDecipheriv,
   createHmac,
   createPrivateKey,
@@ -16,8 +15,9 @@ import {
   sign,
   verify,
 } from 'node:crypto';
-import { equalBytes, getHashSuite } from '@merklesync/merkle';
-import { loadNativeGcm } from './native.ts';
+import { getHashSuite } from '@merklesync/merkle';
+import { perKeyArray } from './key-cache.ts';
+import { loadNativeGcm, nodeCryptoGcmSeal } from './native.ts';
 import { _sealInto, portableBackend } from './portable.ts';
 import type { CryptoBackend } from './types.ts';
 
@@ -47,30 +47,17 @@ const _u8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.
 
 // AES keys as KeyObjects, cached per key array: given raw bytes, node:crypto builds a KeyObject on every
 // createCipheriv, which measured ≈ 3× the cost of the whole 150-byte seal (Node 24: 18 µs vs 6 µs per block).
-// Data keys are long-lived arrays; the cache keeps a copy and rebuilds when the array's bytes changed.
-const _aesKeys = new WeakMap<Uint8Array, { readonly copy: Uint8Array; readonly key: KeyObject }>();
-function _aesKey(raw: Uint8Array): KeyObject {
-  const hit = _aesKeys.get(raw);
-  if (hit !== undefined && equalBytes(hit.copy, raw)) return hit.key;
-  const copy = raw.slice();
-  const key = createSecretKey(copy);
-  _aesKeys.set(raw, { copy, key });
-  return key;
-}
+const _aesKey = perKeyArray((raw): KeyObject => createSecretKey(raw));
 
 // HMAC-SHA256 (RFC 2104) as H((K ^ opad) || H((K ^ ipad) || m)) on @merklesync/merkle's SHA-256 (native when the
 // addon is built): two native calls instead of a createHmac object per call. The padded key blocks are cached per
-// key array (commitment keys are long-lived); the cache keeps a copy and re-derives when the array was changed.
+// key array (commitment keys are long-lived).
 const _sha256 = getHashSuite('sha256');
 interface _Pads {
-  readonly key: Uint8Array;
   readonly ipad: Uint8Array;
   readonly opad: Uint8Array;
 }
-const _pads = new WeakMap<Uint8Array, _Pads>();
-function _hmacPads(key: Uint8Array): _Pads {
-  let p = _pads.get(key);
-  if (p !== undefined && equalBytes(p.key, key)) return p;
+const _hmacPads = perKeyArray((key): _Pads => {
   const block = key.length > 64 ? _sha256.digest(key) : key;
   const ipad = new Uint8Array(64).fill(0x36);
   const opad = new Uint8Array(64).fill(0x5c);
@@ -78,10 +65,8 @@ function _hmacPads(key: Uint8Array): _Pads {
     ipad[i]! ^= block[i]!;
     opad[i]! ^= block[i]!;
   }
-  p = { key: new Uint8Array(key), ipad, opad };
-  _pads.set(key, p);
-  return p;
-}
+  return { ipad, opad };
+});
 function _hmacSha256(key: Uint8Array, msg: Uint8Array): Uint8Array {
   if (!(key instanceof Uint8Array) || !(msg instanceof Uint8Array)) return _u8(createHmac('sha256', key).update(msg).digest());
   const p = _hmacPads(key);
@@ -109,11 +94,8 @@ function _randomBytes(n: number): Uint8Array {
 
 // OpenSSL's GCM throughout: its GHASH is constant-time (CLMUL). A faster JS GHASH with key-dependent table
 // lookups was measured (~10 µs/row less) and rejected: ingest holds the data keys, so no timing side channel.
-function _aesGcmEncrypt(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
-  const c = createCipheriv('aes-256-gcm', _aesKey(key), nonce, { authTagLength: 16 });
-  c.setAAD(aad);
-  return _u8(Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]));
-}
+const _aesGcmEncrypt = (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array =>
+  nodeCryptoGcmSeal(_aesKey(key), nonce, plaintext, aad);
 
 // The same OpenSSL functions called from the crypto addon when it is built (native.ts): one call per seal with the
 // key schedule kept per key, instead of a Cipheriv object per row (≈ 7 µs of ≈ 9 µs per 300-byte row). The addon
