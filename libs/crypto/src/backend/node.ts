@@ -17,7 +17,7 @@ import {
 } from 'node:crypto';
 import { getHashSuite } from '@merklesync/merkle';
 import { perKeyArray } from './key-cache.ts';
-import { loadNativeGcm, nodeCryptoGcmSeal } from './native.ts';
+import { type NativeGcm, loadNativeGcm, nodeCryptoGcmSeal } from './native.ts';
 import { _sealInto, portableBackend } from './portable.ts';
 import type { CryptoBackend } from './types.ts';
 
@@ -99,21 +99,23 @@ const _aesGcmEncrypt = (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Arra
 
 // The same OpenSSL functions called from the crypto addon when it is built (native.ts): one call per seal with the
 // key schedule kept per key, instead of a Cipheriv object per row (≈ 7 µs of ≈ 9 µs per 300-byte row). The addon
-// takes 12-byte nonces only; other lengths, and a node without the addon, use node:crypto.
-const _gcm = loadNativeGcm();
-const _nativeNonce = (nonce: Uint8Array): boolean => _gcm !== undefined && nonce instanceof Uint8Array && nonce.length === 12;
+// takes 12-byte nonces only; other lengths, and a node without the addon, use node:crypto. Loaded at the first seal:
+// services that never seal (merkle, prover, gateway) do not load it.
+const _native = (nonce: Uint8Array): NativeGcm | undefined => (nonce instanceof Uint8Array && nonce.length === 12 ? loadNativeGcm() : undefined);
 
 /** node:crypto primitives (native OpenSSL); byte-identical to the portable backend. */
 export const nodeBackend: CryptoBackend = {
   name: 'node',
   aesGcmEncrypt(key, nonce, plaintext, aad) {
-    if (!_nativeNonce(nonce) || !(plaintext instanceof Uint8Array)) return _aesGcmEncrypt(key, nonce, plaintext, aad);
+    const gcm = _native(nonce);
+    if (gcm === undefined || !(plaintext instanceof Uint8Array)) return _aesGcmEncrypt(key, nonce, plaintext, aad);
     const out = new Uint8Array(plaintext.length + 16);
-    _gcm!.sealInto(key, nonce, plaintext, aad, out);
+    gcm.sealInto(key, nonce, plaintext, aad, out);
     return out;
   },
   aesGcmEncryptInto(key, nonce, plaintext, aad, out) {
-    if (_nativeNonce(nonce)) _gcm!.sealInto(key, nonce, plaintext, aad, out);
+    const gcm = _native(nonce);
+    if (gcm !== undefined) gcm.sealInto(key, nonce, plaintext, aad, out);
     else _sealInto(out, plaintext, () => _aesGcmEncrypt(key, nonce, plaintext, aad));
   },
   aesGcmDecrypt(key, nonce, sealed, aad) {
