@@ -5,6 +5,7 @@ export { inTransaction, type PgPool, type Queryable } from './db.ts';
 export { MIGRATIONS, type Migration } from './migrations/index.ts';
 export { migrate, type MigrationResult } from './migrations/runner.ts';
 export { NODE_BRANCH, NODE_LEAF, decodeMapNode, encodeMapNode, suiteCode, suiteName } from './map/node-codec.ts';
+export { MapNodeRows } from './map/node-rows.ts';
 export { PgMapNodeStore, type PgMapNodeStoreOptions } from './map/pg-map-node-store.ts';
 export { CachedMapNodeSource, prefetchMapPath, type MapPathSource, type NodeCacheOptions, type NodeCacheStats } from './map/cached-source.ts';
 export { loadMapIntoMemory, type LoadMapOptions, type LoadMapResult, type TrieFetcher } from './map/load.ts';

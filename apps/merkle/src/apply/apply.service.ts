@@ -404,7 +404,7 @@ export class ApplyService implements OnApplicationBootstrap {
     // copies, as old map versions are anyway).
     const nodes = sealed.nodes;
     const writers = this.config.database.nodeWriters;
-    const early = writers > 0 ? Promise.all(_split(nodes, writers).map((part) => this.store.maps.putNodes(part))).then(() => performance.now()) : undefined;
+    const early = writers > 0 ? Promise.all(nodes.parts(writers).map((part) => this.store.maps.putNodes(part))).then(() => performance.now()) : undefined;
     early?.catch(() => undefined); // awaited below; never an unhandled rejection
     try {
       result = await this.store.apply.applyBatch(this.config.bus.consumer, last.seq, async (w): Promise<StoredCheckpoint | undefined> => {
@@ -421,7 +421,7 @@ export class ApplyService implements OnApplicationBootstrap {
         this.timings.mapNodesMs += early === undefined ? p2 - t1 : p5 - p4;
         this.timings.logNodesMs += p3 - p2;
         this.timings.blocksMs += p4 - p3;
-        this.timings.mapNodes += nodes.length;
+        this.timings.mapNodes += nodes.count;
         this.timings.blocks += blocks.length;
         return cp === undefined ? undefined : w.appendCheckpoint(cp);
       });
@@ -476,15 +476,6 @@ const _tracer = trace.getTracer('@merklesync/app-merkle');
 // Nak delay of a message that arrived before its predecessor: short, the predecessor is usually a
 // redelivery already on its way (a nak'ed group, or pending messages of a crashed instance after ack wait).
 const _OUT_OF_ORDER_RETRY_MS = 250;
-
-// `n` parts of about equal size (fewer when there are few nodes: a COPY per part has a fixed cost).
-function _split<T>(items: readonly T[], n: number): T[][] {
-  const parts = Math.max(1, Math.min(n, Math.ceil(items.length / 1_000)));
-  const size = Math.ceil(items.length / parts);
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 function _rejectAll(ms: readonly _Pending[], e: unknown): void {
   for (const m of ms) m.reject(e);

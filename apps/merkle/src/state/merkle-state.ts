@@ -3,9 +3,9 @@
 // into a group, persisted by the caller, then committed — the next group may stage while one is persisted; a
 // failed persist leaves the state unusable (the log tree was appended to), and the owner reloads it from the
 // store (StateHolder).
-import { LogTree, MemoryMapStore, SparseMerkleMap, equalBytes, getHashSuite, type HashSuite, type HashSuiteName, type MapEntry, type MapNodeWithHash, type MapStoreMark } from '@merklesync/merkle';
+import { LogTree, MemoryMapStore, SparseMerkleMap, equalBytes, getHashSuite, type HashSuite, type HashSuiteName, type MapEntry, type MapStoreMark } from '@merklesync/merkle';
 import { RowOperation, stateRoot, type ChangeEvent } from '@merklesync/protocol';
-import { BlockOp, loadMapIntoMemory, type BlockInput, type MerkleStore } from '@merklesync/store';
+import { BlockOp, MapNodeRows, loadMapIntoMemory, type BlockInput, type MerkleStore } from '@merklesync/store';
 import { MerkleServiceError, MerkleServiceErrorCode } from '../errors.ts';
 import { LeafArena, encodeLogLeaf } from './log-leaf.ts';
 
@@ -47,10 +47,10 @@ export interface SealedGroup {
   /** Changes in the group. */
   readonly changes: number;
   /**
-   * The map nodes the group created that are reachable from its final roots — views into the in-memory store,
-   * valid until the group is committed (nothing is pruned while a group is in flight).
+   * The map nodes the group created that are reachable from its final roots, encoded as the store's rows straight
+   * from the in-memory store (no object per node).
    */
-  readonly nodes: MapNodeWithHash[];
+  readonly nodes: MapNodeRows;
 }
 
 const _tableKey = (source: string, table: string): string => `${source}\u0000${table}`;
@@ -83,6 +83,8 @@ export class MerkleState {
   private inflight: { readonly group: SealedGroup; readonly roots: Map<string, TableRoot> } | undefined;
   private abandoned = false;
   private changesSincePrune = 0;
+  /** Nodes of the previous sealed group: the next group's rows start with room for as many. */
+  private lastNodeCount = 1024;
 
   /** An empty state (fresh database). */
   constructor(suite: HashSuite, log: LogTree = new LogTree(suite), store: MemoryMapStore = new MemoryMapStore(), sequence = 0) {
@@ -264,8 +266,8 @@ export class MerkleState {
     if (this.abandoned || this.staged.length === 0 || this.inflight !== undefined) {
       throw new MerkleServiceError(MerkleServiceErrorCode.NotReady, 'seal needs staged batches and no group in flight');
     }
-    // Views, not copies: the group's writes read them before it is committed, and only a commit prunes.
-    const nodes = this.store.newNodesSince(this.persistedMark, [...this.stagedRoots.values()].map((t) => t.root), { views: true });
+    const nodes = new MapNodeRows(this.suite, Math.ceil(1.25 * this.lastNodeCount));
+    this.lastNodeCount = this.store.visitNewNodesSince(this.persistedMark, [...this.stagedRoots.values()].map((t) => t.root), nodes);
     let changes = 0;
     for (const b of this.staged) changes += b.changes;
     const group: SealedGroup = { last: this.staged.at(-1)!, changes, nodes };

@@ -1,5 +1,5 @@
 export { SparseMerkleMap, type SparseMerkleMapOptions } from './map.ts';
-export { MemoryMapStore, type MapNodeWithHash, type MapStoreMark } from './memory-store.ts';
+export { MemoryMapStore, type MapNodeSink, type MapNodeWithHash, type MapStoreMark } from './memory-store.ts';
 export { MAP_KEY_LENGTH, mapEmptyRoot, type MapNode } from './node.ts';
 export { runMapRead, runMapReadAsync, type AsyncMapNodeSource, type MapNodeSource, type MapRead } from './source.ts';
 export { mapGet, mapProve } from './read.ts';

@@ -38,6 +38,20 @@ export interface MapNodeWithHash {
 }
 
 /**
+ * Receives the nodes {@link MemoryMapStore.visitNewNodesSince} lists, one call per node, as positions in the
+ * store's own arrays (no object per node): every byte range is valid only during the call (copy what you keep).
+ */
+export interface MapNodeSink {
+  /** A leaf: its hash at `hash[hashOff..+32]`, key at `key[keyOff..+32]`, value at `value[valueOff..+valueLen]`. */
+  leaf(hash: Uint8Array, hashOff: number, key: Uint8Array, keyOff: number, value: Uint8Array, valueOff: number, valueLen: number): void;
+  /**
+   * A branch splitting at `bit`: its hash at `hash[hashOff..+32]`, its left then right child's hash at
+   * `children[childrenOff..+64]`, the smallest key below it at `minKey[minKeyOff..+32]`.
+   */
+  branch(hash: Uint8Array, hashOff: number, bit: number, children: Uint8Array, childrenOff: number, minKey: Uint8Array, minKeyOff: number): void;
+}
+
+/**
  * The in-memory node store. Nodes live in packed records in chunked typed-array arenas (branches 80 bytes,
  * leaves 48 bytes, values in chunks of their own), with no per-node JS objects; chunks of 65,536 records
  * are never copied when the store grows. A node ref is a branch index (≥ 0) or `~leafIndex` (< 0). A
@@ -396,13 +410,34 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
    */
   newNodesSince(mark: MapStoreMark, roots: readonly Uint8Array[], options: { readonly views?: boolean } = {}): MapNodeWithHash[] {
     const views = options.views === true;
+    const out: MapNodeWithHash[] = [];
+    const view = (b: Uint8Array, o: number, n: number): Uint8Array => (views ? b.subarray(o, o + n) : b.slice(o, o + n));
+    this.visitNewNodesSince(mark, roots, {
+      leaf: (h, ho, k, ko, v, vo, vn) => out.push({ hash: view(h, ho, 32), node: { type: 'leaf', key: view(k, ko, 32), value: view(v, vo, vn) } }),
+      branch: (h, ho, bit, c, co, m, mo) =>
+        out.push({ hash: view(h, ho, 32), node: { type: 'branch', bit, left: view(c, co, 32), right: view(c, co + 32, 32), minKey: view(m, mo, 32) } }),
+    });
+    return out;
+  }
+
+  /**
+   * What {@link newNodesSince} lists, handed to `sink` one node at a time as positions in the store's arrays: no
+   * object or array per node (the persistence path writes them straight into a database file). Same order, same
+   * checks.
+   * @returns the number of nodes visited.
+   * @throws as {@link newNodesSince}; whatever `sink` throws (the visit stops there).
+   * @example store.visitNewNodesSince(mark, [root], copyFileBuilder)
+   */
+  visitNewNodesSince(mark: MapStoreMark, roots: readonly Uint8Array[], sink: MapNodeSink): number {
     if (typeof mark !== 'object' || mark === null) throw new TypeError('mark must be a MapStoreMark');
     if (mark.epoch !== this._epoch) throw new RangeError('mark is stale: the store was pruned since it was taken');
     if (!(mark.branches >= 0 && mark.branches <= this._bcount && mark.leaves >= 0 && mark.leaves <= this._lcount)) {
       throw new RangeError('mark does not belong to this store');
     }
     if (!Array.isArray(roots)) throw new TypeError('roots must be an array');
-    const out: MapNodeWithHash[] = [];
+    if (typeof sink !== 'object' || sink === null || typeof sink.leaf !== 'function' || typeof sink.branch !== 'function') {
+      throw new TypeError('sink must be a MapNodeSink');
+    }
     const seenB = new Uint8Array(this._bcount - mark.branches);
     const seenL = new Uint8Array(this._lcount - mark.leaves);
     // Stack of (ref, hash handle) pairs; a handle is where the node's hash is kept (parent slot or root table).
@@ -429,19 +464,26 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
       }
       visit(this._refAt(loc), loc);
     }
+    let n = 0;
     while (stack.length > 0) {
       const loc = stack.pop()!;
       const ref = stack.pop()!;
-      if (views) {
-        const o = this.hoff(loc);
-        out.push({ hash: this.hbuf(loc).subarray(o, o + 32), node: this._node(ref) });
-      } else out.push({ hash: this.hashCopy(loc), node: _copyNode(this._node(ref)) });
-      if (ref >= 0) {
-        visit(this.child(ref, 0), 2 * ref);
-        visit(this.child(ref, 1), 2 * ref + 1);
+      n++;
+      if (ref < 0) {
+        const id = ~ref;
+        const l32 = this._lc32[id >>> _CH_SHIFT]!;
+        const w = _LW * (id & _CH_MASK);
+        sink.leaf(this.hbuf(loc), this.hoff(loc), this._lc8[id >>> _CH_SHIFT]!, _LF_BYTES * (id & _CH_MASK), this._vc[l32[w + 8]!]!, l32[w + 9]!, l32[w + 10]!);
+        continue;
       }
+      const b32 = this._bc32[ref >>> _CH_SHIFT]!;
+      const w = _BW * (ref & _CH_MASK);
+      const m = b32[w + 18]!;
+      sink.branch(this.hbuf(loc), this.hoff(loc), b32[w + 19]!, this._bc8[ref >>> _CH_SHIFT]!, _BR_BYTES * (ref & _CH_MASK), this._lc8[m >>> _CH_SHIFT]!, _LF_BYTES * (m & _CH_MASK));
+      visit(b32[w + 16]!, 2 * ref);
+      visit(b32[w + 17]!, 2 * ref + 1);
     }
-    return out;
+    return n;
   }
 
   /**
@@ -611,12 +653,6 @@ function _grownChunk(cur: Uint8Array | null, start: number, recBytes: number): U
 /** True for the empty map's root under any suite (the store itself is suite-agnostic; it is no stored node). */
 function _isEmptyRoot(root: Uint8Array): boolean {
   return HASH_SUITE_NAMES.some((n) => equalBytes(root, _emptyRoot(getHashSuite(n))));
-}
-
-function _copyNode(n: MapNode): MapNode {
-  return n.type === 'leaf'
-    ? { type: 'leaf', key: n.key.slice(), value: n.value.slice() }
-    : { type: 'branch', bit: n.bit, left: n.left.slice(), right: n.right.slice(), minKey: n.minKey.slice() };
 }
 
 function _copy32(src: Uint8Array, o: number): Uint8Array {

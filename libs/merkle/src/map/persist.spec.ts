@@ -73,6 +73,32 @@ describe('MemoryMapStore persistence support', () => {
     }
   });
 
+  it('visitNewNodesSince hands a sink the same nodes as newNodesSince, in the same order, as positions', () => {
+    const rand = rng(9);
+    const map = new SparseMerkleMap();
+    const r0 = map.update(map.emptyRoot, ops(rand, 200));
+    const mark = map.store.mark();
+    const r1 = map.update(r0, [...ops(rand, 60), { key: ops(rand, 1)[0]!.key, value: new Uint8Array(200).fill(9) }]);
+    const seen: string[] = [];
+    const at = (b: Uint8Array, o: number, n: number): string => toHex(b.subarray(o, o + n));
+    const count = map.store.visitNewNodesSince(mark, [r1, map.emptyRoot], {
+      leaf: (h, ho, k, ko, v, vo, vn) => seen.push(`${at(h, ho, 32)} leaf ${at(k, ko, 32)} ${at(v, vo, vn)}`),
+      branch: (h, ho, bit, c, co, m, mo) => seen.push(`${at(h, ho, 32)} branch ${bit} ${at(c, co, 32)} ${at(c, co + 32, 32)} ${at(m, mo, 32)}`),
+    });
+    const want = map.store.newNodesSince(mark, [r1]).map(({ hash, node }) =>
+      node.type === 'leaf' ? `${toHex(hash)} leaf ${toHex(node.key)} ${toHex(node.value)}` : `${toHex(hash)} branch ${node.bit} ${toHex(node.left)} ${toHex(node.right)} ${toHex(node.minKey)}`,
+    );
+    expect(count).toBe(want.length);
+    expect(seen).toEqual(want);
+    expect(want.some((w) => w.endsWith('09'.repeat(200)))).toBe(true);
+    // A sink's error stops the visit; a non-sink is refused before anything is visited.
+    let calls = 0;
+    const failing = { leaf: () => { if (++calls === 3) throw new Error('sink full'); }, branch: () => { if (++calls === 3) throw new Error('sink full'); } };
+    expect(() => map.store.visitNewNodesSince(mark, [r1], failing)).toThrow('sink full');
+    expect(calls).toBe(3);
+    expect(() => map.store.visitNewNodesSince(mark, [r1], {} as never)).toThrow(TypeError);
+  });
+
   it('newNodesSince skips the empty root and old roots, and rejects unknown roots and stale marks', () => {
     const rand = rng(3);
     const map = new SparseMerkleMap();

@@ -6,6 +6,7 @@ import { _tables, type StoreConfig } from '../config.ts';
 import { _buf, _bytes, _dbError, inTransaction, type PgPool, type Queryable } from '../db.ts';
 import type { PgLogStore } from '../log/pg-log-store.ts';
 import { suiteCode, suiteName } from '../map/node-codec.ts';
+import type { MapNodeRows } from '../map/node-rows.ts';
 import type { PgMapNodeStore } from '../map/pg-map-node-store.ts';
 
 /** The writes of one batch; every call runs inside the batch's transaction. */
@@ -13,7 +14,7 @@ export interface BatchWriter {
   /** The transaction's client, for writes this interface does not cover. */
   readonly tx: pg.PoolClient;
   /** Stores map nodes (content-addressed; already stored ones are skipped). @returns rows inserted. */
-  putMapNodes(nodes: readonly MapNodeWithHash[]): Promise<number>;
+  putMapNodes(nodes: readonly MapNodeWithHash[] | MapNodeRows): Promise<number>;
   /** Stores the log nodes `tree` completed since the stored size, up to `size` leaves (default all). @returns nodes written. */
   putLogNodes(logId: string, tree: LogTree, size?: number): Promise<number>;
   /** Records the latest map root of a table. */

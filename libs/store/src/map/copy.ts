@@ -1,6 +1,4 @@
-import type { MapNodeWithHash } from '@merklesync/merkle';
 import pg from 'pg';
-import { NODE_BRANCH, NODE_LEAF } from './node-codec.ts';
 
 /** The part of pg's connection a COPY FROM STDIN writes to. */
 interface _CopyConnection {
@@ -146,71 +144,4 @@ export function binaryCopyOfRows(columns: readonly CopyColumn[], rows: readonly 
   }
   out.writeInt16BE(-1, o);
   return out;
-}
-
-/**
- * A binary COPY file of `map_nodes` rows `(suite int2, hash bytea, node bytea)`, each node in the storage
- * encoding of {@link encodeMapNode} written straight into the file (no per-node arrays). With `byHash`, the rows
- * are in hash order (concurrent writers take index locks in one order): they are encoded in the given order first —
- * the order the nodes lie in memory, which keeps reading them cache-friendly — and then moved as whole records,
- * sorted by the hash inside each record. (Encoding in hash order instead read the nodes ~4× slower.)
- * @throws RangeError for a hash that is not 32 bytes.
- * @example binaryCopyOfMapNodes(0, nodes, { byHash: true })
- */
-export function binaryCopyOfMapNodes(suite: number, nodes: readonly MapNodeWithHash[], options: { readonly byHash?: boolean } = {}): Buffer {
-  const n = nodes.length;
-  let size = _HEADER.length + 2;
-  for (const { node } of nodes) size += 2 + 6 + 36 + 4 + (node.type === 'leaf' ? 33 + node.value.length : 98);
-  const out = Buffer.allocUnsafe(size);
-  _HEADER.copy(out, 0);
-  const starts = new Uint32Array(n + 1);
-  let o = _HEADER.length;
-  for (let i = 0; i < n; i++) {
-    const { hash, node } = nodes[i]!;
-    if (hash.length !== 32) throw new RangeError('map node hash must be 32 bytes');
-    starts[i] = o;
-    o = out.writeInt16BE(3, o);
-    o = out.writeInt32BE(2, o);
-    o = out.writeInt16BE(suite, o);
-    o = out.writeInt32BE(32, o);
-    out.set(hash, o);
-    o += 32;
-    if (node.type === 'leaf') {
-      o = out.writeInt32BE(33 + node.value.length, o);
-      out[o++] = NODE_LEAF;
-      out.set(node.key, o);
-      out.set(node.value, o + 32);
-      o += 32 + node.value.length;
-    } else {
-      o = out.writeInt32BE(98, o);
-      out[o++] = NODE_BRANCH;
-      out[o++] = node.bit;
-      out.set(node.left, o);
-      out.set(node.right, o + 32);
-      out.set(node.minKey, o + 64);
-      o += 96;
-    }
-  }
-  starts[n] = o;
-  out.writeInt16BE(-1, o);
-  if (options.byHash !== true || n < 2) return out;
-  // The hash sits 12 bytes into each record (field count 2, suite length 4 + 2, hash length 4).
-  const hi = new Float64Array(n);
-  const lo = new Float64Array(n);
-  const idx = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    hi[i] = out.readUInt32BE(starts[i]! + 12);
-    lo[i] = out.readUInt32BE(starts[i]! + 16);
-    idx[i] = i;
-  }
-  idx.sort((a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]! || out.compare(out, starts[b]! + 20, starts[b]! + 44, starts[a]! + 20, starts[a]! + 44));
-  const sorted = Buffer.allocUnsafe(size);
-  _HEADER.copy(sorted, 0);
-  let w = _HEADER.length;
-  for (let k = 0; k < n; k++) {
-    const i = idx[k]!;
-    w += out.copy(sorted, w, starts[i], starts[i + 1]);
-  }
-  sorted.writeInt16BE(-1, w);
-  return sorted;
 }

@@ -2,8 +2,9 @@ import { getHashSuite, type AsyncMapNodeSource, type HashSuite, type HashSuiteNa
 import { _tables, type StoreConfig } from '../config.ts';
 import pg from 'pg';
 import { _buf, _bytes, _dbError, type Queryable } from '../db.ts';
-import { binaryCopyOfMapNodes, copyFromBinary, copyUnlessConflict, withStagingTable } from './copy.ts';
-import { decodeMapNode, encodeMapNode, suiteCode } from './node-codec.ts';
+import { copyFromBinary, copyUnlessConflict, withStagingTable } from './copy.ts';
+import { decodeMapNode, suiteCode } from './node-codec.ts';
+import { MapNodeRows } from './node-rows.ts';
 
 const _SKIP_DIRECT_AFTER_CONFLICT = 8;
 
@@ -58,27 +59,36 @@ export class PgMapNodeStore implements AsyncMapNodeSource {
   /**
    * Stores nodes (already-stored hashes are skipped: content addressing makes a re-write a no-op, so a
    * replayed batch is harmless). Rows are sorted by hash so concurrent writers lock in the same order.
+   * `nodes` are objects, or rows collected straight from the in-memory store ({@link MapNodeRows}, the hot path).
    * Pass `db` (a transaction client) to write inside a unit of work.
    * @returns the number of rows actually inserted.
-   * @throws StoreError(DATABASE) when Postgres fails.
+   * @throws StoreError(DATABASE) when Postgres fails; RangeError when `nodes` are rows of another hash suite or a
+   *   hash is not 32 bytes.
    * @example await store.putNodes(memStore.newNodesSince(mark, roots), tx)
    */
-  async putNodes(nodes: readonly MapNodeWithHash[], db: Queryable = this._db): Promise<number> {
-    if (nodes.length >= this._copyThreshold) {
-      if (db instanceof pg.Client) return this._putByCopy(nodes, db);
+  async putNodes(nodes: readonly MapNodeWithHash[] | MapNodeRows, db: Queryable = this._db): Promise<number> {
+    let collected: MapNodeRows;
+    if (nodes instanceof MapNodeRows) {
+      if (nodes.suiteCode !== this._code) throw new RangeError(`map node rows of suite code ${nodes.suiteCode} given to a store of suite code ${this._code}`);
+      collected = nodes;
+    } else {
+      collected = new MapNodeRows(this._code, nodes.length);
+      for (const n of nodes) collected.add(n);
+    }
+    if (collected.count >= this._copyThreshold) {
+      if (db instanceof pg.Client) return this._putByCopy(collected, db);
       if (db instanceof pg.Pool) {
         const c = await db.connect().catch((e: unknown) => {
           throw _dbError('putNodes', e);
         });
         try {
-          return await this._putByCopy(nodes, c);
+          return await this._putByCopy(collected, c);
         } finally {
           c.release();
         }
       }
     }
-    const rows = nodes.map((n) => ({ h: _buf(n.hash), n: _buf(encodeMapNode(n.node)) }));
-    rows.sort((a, b) => Buffer.compare(a.h, b.h));
+    const rows = collected.sortedPairs().map((r) => ({ h: r.hash, n: r.node }));
     let inserted = 0;
     for (let i = 0; i < rows.length; i += this._insertChunk) {
       const part = rows.slice(i, i + this._insertChunk);
@@ -98,12 +108,12 @@ export class PgMapNodeStore implements AsyncMapNodeSource {
     return inserted;
   }
 
-  private async _putByCopy(nodes: readonly MapNodeWithHash[], c: pg.ClientBase): Promise<number> {
+  private async _putByCopy(nodes: MapNodeRows, c: pg.ClientBase): Promise<number> {
     // Rows in hash order (concurrent writers take index locks in one order); one file for either path.
-    const file = binaryCopyOfMapNodes(this._code, nodes, { byHash: true });
+    const file = nodes.copyFiles(1)[0]!;
     if (this._skipDirect > 0) this._skipDirect--;
     else {
-      const direct = await this._copyDirect(file, nodes.length, c);
+      const direct = await this._copyDirect(file, nodes.count, c);
       if (direct !== undefined) return direct;
       // A workload that re-creates stored nodes (values flipping back and forth) would pay for two writes every
       // time: take the deduplicating path for a while before trying the direct one again.

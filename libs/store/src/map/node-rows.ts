@@ -1,0 +1,287 @@
+// Map nodes as rows of `map_nodes (suite, hash, node)` in Postgres's binary COPY format, written straight from the
+// in-memory store's arrays (MemoryMapStore.visitNewNodesSince hands them over as a MapNodeSink): no object or array
+// per node between the map and the database file. README "Writing map nodes".
+import type { HashSuite, HashSuiteName, MapNodeSink, MapNodeWithHash } from '@merklesync/merkle';
+import { NODE_BRANCH, NODE_LEAF, suiteCode } from './node-codec.ts';
+
+/** Binary COPY file header (signature, flags 0, header extension length 0) and trailer (field count −1). */
+const _HEADER = Uint8Array.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]);
+const _TRAILER_LEN = 2;
+/** Row prefix: field count (2), suite (4 + 2), hash (4 + 32), node length (4). The hash starts 12 bytes in. */
+const _ROW_FIXED = 48;
+const _HASH_AT = 12;
+const _BRANCH_NODE = 98;
+
+/**
+ * Map nodes collected for one write: a {@link MapNodeSink} for `MemoryMapStore.visitNewNodesSince`, or filled from
+ * `MapNodeWithHash` objects with {@link add}. Each node is encoded once, as its COPY row (storage encoding of
+ * README "Node encoding"); {@link copyFiles} puts the rows in hash order (concurrent writers take index locks in
+ * one order) by a radix pass over the hashes' first two bytes — hashes are uniform — and an insertion sort of the
+ * rare collisions, instead of a comparison sort.
+ * @example const rows = new MapNodeRows('sha256'); mem.visitNewNodesSince(mark, roots, rows); await nodes.putNodes(rows)
+ */
+export class MapNodeRows implements MapNodeSink {
+  /** The `suite` column's value ({@link suiteCode}). */
+  readonly suiteCode: number;
+  private _buf: Uint8Array;
+  private _end = 0;
+  private _starts: Uint32Array;
+  private _count = 0;
+  private _sorted: Uint32Array | undefined;
+
+  /**
+   * @param suite the nodes' hash suite, or its column code.
+   * @param expectedNodes room reserved up front (grows as needed).
+   * @throws StoreError(CORRUPT_NODE) for an unknown suite code; MerkleError(UNKNOWN_HASH_SUITE) for an unknown name.
+   */
+  constructor(suite: HashSuite | HashSuiteName | number, expectedNodes = 256) {
+    this.suiteCode = typeof suite === 'number' ? suite : suiteCode(suite);
+    const n = Math.max(16, Math.min(expectedNodes, 1 << 22) | 0);
+    this._buf = new Uint8Array(n * (_ROW_FIXED + _BRANCH_NODE));
+    this._starts = new Uint32Array(n + 1);
+  }
+
+  /** Nodes collected. */
+  get count(): number {
+    return this._count;
+  }
+
+  /** A leaf (MapNodeSink). @throws RangeError when a byte range lies outside its array. */
+  leaf(hash: Uint8Array, hashOff: number, key: Uint8Array, keyOff: number, value: Uint8Array, valueOff: number, valueLen: number): void {
+    _range('hash', hash, hashOff, 32);
+    _range('key', key, keyOff, 32);
+    _range('value', value, valueOff, valueLen);
+    let o = this._row(hash, hashOff, 33 + valueLen);
+    const b = this._buf;
+    b[o++] = NODE_LEAF;
+    for (let i = 0; i < 32; i++) b[o + i] = key[keyOff + i]!;
+    o += 32;
+    if (valueLen <= 64) for (let i = 0; i < valueLen; i++) b[o + i] = value[valueOff + i]!;
+    else b.set(value.subarray(valueOff, valueOff + valueLen), o);
+    this._end = o + valueLen;
+  }
+
+  /** A branch (MapNodeSink). @throws RangeError when a byte range lies outside its array or `bit` is not 0..255. */
+  branch(hash: Uint8Array, hashOff: number, bit: number, children: Uint8Array, childrenOff: number, minKey: Uint8Array, minKeyOff: number): void {
+    _range('hash', hash, hashOff, 32);
+    _range('children', children, childrenOff, 64);
+    _range('minKey', minKey, minKeyOff, 32);
+    if (!(Number.isInteger(bit) && bit >= 0 && bit <= 255)) throw new RangeError(`branch bit must be 0..255, got ${bit}`);
+    let o = this._row(hash, hashOff, _BRANCH_NODE);
+    const b = this._buf;
+    b[o++] = NODE_BRANCH;
+    b[o++] = bit;
+    for (let i = 0; i < 64; i++) b[o + i] = children[childrenOff + i]!;
+    o += 64;
+    for (let i = 0; i < 32; i++) b[o + i] = minKey[minKeyOff + i]!;
+    this._end = o + 32;
+  }
+
+  /** A node given as an object. @throws RangeError for a hash that is not 32 bytes or a key/child that is not. */
+  add(n: MapNodeWithHash): void {
+    const { hash, node } = n;
+    if (hash.length !== 32) throw new RangeError('map node hash must be 32 bytes');
+    if (node.type === 'leaf') {
+      this.leaf(hash, 0, node.key, 0, node.value, 0, node.value.length);
+      return;
+    }
+    if (node.left.length !== 32 || node.right.length !== 32) throw new RangeError('map branch children must be 32-byte hashes');
+    const children = new Uint8Array(64);
+    children.set(node.left, 0);
+    children.set(node.right, 32);
+    this.branch(hash, 0, node.bit, children, 0, node.minKey, 0);
+  }
+
+  /**
+   * The rows sorted by hash, as up to `parts` complete COPY files of contiguous hash ranges and about equal row counts
+   * (fewer when there are fewer than 1,000 rows per part: a COPY has a fixed cost). No rows: one empty file.
+   * @example for (const f of rows.copyFiles(2)) await copyFromBinary(client, sql, f)
+   */
+  copyFiles(parts = 1): Buffer[] {
+    const order = this._order();
+    const n = this._count;
+    const k = Math.max(1, Math.min(Math.floor(parts), Math.ceil(n / 1_000)));
+    const per = Math.max(1, Math.ceil(n / k));
+    const out: Buffer[] = [];
+    for (let from = 0; from < n || out.length === 0; from += per) {
+      const to = Math.min(n, from + per);
+      let size = _HEADER.length + _TRAILER_LEN;
+      for (let i = from; i < to; i++) size += this._len(order[i]!);
+      const f = Buffer.allocUnsafe(size);
+      f.set(_HEADER, 0);
+      let w = _HEADER.length;
+      const b = this._buf;
+      for (let i = from; i < to; i++) {
+        const r = order[i]!;
+        const s = this._starts[r]!;
+        const e = this._starts[r + 1]!;
+        f.set(b.subarray(s, e), w);
+        w += e - s;
+      }
+      f[w] = 0xff;
+      f[w + 1] = 0xff;
+      out.push(f);
+      if (to === n) break;
+    }
+    return out;
+  }
+
+  /**
+   * The rows in hash order split into up to `parts` collections of contiguous hash ranges and about equal size
+   * (fewer when there are fewer than 1,000 rows per part), for writers on parallel connections. One part: this.
+   */
+  parts(parts: number): MapNodeRows[] {
+    const n = this._count;
+    const k = Math.max(1, Math.min(Math.floor(parts), Math.ceil(n / 1_000)));
+    if (k === 1) return [this];
+    const order = this._order();
+    const per = Math.ceil(n / k);
+    const out: MapNodeRows[] = [];
+    for (let from = 0; from < n; from += per) {
+      const to = Math.min(n, from + per);
+      let bytes = 0;
+      for (let i = from; i < to; i++) bytes += this._len(order[i]!);
+      const p = new MapNodeRows(this.suiteCode, 16);
+      p._buf = new Uint8Array(bytes);
+      p._starts = new Uint32Array(to - from + 1);
+      for (let i = from; i < to; i++) {
+        const s = this._starts[order[i]!]!;
+        const e = this._starts[order[i]! + 1]!;
+        p._buf.set(this._buf.subarray(s, e), p._end);
+        p._starts[p._count++] = p._end;
+        p._end += e - s;
+      }
+      p._starts[p._count] = p._end;
+      p._sorted = Uint32Array.from({ length: p._count }, (_, i) => i);
+      out.push(p);
+    }
+    return out;
+  }
+
+  /** One COPY file with the rows in the order they were added. */
+  copyFileInOrder(): Buffer {
+    const f = Buffer.allocUnsafe(_HEADER.length + this._end + _TRAILER_LEN);
+    f.set(_HEADER, 0);
+    f.set(this._buf.subarray(0, this._end), _HEADER.length);
+    f[f.length - 2] = 0xff;
+    f[f.length - 1] = 0xff;
+    return f;
+  }
+
+  /** Every row's hash and encoded node (views into this collection), in hash order. */
+  sortedPairs(): { hash: Buffer; node: Buffer }[] {
+    const order = this._order();
+    const b = this._buf;
+    const out: { hash: Buffer; node: Buffer }[] = [];
+    for (let i = 0; i < this._count; i++) {
+      const s = this._starts[order[i]!]!;
+      const e = this._starts[order[i]! + 1]!;
+      out.push({ hash: Buffer.from(b.buffer, b.byteOffset + s + _HASH_AT, 32), node: Buffer.from(b.buffer, b.byteOffset + s + _ROW_FIXED, e - s - _ROW_FIXED) });
+    }
+    return out;
+  }
+
+  /** Starts a row for a node of `nodeLen` bytes with the given hash; returns where the node's bytes go. */
+  private _row(hash: Uint8Array, hashOff: number, nodeLen: number): number {
+    const need = _ROW_FIXED + nodeLen;
+    if (this._end + need > this._buf.length) this._grow(need);
+    if (this._count + 2 > this._starts.length) {
+      const s = new Uint32Array(2 * this._starts.length);
+      s.set(this._starts);
+      this._starts = s;
+    }
+    this._sorted = undefined;
+    const b = this._buf;
+    let o = this._end;
+    this._starts[this._count++] = o;
+    // field count 3; suite: length 2, value; hash: length 32, bytes; node: length
+    b[o] = 0;
+    b[o + 1] = 3;
+    b[o + 2] = 0;
+    b[o + 3] = 0;
+    b[o + 4] = 0;
+    b[o + 5] = 2;
+    b[o + 6] = (this.suiteCode >>> 8) & 0xff;
+    b[o + 7] = this.suiteCode & 0xff;
+    b[o + 8] = 0;
+    b[o + 9] = 0;
+    b[o + 10] = 0;
+    b[o + 11] = 32;
+    o += _HASH_AT;
+    for (let i = 0; i < 32; i++) b[o + i] = hash[hashOff + i]!;
+    o += 32;
+    b[o] = nodeLen >>> 24;
+    b[o + 1] = (nodeLen >>> 16) & 0xff;
+    b[o + 2] = (nodeLen >>> 8) & 0xff;
+    b[o + 3] = nodeLen & 0xff;
+    this._starts[this._count] = o + 4 + nodeLen;
+    return o + 4;
+  }
+
+  private _grow(need: number): void {
+    let size = 2 * this._buf.length;
+    while (size < this._end + need) size *= 2;
+    const b = new Uint8Array(size);
+    b.set(this._buf.subarray(0, this._end));
+    this._buf = b;
+  }
+
+  private _len(r: number): number {
+    return this._starts[r + 1]! - this._starts[r]!;
+  }
+
+  /** Row numbers in hash order: counting sort by the first 16 bits, insertion sort inside each bucket. */
+  private _order(): Uint32Array {
+    if (this._sorted !== undefined) return this._sorted;
+    const n = this._count;
+    const b = this._buf;
+    const st = this._starts;
+    const key = new Uint16Array(n);
+    const counts = new Uint32Array(65_537);
+    for (let r = 0; r < n; r++) {
+      const o = st[r]! + _HASH_AT;
+      const k = (b[o]! << 8) | b[o + 1]!;
+      key[r] = k;
+      counts[k + 1]!++;
+    }
+    for (let k = 1; k <= 65_536; k++) counts[k]! += counts[k - 1]!;
+    const order = new Uint32Array(n);
+    for (let r = 0; r < n; r++) order[counts[key[r]!]!++] = r;
+    // Each bucket is now contiguous and in row order; sort the (usually one-element) buckets by the rest of the hash.
+    for (let i = 1; i < n; i++) {
+      const r = order[i]!;
+      let j = i - 1;
+      while (j >= 0 && key[order[j]!] === key[r] && _cmpHash(b, st[order[j]!]! + _HASH_AT, st[r]! + _HASH_AT) > 0) {
+        order[j + 1] = order[j]!;
+        j--;
+      }
+      order[j + 1] = r;
+    }
+    this._sorted = order;
+    return order;
+  }
+}
+
+/**
+ * A binary COPY file of `map_nodes` rows `(suite int2, hash bytea, node bytea)` for `nodes`, in the given order or,
+ * with `byHash`, in hash order.
+ * @throws RangeError for a hash that is not 32 bytes.
+ * @example binaryCopyOfMapNodes(0, nodes, { byHash: true })
+ */
+export function binaryCopyOfMapNodes(suite: number, nodes: readonly MapNodeWithHash[], options: { readonly byHash?: boolean } = {}): Buffer {
+  const rows = new MapNodeRows(suite, nodes.length);
+  for (const n of nodes) rows.add(n);
+  return options.byHash === true ? rows.copyFiles(1)[0]! : rows.copyFileInOrder();
+}
+
+function _cmpHash(b: Uint8Array, x: number, y: number): number {
+  for (let i = 2; i < 32; i++) {
+    const d = b[x + i]! - b[y + i]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function _range(name: string, a: Uint8Array, off: number, len: number): void {
+  if (!(off >= 0 && len >= 0 && off + len <= a.length)) throw new RangeError(`${name}: bytes ${off}..${off + len} outside an array of ${a.length}`);
+}
