@@ -12,6 +12,7 @@
 import os from 'node:os';
 import pg from 'pg';
 import { NATS, PG_URL, flag, intArg } from './args.ts';
+import { CpuMeter, pidOf, selfCpu } from './pipeline/cpu.ts';
 import { debeziumRows, measureDebezium, type DebeziumFigures } from './pipeline-debezium.ts';
 import { Infra, runWithInfra } from './pipeline/infra.ts';
 import { LatencyProber } from './pipeline/latency.ts';
@@ -104,13 +105,47 @@ async function main(interrupted: () => boolean): Promise<void> {
       return () => sub.unsubscribe();
     },
   });
+  // CPU of every process of the pipeline (and of this harness) from the first statement to the covering checkpoint.
+  const meter = new CpuMeter();
+  const nats = pidOf('nats-server');
+  const trackAll = async (): Promise<void> => {
+    for (const s of infra.services) if (s.pid !== undefined) meter.track(s.app, s.pid);
+    const ws = await infra.walsenderPid();
+    if (ws !== undefined) meter.track('walsender', ws);
+    for (const pid of await infra.storeBackendPids()) meter.track('store Postgres', pid);
+    if (nats !== undefined) meter.track('nats-server', nats);
+  };
+  await trackAll();
+  let metering = true;
+  const metered = (async () => {
+    while (metering) {
+      await trackAll().catch(() => undefined);
+      meter.poll();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
   const start = await sampler.sample();
   sampler.start();
   prober.start();
+  meter.start();
+  const harness0 = selfCpu();
   progress(`writing ${CHANGES.toLocaleString('en-US')} rows in transactions of ${TX_SIZE}${RATE ? ` at ${RATE.toLocaleString('en-US')} rows/s` : ' (unthrottled)'}`);
   let txs: CommittedTx[];
+  let cpu: Map<string, number>;
   try {
-    txs = await runWriter({ url: infra.srcUrl, changes: CHANGES, txSize: TX_SIZE, rate: RATE, onCommit: (tx) => prober.add(tx), aborted: () => interrupted() || dead !== '' });
+    txs = await runWriter({
+      url: infra.srcUrl,
+      changes: CHANGES,
+      txSize: TX_SIZE,
+      rate: RATE,
+      onConnect: (pid) => meter.track('source Postgres', pid),
+      // The writer's backend ends with its connection: read its CPU while it is there.
+      onCommit: (tx) => {
+        meter.poll();
+        prober.add(tx);
+      },
+      aborted: () => interrupted() || dead !== '',
+    });
     if (dead) throw new Error(`service(s) exited during the workload: ${dead}\n${infra.logs()}`);
     progress(`committed in ${((txs.at(-1)!.committedAt - txs[0]!.sentAt) / 1000).toFixed(2)} s; waiting for the checkpoint covering log size ${target.toLocaleString('en-US')}`);
     await waitFor(
@@ -122,9 +157,13 @@ async function main(interrupted: () => boolean): Promise<void> {
       120_000 + CHANGES,
       () => `no checkpoint reached log size ${target} (last sample ${JSON.stringify(sampler.samples.at(-1))})\n${infra.logs()}`,
     );
+    cpu = meter.stop();
+    cpu.set('bench harness (writer client, prober, sampler)', selfCpu() - harness0);
     progress(`waiting for ${prober.outstanding} sampled proof(s) at the gateway`);
     await waitFor(() => Promise.resolve(prober.outstanding === 0 ? true : undefined), 120_000, () => `${prober.outstanding} sampled rows never got a verified proof (misses: ${JSON.stringify([...prober.missReasons])})\n${infra.logs()}`);
   } finally {
+    metering = false;
+    await metered;
     await prober.stop();
     await sampler.stop();
   }
@@ -170,6 +209,7 @@ async function main(interrupted: () => boolean): Promise<void> {
     batches,
     changesPerBatch: CHANGES / Math.max(1, batches),
     streamBytesPerChange: (final.streamBytes - start.streamBytes) / CHANGES,
+    cpuSecondsPer100k: Object.fromEntries([...cpu].sort((a, b) => b[1] - a[1]).map(([g, c]) => [g, (c * 100_000) / CHANGES])),
     peakRssMiB: Object.fromEntries(infra.services.map((s) => [s.app, s.peakRssKiB === undefined ? null : s.peakRssKiB / 1024])),
   };
   await infra.teardown();
@@ -193,6 +233,7 @@ type Figures = {
   batches: number;
   changesPerBatch: number;
   streamBytesPerChange: number;
+  cpuSecondsPer100k: Record<string, number>;
   peakRssMiB: Record<string, number | null>;
 };
 
@@ -229,6 +270,7 @@ function report(f: Figures, debezium: DebeziumFigures | null = null): void {
     ['latency commit → verified proof, max', ms(f.latencyMs.max), `mean ${ms(f.latencyMs.mean)}`],
     ['checkpoints signed / change batches', `${n(f.checkpoints)} / ${n(f.batches)}`, `${n(f.changesPerBatch)} changes/batch, ${n(f.streamBytesPerChange)} stream B/change`],
     ['gateway requests (misses)', `${n(f.gatewayRequests)} (${n(Object.values(f.gatewayMisses).reduce((a, b) => a + b, 0))})`, Object.entries(f.gatewayMisses).map(([k, v]) => `${k}: ${v}`).join(', ') || 'every request verified'],
+    ['CPU s per 100k changes, all processes', Object.values(f.cpuSecondsPer100k).reduce((a, b) => a + b, 0).toFixed(2), 'first statement → covering checkpoint; by process below'],
     ['peak RSS ingest / merkle', `${rss('ingest')} / ${rss('merkle')}`, 'VmHWM'],
     ['peak RSS prover / gateway', `${rss('prover')} / ${rss('gateway')}`, 'VmHWM'],
     ...(debezium ? debeziumRows(debezium, n) : []),
@@ -242,6 +284,13 @@ function report(f: Figures, debezium: DebeziumFigures | null = null): void {
       ` stage's pace over the middle of its progress. Latency = client-side COMMIT → first GET /v1/blocks answer whose map proof, table-root proof and` +
       ` signed checkpoint verify and whose leaf is the committed row (≤ ${CONCURRENCY} requests in flight). With an unthrottled writer, latency includes` +
       ` the backlog; pace the writer with --rate to see latency at a given load. No assertion: the targets are for comparison.`,
+  );
+  console.log(
+    `CPU s per 100k changes by process (/proc, 10 ms ticks; store Postgres = every backend on the store database): ` +
+      Object.entries(f.cpuSecondsPer100k)
+        .map(([g, c]) => `${g} ${c.toFixed(2)}`)
+        .join(', ') +
+      '.',
   );
 }
 

@@ -227,6 +227,21 @@ export class Infra {
     return r.rows.map((x) => x.pid);
   }
 
+  /**
+   * Rows inserted and updated per table of the store database so far (pg_stat_user_tables; the statistics are
+   * flushed by each backend at the end of a transaction, at most once a second while it is busy).
+   */
+  async storeRowsWritten(): Promise<Map<string, number>> {
+    const c = new pg.Client({ connectionString: `${this.opts.pgUrl}/${this.msDb}`, application_name: _HARNESS });
+    await c.connect();
+    try {
+      const r = await c.query<{ t: string; n: string }>(`SELECT relname AS t, (n_tup_ins + n_tup_upd)::text AS n FROM pg_stat_user_tables WHERE schemaname = 'merklesync'`);
+      return new Map(r.rows.map((x) => [x.t, Number(x.n)]));
+    } finally {
+      await c.end();
+    }
+  }
+
   /** Process id of the walsender serving ingest's slot, while it is active. */
   async walsenderPid(): Promise<number | undefined> {
     const r = await this.admin!.query<{ pid: number | null }>(`SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1`, [this.slot]);
