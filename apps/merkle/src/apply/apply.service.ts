@@ -20,7 +20,7 @@ import { SpanKind, SpanStatusCode, context, trace, type Link } from '@openteleme
 import { RetryableError } from '@merklesync/messaging';
 import type { ChangeBatch } from '@merklesync/protocol';
 import { decodeEvent } from '@merklesync/protocol';
-import { StoreError, StoreErrorCode, type BlockInput, type CheckpointInput, type MerkleStore, type StoredCheckpoint } from '@merklesync/store';
+import { StoreError, StoreErrorCode, type CheckpointInput, type MerkleStore, type StoredCheckpoint } from '@merklesync/store';
 import { busSubjects, type BusSubjects } from '../bus-subjects.ts';
 import { CheckpointService } from '../checkpoint/checkpoint.service.ts';
 import type { MerkleConfig } from '../config.ts';
@@ -307,7 +307,7 @@ export class ApplyService implements OnApplicationBootstrap {
         break;
       }
       const t0 = performance.now();
-      const staged = state.stage(m.batch.events);
+      const staged = state.stage(m.batch.events, m.seq);
       members.push({ ...m, staged });
       g.tail = m.seq;
       g.changes += staged.changes;
@@ -412,8 +412,8 @@ export class ApplyService implements OnApplicationBootstrap {
         const p2 = performance.now();
         await w.putLogNodes(logId, state.log, sealed.last.logSize); // the log may have grown by the next group since
         const p3 = performance.now();
-        const blocks = _latestBlocks(members);
-        await w.putBlocks(blocks);
+        // Every member's blocks; the store keeps the latest per row key (later messages have higher log indexes).
+        const blocks = await w.putBlocks(members.length === 1 ? members[0]!.staged.blocks : members.flatMap((m) => m.staged.blocks));
         const p4 = performance.now();
         for (const t of _latestRoots(members)) await w.setTableRoot(t.source, t.table, t.root, t.seq);
         // Parallel node writes: mapNodesMs is the time the transaction waited for them beyond its own writes.
@@ -422,7 +422,7 @@ export class ApplyService implements OnApplicationBootstrap {
         this.timings.logNodesMs += p3 - p2;
         this.timings.blocksMs += p4 - p3;
         this.timings.mapNodes += nodes.count;
-        this.timings.blocks += blocks.length;
+        this.timings.blocks += blocks;
         return cp === undefined ? undefined : w.appendCheckpoint(cp);
       });
     } catch (e) {
@@ -489,17 +489,6 @@ function _malformed(data: Uint8Array, subject: string, subjects: BusSubjects): b
   } catch {
     return true;
   }
-}
-
-// The latest change per row key across the group (later messages have higher log indexes), each stamped
-// with the stream sequence of the message that carried it.
-function _latestBlocks(members: readonly _Member[]): BlockInput[] {
-  if (members.length === 1) return [...members[0]!.staged.blocks];
-  const latest = new Map<string, BlockInput>();
-  for (const m of members) {
-    for (const b of m.staged.blocks) latest.set(`${b.source}\u0000${b.table}\u0000${Buffer.from(b.mapKey).toString('latin1')}`, { ...b, streamSeq: m.seq });
-  }
-  return [...latest.values()];
 }
 
 // Each touched table's final root in the group, with the sequence of the message that produced it.

@@ -54,9 +54,11 @@ describe('MerkleState truncate', () => {
       { source: 's', table: 'public.b', root: rootOf([[9, 9]]) },
     ])));
 
-    // Tombstones in key order at consecutive log indexes after the insert of row 4; row 5 after them.
+    // Every change's block: the insert of row 4, then tombstones in key order at consecutive log indexes (row 4's
+    // supersedes its insert in the store), then row 5.
     const blocks = [...staged.blocks].sort((x, y) => x.logIndex - y.logIndex);
     expect(blocks.map((b) => [b.mapKey[0], b.op, b.logIndex, b.leafCommitment, b.block])).toEqual([
+      [4, BlockOp.Insert, 4, leaf(4), Uint8Array.of(4)],
       [1, BlockOp.Delete, 5, null, null],
       [2, BlockOp.Delete, 6, null, null],
       [3, BlockOp.Delete, 7, null, null],

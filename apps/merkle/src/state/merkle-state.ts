@@ -33,7 +33,10 @@ export interface StagedBatch {
   readonly stateRoot: Uint8Array;
   /** Every table's root with the staged roots in place, sorted (what a checkpoint over this state commits to). */
   readonly allTables: readonly TableRoot[];
-  /** The latest change per row key in the batch, with its global log index (libs/store blocks). */
+  /**
+   * Every change's block (libs/store blocks), with its global log index and, when staged with one, the message's
+   * stream sequence. A key changed twice has two; the store keeps the one with the highest log index.
+   */
   readonly blocks: readonly BlockInput[];
 }
 
@@ -54,8 +57,6 @@ export interface SealedGroup {
 }
 
 const _tableKey = (source: string, table: string): string => `${source}\u0000${table}`;
-// A map key as a string for de-duplication (latin1: one char per byte; Buffer's native slice, not a 32-argument spread).
-const _latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 const _sorted = (t: TableRoot[]): TableRoot[] =>
   t.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
 
@@ -170,26 +171,17 @@ export class MerkleState {
    * @throws MerkleServiceError(NOT_READY) when the state was abandoned;
    *   RangeError from the encoders for malformed fields (callers validate before).
    */
-  stage(events: readonly ChangeEvent[]): StagedBatch {
+  stage(events: readonly ChangeEvent[], streamSeq?: number): StagedBatch {
     if (this.abandoned) throw new MerkleServiceError(MerkleServiceErrorCode.NotReady, 'state was abandoned; reload it first');
     /** Per table: the root the ops apply to (after a truncate: the empty map), the ops, blocks applied. */
     const groups = new Map<string, { source: string; table: string; base: Uint8Array; ops: MapEntry[]; count: number }>();
     const leaves: Uint8Array[] = [];
     const arena = new LeafArena(); // the leaves live until appendMany below has hashed them
-    // The latest change per row key (later events overwrite earlier ones): only it is stored as the row's block.
-    const latest = new Map<string, BlockInput>();
+    // Every change's block; the store keeps the latest per row key (the highest log index).
+    const blocks: BlockInput[] = [];
     const firstIndex = this.log.size;
     const tombstone = (source: string, table: string, mapKey: Uint8Array, rowVersion: bigint): void => {
-      latest.set(`${_tableKey(source, table)}\u0000${_latin1(mapKey)}`, {
-        source,
-        table,
-        mapKey,
-        op: BlockOp.Delete,
-        rowVersion,
-        leafCommitment: null,
-        block: null,
-        logIndex: firstIndex + leaves.length,
-      });
+      blocks.push({ source, table, mapKey, op: BlockOp.Delete, rowVersion, leafCommitment: null, block: null, logIndex: firstIndex + leaves.length, streamSeq });
     };
     for (const e of events) {
       const b = e.block!;
@@ -216,7 +208,7 @@ export class MerkleState {
       g.count++;
       if (deleted) tombstone(b.source, b.table, b.mapKey, b.rowVersion);
       else {
-        latest.set(`${k}\u0000${_latin1(b.mapKey)}`, {
+        blocks.push({
           source: b.source,
           table: b.table,
           mapKey: b.mapKey,
@@ -225,6 +217,7 @@ export class MerkleState {
           leafCommitment: b.leafCommitment,
           block: b.block,
           logIndex: firstIndex + leaves.length,
+          streamSeq,
         });
       }
       leaves.push(encodeLogLeaf(this.suite, b, arena));
@@ -248,7 +241,7 @@ export class MerkleState {
       logRoot: this.log.root(),
       stateRoot: stateRoot(this.suite, merged.values()),
       allTables: _sorted([...merged.values()].map((t) => ({ source: t.source, table: t.table, root: t.root }))),
-      blocks: [...latest.values()],
+      blocks,
     };
     this.staged.push(staged);
     return staged;

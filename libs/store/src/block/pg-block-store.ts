@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { _tables, type StoreConfig } from '../config.ts';
 import { _buf, _bytes, _dbError, _sortedByBytes, type PgPool, type Queryable } from '../db.ts';
-import { binaryCopyOfRows, copyFromBinary, copyUnlessConflict, inClientTransaction, withStagingTable, type CopyColumn } from '../map/copy.ts';
+import { copyFromBinary, copyUnlessConflict, inClientTransaction, withStagingTable } from '../map/copy.ts';
+import { _latestPerKey, blockCopyFile } from './copy-file.ts';
 
 /** Row operations, numbered as the protocol's `RowOperation` (libs/protocol) so values pass through unchanged. */
 export const BlockOp = { Insert: 1, Update: 2, Delete: 3, Snapshot: 4 } as const;
@@ -70,7 +71,6 @@ interface _Row {
 }
 
 const _COLUMNS = 'source, table_name, map_key, op, row_version, leaf_commitment, block, stream_seq, log_index';
-const _COPY_TYPES: readonly CopyColumn[] = ['text', 'text', 'bytea', 'int2', 'int8', 'bytea', 'bytea', 'int8', 'int8'];
 /** Fewer new rows than this are not worth a COPY of their own (two more round trips for the savepoint). */
 const _DIRECT_MIN = 64;
 /** Puts that skip the direct COPY after one met a stored row (a workload re-inserting deleted keys). */
@@ -110,18 +110,15 @@ export class PgBlockStore {
    */
   async put(blocks: readonly BlockInput[], streamSeq: number, db: Queryable = this._db): Promise<number> {
     if (!Number.isSafeInteger(streamSeq) || streamSeq < 1) throw new RangeError(`streamSeq must be a positive safe integer, got ${streamSeq}`);
-    const latest = new Map<string, BlockInput>();
-    blocks.forEach((b, i) => {
+    for (let i = 0; i < blocks.length; i++) {
+      const b = blocks[i]!;
       _check(b, i);
       if (b.streamSeq !== undefined && (!Number.isSafeInteger(b.streamSeq) || b.streamSeq < 1 || b.streamSeq > streamSeq)) {
         throw new RangeError(`blocks[${i}].streamSeq must be a positive safe integer ≤ ${streamSeq}, got ${b.streamSeq}`);
       }
-      const k = `${b.source}\u0000${b.table}\u0000${_buf(b.mapKey).toString('latin1')}`;
-      const prev = latest.get(k);
-      if (prev === undefined || prev.logIndex < b.logIndex) latest.set(k, b);
-    });
+    }
     // Sorted by (source, table, key) so concurrent writers lock rows in one order (sort is stable: by key, then by name).
-    const rows = _sortedByBytes([...latest.values()], (b) => b.mapKey).sort((a, b) => _cmp(a.source, b.source) || _cmp(a.table, b.table));
+    const rows = _sortedByBytes(_latestPerKey(blocks), (b) => b.mapKey).sort((a, b) => _cmp(a.source, b.source) || _cmp(a.table, b.table));
     if (rows.length >= this._copyThreshold && db instanceof pg.Client) return this._putByCopy(rows, streamSeq, db);
     let n = 0;
     for (let i = 0; i < rows.length; i += _CHUNK) {
@@ -168,7 +165,7 @@ export class PgBlockStore {
         const fresh = rows.filter(_isNewKeyOp);
         if (fresh.length >= _DIRECT_MIN) {
           const sql = `COPY ${this._table} (${_COLUMNS}) FROM STDIN (FORMAT binary)`;
-          if (await copyUnlessConflict(c, sql, _copyFile(fresh, streamSeq, 'table'), 'ms_blocks')) {
+          if (await copyUnlessConflict(c, sql, blockCopyFile(fresh, streamSeq), 'ms_blocks')) {
             written = fresh.length;
             rest = rows.filter((b) => !_isNewKeyOp(b));
           } else this._skipDirect = _SKIP_DIRECT_AFTER_CONFLICT;
@@ -188,7 +185,7 @@ export class PgBlockStore {
       '_ms_blocks_staged',
       `(source text, table_name text, map_key bytea, op smallint, row_version bigint, leaf_commitment bytea, block bytea, stream_seq bigint, log_index bigint)`,
       async () => {
-        await copyFromBinary(c, `COPY _ms_blocks_staged (${_COLUMNS}) FROM STDIN (FORMAT binary)`, _copyFile(rows, streamSeq, 'staged'));
+        await copyFromBinary(c, `COPY _ms_blocks_staged (${_COLUMNS}) FROM STDIN (FORMAT binary)`, blockCopyFile(rows, null));
         // Taken out of the staging table as they are upserted: a second use in the same transaction starts empty.
         return c.query(
           `WITH staged AS (DELETE FROM _ms_blocks_staged RETURNING *)
@@ -315,16 +312,4 @@ function _fromRow(r: _Row): StoredBlock {
 /** A change that gives its key a block it may not have had: an insert or a snapshot row. */
 function _isNewKeyOp(b: BlockInput): boolean {
   return b.op === BlockOp.Insert || b.op === BlockOp.Snapshot;
-}
-
-/**
- * The binary COPY file of `rows` in {@link _COLUMNS} order. For the table itself a row without its own stream
- * sequence gets the batch's; the staging table keeps NULL there (the upsert fills it in).
- */
-function _copyFile(rows: readonly BlockInput[], streamSeq: number, into: 'table' | 'staged'): Buffer {
-  const seq = into === 'table' ? streamSeq : null;
-  return binaryCopyOfRows(
-    _COPY_TYPES,
-    rows.map((b) => [b.source, b.table, b.mapKey, b.op, b.rowVersion, b.leafCommitment, b.block, b.streamSeq ?? seq, b.logIndex]),
-  );
 }

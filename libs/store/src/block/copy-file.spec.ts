@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { _latestPerKey, blockCopyFile } from './copy-file.ts';
+import { BlockOp, type BlockInput } from './pg-block-store.ts';
+
+const HEADER = '5047434f50590aff0d0a00' + '00000000' + '00000000';
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const len = (n: number): string => n.toString(16).padStart(8, '0');
+
+describe('blockCopyFile', () => {
+  it('writes the Postgres binary COPY format: header, 9 length-prefixed fields per row, trailer', () => {
+    const key = new Uint8Array(32).fill(0xab);
+    const leaf = new Uint8Array(32).fill(0xcd);
+    const long = new Uint8Array(70).fill(0xee); // past the ≤ 64-byte copy loop
+    const rows: BlockInput[] = [
+      { source: 'pé', table: 't', mapKey: key, op: BlockOp.Insert, rowVersion: 5n, leafCommitment: leaf, block: Uint8Array.of(1, 2), logIndex: 7 },
+      { source: 'pé', table: 't', mapKey: key, op: BlockOp.Delete, rowVersion: 0x7fff_ffff_ffff_ffffn, leafCommitment: null, block: null, logIndex: Number.MAX_SAFE_INTEGER, streamSeq: 3 },
+      { source: 'pg', table: 'u', mapKey: key, op: BlockOp.Snapshot, rowVersion: 0n, leafCommitment: leaf, block: long, logIndex: 5_000_000_000 },
+    ];
+    const row = (src: string, tbl: string, op: string, ver: string, lc: string, blk: string, seq: string, idx: string): string =>
+      '0009' + len(src.length / 2) + src + len(tbl.length / 2) + tbl + len(32) + 'ab'.repeat(32) + '00000002' + op + '00000008' + ver + lc + blk + seq + '00000008' + idx;
+    const want = (seq: string): string =>
+      HEADER +
+      // 'pé' is 3 UTF-8 bytes; int8 fields as two 32-bit halves; NULL is length −1
+      row('70c3a9', '74', '0001', '0000000000000005', len(32) + 'cd'.repeat(32), '00000002' + '0102', seq, '0000000000000007') +
+      row('70c3a9', '74', '0003', '7fffffffffffffff', 'ffffffff', 'ffffffff', '00000008' + '0000000000000003', '001fffffffffffff') +
+      row('7067', '75', '0004', '0000000000000000', len(32) + 'cd'.repeat(32), len(70) + 'ee'.repeat(70), seq, '000000012a05f200') +
+      'ffff';
+    expect(hex(blockCopyFile(rows, 12))).toBe(want('00000008' + '000000000000000c'));
+    // The staging table's file: a row without its own stream sequence gets NULL there.
+    expect(hex(blockCopyFile(rows, null))).toBe(want('ffffffff'));
+    expect(hex(blockCopyFile([], 1))).toBe(HEADER + 'ffff');
+  });
+});
+
+describe('_latestPerKey', () => {
+  const block = (table: string, key: Uint8Array, logIndex: number): BlockInput => ({ source: 's', table, mapKey: key, op: BlockOp.Update, rowVersion: 1n, leafCommitment: key, block: key, logIndex });
+
+  it('keeps the highest log index per (source, table, key), in first-appearance order', () => {
+    const a = randomBytes(32);
+    const b = randomBytes(32);
+    const rows = [block('t', a, 4), block('t', b, 1), block('u', a, 2), block('t', a, 9), block('t', b, 0), { ...block('t', a, 5), source: 'r' }];
+    expect(_latestPerKey(rows).map((r) => [r.source, r.table, hex(r.mapKey), r.logIndex])).toEqual([
+      ['s', 't', hex(a), 9],
+      ['s', 't', hex(b), 1],
+      ['s', 'u', hex(a), 2],
+      ['r', 't', hex(a), 5],
+    ]);
+  });
+
+  it('keys that share their first 48 bits are still told apart', () => {
+    const a = new Uint8Array(32).fill(1);
+    const b = Uint8Array.from(a);
+    b[31] = 2;
+    const rows = [block('t', a, 1), block('t', b, 2), block('t', a, 3), block('t', b, 0)];
+    expect(_latestPerKey(rows).map((r) => [r.mapKey[31], r.logIndex])).toEqual([
+      [1, 3],
+      [2, 2],
+    ]);
+  });
+
+  it('equals a plain string-keyed selection on random inputs with repeats', () => {
+    const keys = Array.from({ length: 40 }, () => randomBytes(32));
+    for (let round = 0; round < 50; round++) {
+      const rows = Array.from({ length: 200 }, (_, i) => block(['t', 'u'][i % 2]!, keys[Math.floor(Math.random() * keys.length)]!, Math.floor(Math.random() * 1000)));
+      const want = new Map<string, BlockInput>();
+      for (const r of rows) {
+        const k = `${r.table}/${hex(r.mapKey)}`;
+        if (!want.has(k) || want.get(k)!.logIndex < r.logIndex) want.set(k, r);
+      }
+      expect(_latestPerKey(rows)).toEqual([...want.values()]);
+    }
+  });
+});

@@ -1,0 +1,131 @@
+// The blocks' binary COPY file and the latest-per-key selection, written for the one row shape they have: no
+// per-row arrays, closures or strings (this runs once per stored change).
+import type { BlockInput } from './pg-block-store.ts';
+
+/** Binary COPY file header (signature, flags 0, header extension length 0). */
+const _HEADER = Uint8Array.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]);
+const _FIELDS = 9;
+/** Per row: field count, 9 field lengths, and the fixed-size values (op 2, row version 8, stream seq 8, log index 8). */
+const _ROW_FIXED = 2 + 4 * _FIELDS + 2 + 8 + 8 + 8;
+const _TWO32 = 0x1_0000_0000;
+
+/**
+ * The binary COPY file of `rows` in the column order `source, table_name, map_key, op, row_version,
+ * leaf_commitment, block, stream_seq, log_index` (text, text, bytea, int2, int8, bytea, bytea, int8, int8). A row
+ * without its own stream sequence gets `seq` (null: SQL NULL). Rows must have passed the store's block checks
+ * (32-byte key, row version in [0, 2^63), safe integer log index and stream sequence).
+ * @example blockCopyFile(rows, 12)
+ */
+export function blockCopyFile(rows: readonly BlockInput[], seq: number | null): Buffer {
+  // Source and table names repeat in every row: each distinct one is encoded once.
+  const names = new Map<string, Buffer>();
+  const name = (s: string): Buffer => {
+    let b = names.get(s);
+    if (b === undefined) names.set(s, (b = Buffer.from(s, 'utf8')));
+    return b;
+  };
+  let lastSource = '';
+  let lastTable = '';
+  let src = name('');
+  let tbl = src;
+  let size = _HEADER.length + 2;
+  for (const r of rows) {
+    if (r.source !== lastSource) src = name((lastSource = r.source));
+    if (r.table !== lastTable) tbl = name((lastTable = r.table));
+    size += _ROW_FIXED + src.length + tbl.length + r.mapKey.length + (r.leafCommitment?.length ?? 0) + (r.block?.length ?? 0);
+    if ((r.streamSeq ?? seq) === null) size -= 8;
+  }
+  const out = Buffer.allocUnsafe(size);
+  out.set(_HEADER, 0);
+  let o = _HEADER.length;
+  lastSource = lastTable = '';
+  src = tbl = name('');
+  const bytes = (b: Uint8Array | null): void => {
+    if (b === null) {
+      o = out.writeInt32BE(-1, o);
+      return;
+    }
+    o = out.writeInt32BE(b.length, o);
+    if (b.length <= 64) for (let i = 0; i < b.length; i++) out[o + i] = b[i]!;
+    else out.set(b, o);
+    o += b.length;
+  };
+  const int8 = (v: number): void => {
+    const hi = Math.floor(v / _TWO32);
+    o = out.writeInt32BE(8, o);
+    o = out.writeInt32BE(hi, o);
+    o = out.writeUInt32BE(v - hi * _TWO32, o);
+  };
+  for (const r of rows) {
+    if (r.source !== lastSource) src = name((lastSource = r.source));
+    if (r.table !== lastTable) tbl = name((lastTable = r.table));
+    o = out.writeInt16BE(_FIELDS, o);
+    bytes(src);
+    bytes(tbl);
+    bytes(r.mapKey);
+    o = out.writeInt32BE(2, o);
+    o = out.writeInt16BE(r.op, o);
+    o = out.writeInt32BE(8, o);
+    o = out.writeBigInt64BE(r.rowVersion, o);
+    bytes(r.leafCommitment);
+    bytes(r.block);
+    const s = r.streamSeq ?? seq;
+    if (s === null) o = out.writeInt32BE(-1, o);
+    else int8(s);
+    int8(r.logIndex);
+  }
+  out.writeInt16BE(-1, o);
+  return out;
+}
+
+/**
+ * The entry with the highest log index per (source, table, map key), in the order each key first appears. Keys
+ * are told apart by their first 48 bits (map keys are keyed hashes, uniform) and compared in full on a match; two
+ * different keys sharing those bits send the whole input through an exact string-keyed pass instead.
+ * @example _latestPerKey(blocks)
+ */
+export function _latestPerKey(blocks: readonly BlockInput[]): BlockInput[] {
+  const tables = new Map<string, Map<number, number>>();
+  const out: BlockInput[] = [];
+  let lastSource: string | undefined;
+  let lastTable: string | undefined;
+  let keys = new Map<number, number>();
+  for (const b of blocks) {
+    if (b.source !== lastSource || b.table !== lastTable) {
+      const t = `${b.source}\u0000${b.table}`;
+      let m = tables.get(t);
+      if (m === undefined) tables.set(t, (m = new Map<number, number>()));
+      keys = m;
+      lastSource = b.source;
+      lastTable = b.table;
+    }
+    const k = b.mapKey;
+    const h = ((k[0]! << 16) | (k[1]! << 8) | k[2]!) * 0x100_0000 + ((k[3]! << 16) | (k[4]! << 8) | k[5]!);
+    const at = keys.get(h);
+    if (at === undefined) {
+      keys.set(h, out.length);
+      out.push(b);
+      continue;
+    }
+    const prev = out[at]!;
+    if (!_equal(prev.mapKey, k)) return _latestPerKeyExact(blocks);
+    if (prev.logIndex < b.logIndex) out[at] = b;
+  }
+  return out;
+}
+
+function _latestPerKeyExact(blocks: readonly BlockInput[]): BlockInput[] {
+  const latest = new Map<string, BlockInput>();
+  for (const b of blocks) {
+    const k = `${b.source}\u0000${b.table}\u0000${Buffer.from(b.mapKey.buffer, b.mapKey.byteOffset, b.mapKey.byteLength).toString('latin1')}`;
+    const prev = latest.get(k);
+    if (prev === undefined || prev.logIndex < b.logIndex) latest.set(k, b);
+  }
+  return [...latest.values()];
+}
+
+function _equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
