@@ -29,6 +29,14 @@ let _p = 0;
 // Low and high 32 bits (unsigned) of the last varint read by _varint.
 let _lo = 0;
 let _hi = 0;
+// Set by _decline: the input holds something this decoder does not model. It also moves the position past every
+// end, so each reader's loop stops and the readers return placeholders that _decodeChangeBatch then discards.
+let _declined = false;
+
+function _decline(): void {
+  _declined = true;
+  _p = Number.POSITIVE_INFINITY;
+}
 
 // The last decoded string of each string field family, with a copy of its UTF-8 bytes: the header's and every
 // event's source, table and transaction id repeat, so a batch decodes each once (and the next batch usually too).
@@ -83,7 +91,7 @@ function _varint(end: number): boolean {
   return false;
 }
 
-/** A uint32 (a varint's low 32 bits, as protobuf-es reads it), or -1 when the varint is cut off or too long. */
+/** A uint32 (a varint's low 32 bits, as protobuf-es reads it); declines when the varint is cut off or too long. */
 function _u32(end: number): number {
   if (_p < end) {
     const c = _b[_p]!;
@@ -92,30 +100,47 @@ function _u32(end: number): number {
       return c;
     }
   }
-  return _varint(end) ? _lo : -1;
+  if (_varint(end)) return _lo;
+  _decline();
+  return 0;
 }
 
-/** A uint64 as bigint; BigInt arithmetic only above 2^53. */
-function _u64(end: number): bigint | undefined {
-  if (!_varint(end)) return undefined;
+/** A uint64 as bigint; BigInt arithmetic only above 2^53. Declines as {@link _u32}. */
+function _u64(end: number): bigint {
+  if (!_varint(end)) {
+    _decline();
+    return 0n;
+  }
   return _hi < 0x20_0000 ? BigInt(_hi * _TWO32 + _lo) : (BigInt(_hi) << 32n) | BigInt(_lo);
 }
 
-/** A length prefix whose content fits before `end`, or -1. */
+/** A bool (any non-zero varint). Declines as {@link _u32}. */
+function _bool(end: number): boolean {
+  if (_varint(end)) return (_lo | _hi) !== 0;
+  _decline();
+  return false;
+}
+
+/** A length prefix whose content fits before `end`; declines otherwise (then the content's end is past every end). */
 function _len(end: number): number {
   let n: number;
   if (_p < end && _b[_p]! < 0x80) n = _b[_p++]!;
   else {
-    if (!_varint(end) || _hi !== 0) return -1;
+    if (!_varint(end) || _hi !== 0) {
+      _decline();
+      return 0;
+    }
     n = _lo;
   }
-  return n <= end - _p ? n : -1;
+  if (n <= end - _p) return n;
+  _decline();
+  return 0;
 }
 
 /** A bytes field: a view into the input, as protobuf-es's BinaryReader.bytes() returns (an empty one included). */
-function _bytes(end: number): Uint8Array | undefined {
+function _bytes(end: number): Uint8Array {
   const n = _len(end);
-  if (n < 0) return undefined;
+  if (_declined) return _EMPTY;
   const start = _p;
   _p += n;
   return _b.subarray(start, _p);
@@ -142,10 +167,10 @@ function _utf8Strict(b: Uint8Array, start: number, stop: number): string | undef
   }
 }
 
-/** A string field, reusing the cached string of its family when the bytes are the same. */
-function _string(end: number, slot: number): string | undefined {
+/** A string field, reusing the cached string of its family when the bytes are the same. Declines invalid UTF-8. */
+function _string(end: number, slot: number): string {
   const n = _len(end);
-  if (n < 0) return undefined;
+  if (_declined) return '';
   const b = _b;
   const start = _p;
   const stop = start + n;
@@ -155,7 +180,7 @@ function _string(end: number, slot: number): string | undefined {
   if (key.length === n) {
     let i = 0;
     while (i < n && key[i] === b[start + i]) i++;
-    if (i === n) return _cacheText[slot];
+    if (i === n) return _cacheText[slot]!;
   }
   const s = _utf8Text(b, start, stop);
   if (s !== undefined && n <= _CACHE_MAX) {
@@ -164,7 +189,9 @@ function _string(end: number, slot: number): string | undefined {
     _cacheBytes[slot] = copy;
     _cacheText[slot] = s;
   }
-  return s;
+  if (s !== undefined) return s;
+  _decline();
+  return '';
 }
 
 // Each message reader consumes fields up to `end` (its length prefix's end) with single-byte tags only: every
@@ -172,7 +199,7 @@ function _string(end: number, slot: number): string | undefined {
 // field, other wire type, group, field 0) declines. A singular message field seen twice is merged into the first,
 // as protobuf merges it: its later fields overwrite, the others stay (`prev`).
 
-function _block(end: number, prev: DataBlock | undefined): DataBlock | undefined {
+function _block(end: number, prev: DataBlock | undefined): DataBlock {
   let source = '';
   let table = '';
   let mapKey = _EMPTY_MAP_KEY;
@@ -183,79 +210,52 @@ function _block(end: number, prev: DataBlock | undefined): DataBlock | undefined
   if (prev !== undefined) ({ source, table, mapKey, leafCommitment, block, rowVersion, op } = prev);
   while (_p < end) {
     switch (_b[_p++]) {
-      case 0x0a: {
-        const s = _string(end, _SOURCE);
-        if (s === undefined) return undefined;
-        source = s;
+      case 0x0a:
+        source = _string(end, _SOURCE);
         break;
-      }
-      case 0x12: {
-        const s = _string(end, _TABLE);
-        if (s === undefined) return undefined;
-        table = s;
+      case 0x12:
+        table = _string(end, _TABLE);
         break;
-      }
-      case 0x1a: {
-        const v = _bytes(end);
-        if (v === undefined) return undefined;
-        mapKey = v;
+      case 0x1a:
+        mapKey = _bytes(end);
         break;
-      }
-      case 0x22: {
-        const v = _bytes(end);
-        if (v === undefined) return undefined;
-        leafCommitment = v;
+      case 0x22:
+        leafCommitment = _bytes(end);
         break;
-      }
-      case 0x2a: {
-        const v = _bytes(end);
-        if (v === undefined) return undefined;
-        block = v;
+      case 0x2a:
+        block = _bytes(end);
         break;
-      }
-      case 0x30: {
-        const v = _u64(end);
-        if (v === undefined) return undefined;
-        rowVersion = v;
+      case 0x30:
+        rowVersion = _u64(end);
         break;
-      }
-      case 0x38: {
-        const v = _u32(end);
-        if (v < 0) return undefined;
-        op = v | 0; // an open enum: int32, negative values included
+      case 0x38:
+        op = _u32(end) | 0; // an open enum: int32, negative values included
         break;
-      }
       default:
-        return undefined;
+        _decline();
     }
   }
   return { $typeName: 'merklesync.v1.DataBlock', source, table, mapKey, leafCommitment, block, rowVersion, op: op as RowOperation };
 }
 
-function _position(end: number, prev: SourcePosition | undefined): SourcePosition | undefined {
+function _position(end: number, prev: SourcePosition | undefined): SourcePosition {
   let position: SourcePosition['position'] = prev !== undefined ? prev.position : { case: undefined };
   while (_p < end) {
     switch (_b[_p++]) {
-      case 0x08: {
-        const v = _u64(end);
-        if (v === undefined) return undefined;
-        position = { case: 'pgLsn', value: v };
+      case 0x08:
+        position = { case: 'pgLsn', value: _u64(end) };
         break;
-      }
-      case 0x12: {
-        const v = _bytes(end);
-        if (v === undefined) return undefined;
-        position = { case: 'opaque', value: v };
+      case 0x12:
+        position = { case: 'opaque', value: _bytes(end) };
         break;
-      }
       default:
-        return undefined;
+        _decline();
     }
   }
   return { $typeName: 'merklesync.v1.SourcePosition', position };
 }
 
-function _event(end: number): ChangeEvent | undefined {
+function _event(end: number): ChangeEvent {
   let schemaVersion = 0;
   let transactionId = '';
   let commitTimeUnixMicros = 0n;
@@ -265,43 +265,27 @@ function _event(end: number): ChangeEvent | undefined {
   let positionFirst = false; // fromBinary adds message fields as it meets them: their key order follows the wire
   while (_p < end) {
     switch (_b[_p++]) {
-      case 0x08: {
-        const v = _u32(end);
-        if (v < 0) return undefined;
-        schemaVersion = v;
+      case 0x08:
+        schemaVersion = _u32(end);
         break;
-      }
-      case 0x12: {
-        const n = _len(end);
-        if (n < 0 || (block = _block(_p + n, block)) === undefined) return undefined;
+      case 0x12:
+        block = _block(_len(end) + _p, block);
         break;
-      }
-      case 0x1a: {
-        const s = _string(end, _TXID);
-        if (s === undefined) return undefined;
-        transactionId = s;
+      case 0x1a:
+        transactionId = _string(end, _TXID);
         break;
-      }
-      case 0x22: {
+      case 0x22:
         if (position === undefined && block === undefined) positionFirst = true;
-        const n = _len(end);
-        if (n < 0 || (position = _position(_p + n, position)) === undefined) return undefined;
+        position = _position(_len(end) + _p, position);
         break;
-      }
-      case 0x28: {
-        const v = _u64(end);
-        if (v === undefined) return undefined;
-        commitTimeUnixMicros = v;
+      case 0x28:
+        commitTimeUnixMicros = _u64(end);
         break;
-      }
-      case 0x30: {
-        const v = _u32(end);
-        if (v < 0) return undefined;
-        changeIndex = v;
+      case 0x30:
+        changeIndex = _u32(end);
         break;
-      }
       default:
-        return undefined;
+        _decline();
     }
   }
   const e: ChangeEvent = { $typeName: 'merklesync.v1.ChangeEvent', schemaVersion, transactionId, commitTimeUnixMicros, changeIndex };
@@ -311,7 +295,7 @@ function _event(end: number): ChangeEvent | undefined {
   return e;
 }
 
-function _batch(end: number): ChangeBatch | undefined {
+function _batch(end: number): ChangeBatch {
   let schemaVersion = 0;
   let source = '';
   let table = '';
@@ -323,62 +307,35 @@ function _batch(end: number): ChangeBatch | undefined {
   let partCountPending = false;
   while (_p < end) {
     switch (_b[_p++]) {
-      case 0x08: {
-        const v = _u32(end);
-        if (v < 0) return undefined;
-        schemaVersion = v;
+      case 0x08:
+        schemaVersion = _u32(end);
         break;
-      }
-      case 0x12: {
-        const s = _string(end, _SOURCE);
-        if (s === undefined) return undefined;
-        source = s;
+      case 0x12:
+        source = _string(end, _SOURCE);
         break;
-      }
-      case 0x1a: {
-        const s = _string(end, _TABLE);
-        if (s === undefined) return undefined;
-        table = s;
+      case 0x1a:
+        table = _string(end, _TABLE);
         break;
-      }
-      case 0x22: {
-        const s = _string(end, _TXID);
-        if (s === undefined) return undefined;
-        transactionId = s;
+      case 0x22:
+        transactionId = _string(end, _TXID);
         break;
-      }
-      case 0x2a: {
-        const n = _len(end);
-        if (n < 0 || (position = _position(_p + n, position)) === undefined) return undefined;
+      case 0x2a:
+        position = _position(_len(end) + _p, position);
         break;
-      }
-      case 0x30: {
-        const v = _u32(end);
-        if (v < 0) return undefined;
-        partIndex = v;
+      case 0x30:
+        partIndex = _u32(end);
         break;
-      }
-      case 0x38: {
-        const v = _u32(end);
-        if (v < 0) return undefined;
-        partCount = v;
+      case 0x38:
+        partCount = _u32(end);
         break;
-      }
-      case 0x42: {
-        const n = _len(end);
-        if (n < 0) return undefined;
-        const e = _event(_p + n);
-        if (e === undefined) return undefined;
-        events.push(e);
+      case 0x42:
+        events.push(_event(_len(end) + _p));
         break;
-      }
-      case 0x48: {
-        if (!_varint(end)) return undefined;
-        partCountPending = (_lo | _hi) !== 0;
+      case 0x48:
+        partCountPending = _bool(end);
         break;
-      }
       default:
-        return undefined;
+        _decline();
     }
   }
   const m: ChangeBatch = { $typeName: 'merklesync.v1.ChangeBatch', schemaVersion, source, table, transactionId, partIndex, partCount, events, partCountPending };
@@ -396,8 +353,10 @@ function _batch(end: number): ChangeBatch | undefined {
 export function _decodeChangeBatch(bytes: Uint8Array): ChangeBatch | undefined {
   _b = bytes;
   _p = 0;
+  _declined = false;
   try {
-    return _batch(bytes.length);
+    const m = _batch(bytes.length);
+    return _declined ? undefined : m;
   } catch {
     return undefined; // not expected; fromBinary then decides as it always did
   } finally {
