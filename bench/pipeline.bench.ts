@@ -16,7 +16,7 @@ import { CpuMeter, pidOf, selfCpu } from './pipeline/cpu.ts';
 import { debeziumRows, measureDebezium, type DebeziumFigures } from './pipeline-debezium.ts';
 import { Infra, runWithInfra } from './pipeline/infra.ts';
 import { LatencyProber } from './pipeline/latency.ts';
-import { Abort, buildAppsUnlessSkipped, waitFor } from './pipeline/process.ts';
+import { Abort, buildAppsUnlessSkipped, sleep, waitFor } from './pipeline/process.ts';
 import { StageSampler, type StageSample } from './pipeline/stages.ts';
 import { CREATE_TABLE, TABLE, runWriter, type CommittedTx } from './pipeline/workload.ts';
 import { printTable } from './table.ts';
@@ -121,7 +121,7 @@ async function main(interrupted: () => boolean): Promise<void> {
     while (metering) {
       await trackAll().catch(() => undefined);
       meter.poll();
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   })();
   const start = await sampler.sample();

@@ -56,7 +56,7 @@ export interface ApplyTimings {
   blocksMs: number;
   /** Map nodes written. */
   mapNodes: number;
-  /** Block rows written (latest per key per group). */
+  /** Block rows inserted or replaced (the latest change per key of each group). */
   blocks: number;
   /** Transactions (groups) committed; `messages / groups` is the mean group size. */
   groups: number;

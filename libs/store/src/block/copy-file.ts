@@ -1,9 +1,7 @@
 // The blocks' binary COPY file and the latest-per-key selection, written for the one row shape they have: no
 // per-row arrays, closures or strings (this runs once per stored change).
+import { COPY_HEADER, COPY_TRAILER } from '../map/copy.ts';
 import type { BlockInput } from './pg-block-store.ts';
-
-/** Binary COPY file header (signature, flags 0, header extension length 0). */
-const _HEADER = Uint8Array.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]);
 const _FIELDS = 9;
 /** Per row: field count, 9 field lengths, and the fixed-size values (op 2, row version 8, stream seq 8, log index 8). */
 const _ROW_FIXED = 2 + 4 * _FIELDS + 2 + 8 + 8 + 8;
@@ -28,7 +26,7 @@ export function blockCopyFile(rows: readonly BlockInput[], seq: number | null): 
   let lastTable = '';
   let src = name('');
   let tbl = src;
-  let size = _HEADER.length + 2;
+  let size = COPY_HEADER.length + COPY_TRAILER.length;
   for (const r of rows) {
     if (r.source !== lastSource) src = name((lastSource = r.source));
     if (r.table !== lastTable) tbl = name((lastTable = r.table));
@@ -36,8 +34,8 @@ export function blockCopyFile(rows: readonly BlockInput[], seq: number | null): 
     if ((r.streamSeq ?? seq) === null) size -= 8;
   }
   const out = Buffer.allocUnsafe(size);
-  out.set(_HEADER, 0);
-  let o = _HEADER.length;
+  out.set(COPY_HEADER, 0);
+  let o = COPY_HEADER.length;
   lastSource = lastTable = '';
   src = tbl = name('');
   const bytes = (b: Uint8Array | null): void => {
@@ -74,7 +72,7 @@ export function blockCopyFile(rows: readonly BlockInput[], seq: number | null): 
     else int8(s);
     int8(r.logIndex);
   }
-  out.writeInt16BE(-1, o);
+  out.set(COPY_TRAILER, o);
   return out;
 }
 

@@ -103,7 +103,7 @@ export class PgBlockStore {
 
   /**
    * Upserts blocks (one statement per 5,000 rows, `unnest` of column arrays). When one key appears more than
-   * once, the entry with the highest log index wins (callers should pass only the latest per key).
+   * once, the entry with the highest log index wins (callers may pass every change of a key: one pass picks the latest).
    * @returns rows inserted or replaced.
    * @throws TypeError / RangeError for malformed entries (naming the index); StoreError(DATABASE).
    * @example await blocks.put([{ source, table, mapKey, op: BlockOp.Insert, rowVersion: 7n, leafCommitment, block, logIndex: 41 }], 12, tx)

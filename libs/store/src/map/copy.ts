@@ -8,6 +8,10 @@ interface _CopyConnection {
 
 const _CHUNK = 1 << 20;
 
+/** Binary COPY file header (signature, flags 0, header extension length 0) and trailer (field count −1). */
+export const COPY_HEADER: Readonly<Uint8Array> = Uint8Array.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]);
+export const COPY_TRAILER: Readonly<Uint8Array> = Uint8Array.of(0xff, 0xff);
+
 /**
  * Runs `COPY … FROM STDIN (FORMAT binary)` on `client`, sending `payload` (a complete binary COPY file).
  * pg has no COPY API of its own; its Query calls `handleCopyInResponse(connection)` when the server asks

@@ -1,11 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { SparseMerkleMap } from '@merklesync/merkle';
+import { SparseMerkleMap, type MapNodeWithHash } from '@merklesync/merkle';
 import { describe, expect, it } from 'vitest';
 import { encodeMapNode } from './node-codec.ts';
-import { MapNodeRows, binaryCopyOfMapNodes } from './node-rows.ts';
+import { MapNodeRows } from './node-rows.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** The COPY file of `nodes` from objects: in the order given, or in hash order. */
+function binaryCopyOfMapNodes(suite: number, nodes: readonly MapNodeWithHash[], options: { readonly byHash?: boolean } = {}): Buffer {
+  const rows = new MapNodeRows(suite, nodes.length);
+  for (const n of nodes) rows.add(n);
+  return options.byHash === true ? rows.copyFiles(1)[0]! : rows.copyFileInOrder();
+}
 
 describe('binaryCopyOfMapNodes', () => {
   it('writes the PGCOPY header, one (suite, hash, node) tuple per node in the storage encoding, and the trailer', () => {

@@ -2,11 +2,8 @@
 // in-memory store's arrays (MemoryMapStore.visitNewNodesSince hands them over as a MapNodeSink): no object or array
 // per node between the map and the database file. README "Writing map nodes".
 import type { HashSuite, HashSuiteName, MapNodeSink, MapNodeWithHash } from '@merklesync/merkle';
+import { COPY_HEADER, COPY_TRAILER } from './copy.ts';
 import { NODE_BRANCH, NODE_LEAF, suiteCode } from './node-codec.ts';
-
-/** Binary COPY file header (signature, flags 0, header extension length 0) and trailer (field count −1). */
-const _HEADER = Uint8Array.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]);
-const _TRAILER_LEN = 2;
 /** Row prefix: field count (2), suite (4 + 2), hash (4 + 32), node length (4). The hash starts 12 bytes in. */
 const _ROW_FIXED = 48;
 const _HASH_AT = 12;
@@ -16,7 +13,7 @@ const _BRANCH_NODE = 98;
  * Map nodes collected for one write: a {@link MapNodeSink} for `MemoryMapStore.visitNewNodesSince`, or filled from
  * `MapNodeWithHash` objects with {@link add}. Each node is encoded once, as its COPY row (storage encoding of
  * README "Node encoding"); {@link copyFiles} puts the rows in hash order (concurrent writers take index locks in
- * one order) by a radix pass over the hashes' first two bytes — hashes are uniform — and an insertion sort of the
+ * one order) by a radix pass over the hashes' first (up to 16) bits — hashes are uniform — and an insertion sort of the
  * rare collisions, instead of a comparison sort.
  * @example const rows = new MapNodeRows('sha256'); mem.visitNewNodesSince(mark, roots, rows); await nodes.putNodes(rows)
  */
@@ -105,11 +102,11 @@ export class MapNodeRows implements MapNodeSink {
     const out: Buffer[] = [];
     for (let from = 0; from < n || out.length === 0; from += per) {
       const to = Math.min(n, from + per);
-      let size = _HEADER.length + _TRAILER_LEN;
+      let size = COPY_HEADER.length + COPY_TRAILER.length;
       for (let i = from; i < to; i++) size += this._len(order[i]!);
       const f = Buffer.allocUnsafe(size);
-      f.set(_HEADER, 0);
-      let w = _HEADER.length;
+      f.set(COPY_HEADER, 0);
+      let w = COPY_HEADER.length;
       const b = this._buf;
       for (let i = from; i < to; i++) {
         const r = order[i]!;
@@ -118,8 +115,7 @@ export class MapNodeRows implements MapNodeSink {
         f.set(b.subarray(s, e), w);
         w += e - s;
       }
-      f[w] = 0xff;
-      f[w + 1] = 0xff;
+      f.set(COPY_TRAILER, w);
       out.push(f);
       if (to === n) break;
     }
@@ -160,11 +156,10 @@ export class MapNodeRows implements MapNodeSink {
 
   /** One COPY file with the rows in the order they were added. */
   copyFileInOrder(): Buffer {
-    const f = Buffer.allocUnsafe(_HEADER.length + this._end + _TRAILER_LEN);
-    f.set(_HEADER, 0);
-    f.set(this._buf.subarray(0, this._end), _HEADER.length);
-    f[f.length - 2] = 0xff;
-    f[f.length - 1] = 0xff;
+    const f = Buffer.allocUnsafe(COPY_HEADER.length + this._end + COPY_TRAILER.length);
+    f.set(COPY_HEADER, 0);
+    f.set(this._buf.subarray(0, this._end), COPY_HEADER.length);
+    f.set(COPY_TRAILER, f.length - COPY_TRAILER.length);
     return f;
   }
 
@@ -230,24 +225,29 @@ export class MapNodeRows implements MapNodeSink {
     return this._starts[r + 1]! - this._starts[r]!;
   }
 
-  /** Row numbers in hash order: counting sort by the first 16 bits, insertion sort inside each bucket. */
+  /**
+   * Row numbers in hash order: counting sort by the hash's first `bits` bits (about log2 of the row count, at most
+   * 16, so a small collection does not clear 65,536 counters), insertion sort inside each bucket.
+   */
   private _order(): Uint32Array {
     if (this._sorted !== undefined) return this._sorted;
     const n = this._count;
     const b = this._buf;
     const st = this._starts;
+    const shift = 16 - Math.min(16, Math.max(1, Math.ceil(Math.log2(n + 1))));
+    const buckets = 1 << (16 - shift);
     const key = new Uint16Array(n);
-    const counts = new Uint32Array(65_537);
+    const counts = new Uint32Array(buckets + 1);
     for (let r = 0; r < n; r++) {
       const o = st[r]! + _HASH_AT;
-      const k = (b[o]! << 8) | b[o + 1]!;
+      const k = ((b[o]! << 8) | b[o + 1]!) >>> shift;
       key[r] = k;
       counts[k + 1]!++;
     }
-    for (let k = 1; k <= 65_536; k++) counts[k]! += counts[k - 1]!;
+    for (let k = 1; k <= buckets; k++) counts[k]! += counts[k - 1]!;
     const order = new Uint32Array(n);
     for (let r = 0; r < n; r++) order[counts[key[r]!]!++] = r;
-    // Each bucket is now contiguous and in row order; sort the (usually one-element) buckets by the rest of the hash.
+    // Each bucket is now contiguous and in row order; sort the (usually one-element) buckets by the whole hash.
     for (let i = 1; i < n; i++) {
       const r = order[i]!;
       let j = i - 1;
@@ -262,20 +262,8 @@ export class MapNodeRows implements MapNodeSink {
   }
 }
 
-/**
- * A binary COPY file of `map_nodes` rows `(suite int2, hash bytea, node bytea)` for `nodes`, in the given order or,
- * with `byHash`, in hash order.
- * @throws RangeError for a hash that is not 32 bytes.
- * @example binaryCopyOfMapNodes(0, nodes, { byHash: true })
- */
-export function binaryCopyOfMapNodes(suite: number, nodes: readonly MapNodeWithHash[], options: { readonly byHash?: boolean } = {}): Buffer {
-  const rows = new MapNodeRows(suite, nodes.length);
-  for (const n of nodes) rows.add(n);
-  return options.byHash === true ? rows.copyFiles(1)[0]! : rows.copyFileInOrder();
-}
-
 function _cmpHash(b: Uint8Array, x: number, y: number): number {
-  for (let i = 2; i < 32; i++) {
+  for (let i = 0; i < 32; i++) {
     const d = b[x + i]! - b[y + i]!;
     if (d !== 0) return d;
   }
