@@ -11,6 +11,7 @@
 // --no-build (use the existing dist/apps bundles), --debezium (also run the Debezium path: bench/pipeline-debezium.ts).
 import os from 'node:os';
 import pg from 'pg';
+import { decodeEvent } from '@merklesync/protocol';
 import { NATS, PG_URL, flag, intArg } from './args.ts';
 import { CpuMeter, pidOf, selfCpu } from './pipeline/cpu.ts';
 import { debeziumRows, measureDebezium, type DebeziumFigures } from './pipeline-debezium.ts';
@@ -85,9 +86,30 @@ async function main(interrupted: () => boolean): Promise<void> {
   const target = baseLog + CHANGES;
 
   let dead = '';
-  const sampler = new StageSampler(infra.jsm!, store, infra.streams.changes, 25, () => {
-    if (!dead && infra.services.some((s) => !s.running)) dead = infra.services.filter((s) => !s.running).map((s) => s.app).join(', ');
-  });
+  // Stream and log size every 50 ms; each checkpoint the moment its event arrives (the store's table as a fallback).
+  const sampler = new StageSampler(
+    infra.jsm!,
+    store,
+    infra.streams.changes,
+    50,
+    () => {
+      if (!dead && infra.services.some((s) => !s.running)) dead = infra.services.filter((s) => !s.running).map((s) => s.app).join(', ');
+    },
+    (record) => {
+      const sub = infra.nc!.subscribe(`${infra.prefix}.checkpoints`, {
+        callback: (err, m) => {
+          if (err) return;
+          try {
+            const cp = decodeEvent('checkpoint', m.data).checkpoint!;
+            record(Number(cp.sequence), Number(cp.logSize));
+          } catch {
+            // not a checkpoint event: the store fallback still sees the checkpoint
+          }
+        },
+      });
+      return () => sub.unsubscribe();
+    },
+  );
   const prober = new LatencyProber({
     gatewayUrl: infra.gatewayUrl,
     source: infra.source,
@@ -139,11 +161,10 @@ async function main(interrupted: () => boolean): Promise<void> {
       txSize: TX_SIZE,
       rate: RATE,
       onConnect: (pid) => meter.track('source Postgres', pid),
-      // The writer's backend ends with its connection: read its CPU while it is there.
-      onCommit: (tx) => {
-        meter.poll();
-        prober.add(tx);
-      },
+      // The writer's backend ends with its connection: read its CPU while it is there (the 100 ms loop reads it
+      // before that; reading every process after every transaction cost the harness more than it measured).
+      onEnd: () => meter.poll(),
+      onCommit: (tx) => prober.add(tx),
       aborted: () => interrupted() || dead !== '',
     });
     if (dead) throw new Error(`service(s) exited during the workload: ${dead}\n${infra.logs()}`);
@@ -211,7 +232,11 @@ async function main(interrupted: () => boolean): Promise<void> {
     streamBytesPerChange: (final.streamBytes - start.streamBytes) / CHANGES,
     cpuSecondsPer100k: Object.fromEntries([...cpu].sort((a, b) => b[1] - a[1]).map(([g, c]) => [g, (c * 100_000) / CHANGES])),
     peakRssMiB: Object.fromEntries(infra.services.map((s) => [s.app, s.peakRssKiB === undefined ? null : s.peakRssKiB / 1024])),
+    storeRowsPerChange: {} as Record<string, number>,
   };
+  // A backend flushes its table statistics when it exits: stop merkle first, then read them.
+  await infra.stopService('merkle');
+  for (const [t, r] of await infra.storeRowsWritten()) if (r > 0) figures.storeRowsPerChange[t] = r / CHANGES;
   await infra.teardown();
   const debezium = flag('--debezium') ? await measureDebezium({ pgUrl: PG_URL, nats: NATS, changes: CHANGES, txSize: TX_SIZE, checkpointEveryMs: CHECKPOINT_MS, checkpointEveryChanges: CHECKPOINT_CHANGES, progress }) : null;
   report(figures, debezium);
@@ -235,6 +260,8 @@ type Figures = {
   streamBytesPerChange: number;
   cpuSecondsPer100k: Record<string, number>;
   peakRssMiB: Record<string, number | null>;
+  /** Rows inserted or updated per change in the store's tables (the sentinel's included). */
+  storeRowsPerChange: Record<string, number>;
 };
 
 function report(f: Figures, debezium: DebeziumFigures | null = null): void {
@@ -292,6 +319,8 @@ function report(f: Figures, debezium: DebeziumFigures | null = null): void {
         .join(', ') +
       '.',
   );
+  const rowsPer = Object.entries(f.storeRowsPerChange).filter(([, r]) => r >= 0.0001).sort((a, b) => b[1] - a[1]);
+  console.log(`Store rows written per change (pg_stat_user_tables, inserts + updates): ${rowsPer.map(([t, r]) => `${t} ${r >= 0.01 ? r.toFixed(2) : Math.round(r * f.changes)}`).join(', ') || 'n/a'}.`);
 }
 
 await runWithInfra(infra, progress, main);

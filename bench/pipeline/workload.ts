@@ -51,6 +51,8 @@ export interface WriterOptions {
   readonly onCommit: (tx: CommittedTx) => void;
   /** Called once connected, with the writer's backend process id (bench:floor reads its CPU). */
   readonly onConnect?: (backendPid: number) => void;
+  /** Called after the last transaction, before the connection closes (its backend process is still there). */
+  readonly onEnd?: () => void;
   /** Checked between transactions: stop early when it returns true (Ctrl-C, a service died). */
   readonly aborted: () => boolean;
 }
@@ -85,6 +87,7 @@ export async function runWriter(o: WriterOptions): Promise<CommittedTx[]> {
       out.push(tx);
       o.onCommit(tx);
     }
+    o.onEnd?.();
     return out;
   } finally {
     await client.end();
