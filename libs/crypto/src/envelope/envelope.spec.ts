@@ -6,6 +6,7 @@ import { CryptoError } from '../errors.ts';
 import { Keyring, LocalKeyProvider, deriveDataKey, deriveTableSecret } from '../keys/index.ts';
 import {
   BLOCK_TAG_BYTES,
+  BlockArena,
   Envelope,
   MAX_BLOCK_BYTES,
   MAX_BLOCK_PLAINTEXT_BYTES,
@@ -76,6 +77,30 @@ describe('block format (known answers from an independent implementation)', () =
     expect(hex(await env.encrypt(binding, row))).toBe(want.toString('hex'));
     expect(hex(sealBlock({ kid: 'prod-1', version: 1, key }, binding, row, { random: fixedNonce, backend: getPortableCryptoBackend() }))).toBe(want.toString('hex'));
     expect(await env.decrypt(want, binding)).toEqual(row);
+  });
+
+  it('with a BlockArena, sealBlock writes the same bytes into views of shared chunks that never overlap', () => {
+    const want = refSeal(master1, 'prod-1', 1, fixedNonce(), binding, row);
+    const key = refDataKey(master1, binding.source, binding.table);
+    const arena = new BlockArena(1024);
+    const blocks = Array.from({ length: 40 }, () => sealBlock({ kid: 'prod-1', version: 1, key }, binding, row, { random: fixedNonce, arena }));
+    for (const b of blocks) expect(hex(b)).toBe(want.toString('hex'));
+    // Views into 1 KiB chunks, side by side within a chunk: the first ones share one buffer, in order.
+    expect(blocks[0]!.buffer.byteLength).toBe(1024);
+    expect(blocks[1]!.buffer).toBe(blocks[0]!.buffer);
+    expect(blocks[1]!.byteOffset).toBe(blocks[0]!.byteOffset + want.length);
+    // No two blocks overlap (writing one never changes another), and each decrypts.
+    const spans = blocks.map((b) => [b.buffer, b.byteOffset, b.byteOffset + b.length] as const);
+    for (let i = 0; i < spans.length; i++) for (let j = i + 1; j < spans.length; j++) if (spans[i]![0] === spans[j]![0]) expect(spans[i]![2] <= spans[j]![1] || spans[j]![2] <= spans[i]![1]).toBe(true);
+    for (const b of blocks) expect(openBlock(b, binding, () => key)).toEqual(row);
+    // A block above a quarter of a chunk gets its own array; the arena refuses odd chunk sizes.
+    const big = sealBlock({ kid: 'prod-1', version: 1, key }, binding, bytes(400), { arena });
+    expect(big.byteOffset).toBe(0);
+    expect(big.buffer.byteLength).toBe(big.length);
+    expect(openBlock(big, binding, () => key)).toEqual(bytes(400));
+    expect(codeOf(() => new BlockArena(1000))).toBe('RangeError');
+    expect(codeOf(() => new BlockArena(1024.5))).toBe('RangeError');
+    expect(codeOf(() => new BlockArena((16 << 20) + 1))).toBe('RangeError');
   });
 
   it('pins the worked example of README.md part B', () => {

@@ -12,5 +12,5 @@ export {
   parseBlockHeader,
   type BlockHeader,
 } from './header.ts';
-export { openBlock, sealBlock, type DataKeyRef, type DataKeyResolver } from './seal.ts';
+export { BlockArena, openBlock, sealBlock, type DataKeyRef, type DataKeyResolver } from './seal.ts';
 export { Envelope, type ReencryptManyResult, type ReencryptResult } from './envelope.ts';

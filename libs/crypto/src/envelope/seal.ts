@@ -14,9 +14,42 @@ export interface DataKeyRef {
 }
 
 /**
+ * Hands out the arrays that {@link sealBlock} writes blocks into, carved out of shared chunks: one allocation per
+ * chunk instead of one per block (a fresh small typed array costs about a microsecond, and each is one more
+ * backing store for the garbage collector to track and free). A block keeps its whole chunk alive, so an arena
+ * suits blocks that are dropped together, e.g. those of one bus message. Blocks above a quarter of a chunk get
+ * their own array. Not safe to share across threads; fine to share across callers on one thread.
+ * @example const arena = new BlockArena(); sealBlock(ref, binding, rowBytes, { arena });
+ */
+export class BlockArena {
+  readonly #chunkBytes: number;
+  #chunk: Uint8Array = new Uint8Array(0);
+  #used = 0;
+
+  /** @throws RangeError unless chunkBytes is an integer in [1 KiB, 16 MiB]. */
+  constructor(chunkBytes = 64 * 1024) {
+    if (!Number.isInteger(chunkBytes) || chunkBytes < 1024 || chunkBytes > 16 << 20) throw new RangeError(`chunkBytes must be an integer in [1024, ${16 << 20}], got ${chunkBytes}`);
+    this.#chunkBytes = chunkBytes;
+  }
+
+  /** A zeroed array of `n` bytes that no other call of this arena returns (a view into a chunk, or its own). */
+  take(n: number): Uint8Array {
+    if (n > this.#chunkBytes >> 2) return new Uint8Array(n);
+    if (this.#used + n > this.#chunk.length) {
+      this.#chunk = new Uint8Array(this.#chunkBytes);
+      this.#used = 0;
+    }
+    const out = this.#chunk.subarray(this.#used, this.#used + n);
+    this.#used += n;
+    return out;
+  }
+}
+
+/**
  * Encrypts one row into a block: header || AES-256-GCM(dataKey, nonce, plaintext, AAD = header || binding).
  * The nonce is 12 random bytes; with random nonces NIST SP 800-38D allows at most 2^32 blocks per data key,
  * i.e. per (master key version, source, table) — rotate the master key well before that.
+ * With `arena`, the block is a view into one of the arena's chunks (same bytes).
  * @throws TypeError/RangeError for a bad key ref, binding, nonce, or a plaintext above MAX_BLOCK_PLAINTEXT_BYTES.
  * @example const block = sealBlock({ kid: 'k1', version: 1, key: dataKey }, binding, rowBytes);
  */
@@ -24,7 +57,7 @@ export function sealBlock(
   dataKey: DataKeyRef,
   binding: RowBinding,
   plaintext: Uint8Array,
-  opts: { random?: RandomSource; backend?: CryptoBackend } = {},
+  opts: { random?: RandomSource; backend?: CryptoBackend; arena?: BlockArena } = {},
 ): Uint8Array {
   assertBytes('dataKey.key', dataKey.key, 32);
   assertBytes('plaintext', plaintext);
@@ -42,7 +75,8 @@ export function sealBlock(
   try {
     _writeBlockHeader(aad, kid, dataKey.version, nonce, plaintext.length);
     _writeBinding(aad, headerLength, bind);
-    const block = new Uint8Array(headerLength + plaintext.length + 16);
+    const length = headerLength + plaintext.length + 16;
+    const block = opts.arena === undefined ? new Uint8Array(length) : opts.arena.take(length);
     block.set(aad.subarray(0, headerLength), 0);
     (opts.backend ?? getCryptoBackend()).aesGcmEncryptInto(dataKey.key, nonce, plaintext, aad, block.subarray(headerLength));
     return block;
