@@ -18,7 +18,7 @@ import { debeziumRows, measureDebezium, type DebeziumFigures } from './pipeline-
 import { Infra, runWithInfra } from './pipeline/infra.ts';
 import { LatencyProber } from './pipeline/latency.ts';
 import { Abort, buildAppsUnlessSkipped, sleep, waitFor } from './pipeline/process.ts';
-import { StageSampler, type StageSample } from './pipeline/stages.ts';
+import { StageSampler, type CheckpointEvents, type StageSample } from './pipeline/stages.ts';
 import { CREATE_TABLE, TABLE, runWriter, type CommittedTx } from './pipeline/workload.ts';
 import { printTable } from './table.ts';
 
@@ -85,6 +85,21 @@ async function main(interrupted: () => boolean): Promise<void> {
   const baseLog = base.logSize;
   const target = baseLog + CHANGES;
 
+  // The merkle service's checkpoint events: the sampler times checkpoints by them, the prober asks the gateway then.
+  const checkpointEvents: CheckpointEvents = (record) => {
+    const sub = infra.nc!.subscribe(`${infra.prefix}.checkpoints`, {
+      callback: (err, m) => {
+        if (err) return;
+        try {
+          const cp = decodeEvent('checkpoint', m.data).checkpoint!;
+          record(Number(cp.sequence), Number(cp.logSize));
+        } catch {
+          // not a checkpoint event: the store fallback still sees the checkpoint
+        }
+      },
+    });
+    return () => sub.unsubscribe();
+  };
   let dead = '';
   // Stream and log size every 50 ms; each checkpoint the moment its event arrives (the store's table as a fallback).
   const sampler = new StageSampler(
@@ -95,20 +110,7 @@ async function main(interrupted: () => boolean): Promise<void> {
     () => {
       if (!dead && infra.services.some((s) => !s.running)) dead = infra.services.filter((s) => !s.running).map((s) => s.app).join(', ');
     },
-    (record) => {
-      const sub = infra.nc!.subscribe(`${infra.prefix}.checkpoints`, {
-        callback: (err, m) => {
-          if (err) return;
-          try {
-            const cp = decodeEvent('checkpoint', m.data).checkpoint!;
-            record(Number(cp.sequence), Number(cp.logSize));
-          } catch {
-            // not a checkpoint event: the store fallback still sees the checkpoint
-          }
-        },
-      });
-      return () => sub.unsubscribe();
-    },
+    checkpointEvents,
   );
   const prober = new LatencyProber({
     gatewayUrl: infra.gatewayUrl,
@@ -122,10 +124,7 @@ async function main(interrupted: () => boolean): Promise<void> {
     // and asks the gateway at once; the poll is the fallback. Polling every 10 ms instead cost the gateway and the
     // store ≈ 2 CPU-s per 100k changes on these two shared cores, taken from the pipeline under test.
     pollMs: 100,
-    onCheckpointEvent: (wake) => {
-      const sub = infra.nc!.subscribe(`${infra.prefix}.checkpoints`, { callback: () => wake() });
-      return () => sub.unsubscribe();
-    },
+    onCheckpointEvent: (wake) => checkpointEvents(() => wake()),
   });
   // CPU of every process of the pipeline (and of this harness) from the first statement to the covering checkpoint.
   const meter = new CpuMeter();
@@ -319,8 +318,13 @@ function report(f: Figures, debezium: DebeziumFigures | null = null): void {
         .join(', ') +
       '.',
   );
-  const rowsPer = Object.entries(f.storeRowsPerChange).filter(([, r]) => r >= 0.0001).sort((a, b) => b[1] - a[1]);
-  console.log(`Store rows written per change (pg_stat_user_tables, inserts + updates): ${rowsPer.map(([t, r]) => `${t} ${r >= 0.01 ? r.toFixed(2) : Math.round(r * f.changes)}`).join(', ') || 'n/a'}.`);
+  // Tables written per change (nodes, blocks) as a rate; those written per group or checkpoint as a count.
+  const stored = Object.entries(f.storeRowsPerChange).sort((a, b) => b[1] - a[1]);
+  const perChange = stored.filter(([, r]) => r >= 0.01).map(([t, r]) => `${t} ${r.toFixed(2)}`);
+  const perRun = stored.filter(([, r]) => r < 0.01).map(([t, r]) => `${t} ${Math.round(r * f.changes)}`);
+  console.log(
+    `Store rows written (pg_stat_user_tables, inserts + updates), per change: ${perChange.join(', ') || 'n/a'}; in all, for tables written per group or checkpoint: ${perRun.join(', ') || 'n/a'}.`,
+  );
 }
 
 await runWithInfra(infra, progress, main);
