@@ -27,5 +27,6 @@ export {
   type StoredCheckpoint,
 } from './checkpoint/pg-checkpoint-store.ts';
 export { BlockOp, PgBlockStore, type BlockInput, type BlockPage, type BlockScanOptions, type StoredBlock } from './block/pg-block-store.ts';
+export { blockTableKey } from './block/table-key.ts';
 export { PgApplyStore, type ApplyResult, type BatchWriter, type StoredTableRoot } from './apply/pg-apply-store.ts';
 export { createStore, type MerkleStore } from './store.ts';

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BlockOp, StoreErrorCode, createStore, storeConfig, type BlockInput, type MerkleStore } from '../src/index.ts';
+import { BlockOp, StoreErrorCode, blockTableKey, createStore, storeConfig, type BlockInput, type MerkleStore } from '../src/index.ts';
 import { createTestDb, rng, type TestDb } from '@merklesync/testkit';
 
 let db: TestDb;
@@ -199,6 +199,27 @@ describe('blocks', () => {
     } finally {
       await c.end();
     }
+  });
+
+  it('every write path stores the scan key blockTableKey(source, table), and scans find rows by it (UTF-8 names)', async () => {
+    const U = { source: 'pg-ünï', table: 'public.größe' };
+    const small = Array.from({ length: 5 }, (_, i) => live(rand(32), 5000 + i, BlockOp.Insert, U)); // unnest
+    const large = Array.from({ length: 300 }, (_, i) => live(rand(32), 6000 + i, BlockOp.Insert, U)); // COPY
+    await store.apply.applyBatch('blocks-key', 1, (w) => w.putBlocks(small));
+    await store.apply.applyBatch('blocks-key', 2, (w) => w.putBlocks(large));
+    await store.apply.applyBatch('blocks-key', 3, (w) => w.putBlocks([{ ...tomb(small[0]!.mapKey, 7000), ...U }])); // upsert over a stored key
+    // Rows of every test above (unnest, direct COPY, staged upsert) and these: one key per table, the library's.
+    const { rows } = await db.pool.query<{ source: string; table_name: string; table_key: string }>(
+      'SELECT DISTINCT source, table_name, table_key FROM ms_blocks.blocks ORDER BY source, table_name',
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(rows.map((r) => `${r.source}/${r.table_name}`)).size).toBe(rows.length);
+    for (const r of rows) expect(r.table_key).toBe(blockTableKey(r.source, r.table_name).toString());
+    const page = await store.blocks.scan(U.source, U.table, { fromLogIndex: 5000, limit: 10_000 });
+    expect(page.blocks.map((b) => b.logIndex)).toEqual([...small.slice(1), ...large].map((b) => b.logIndex).concat(7000));
+    // The name filter stays: another table's rows under the same key would not be returned.
+    await db.pool.query(`UPDATE ms_blocks.blocks SET table_key = $1 WHERE source = 'pg' AND table_name = 'public.other'`, [blockTableKey(U.source, U.table).toString()]);
+    expect((await store.blocks.scan(U.source, U.table, { fromLogIndex: 0, limit: 10_000 })).blocks.every((b) => b.source === U.source && b.table === U.table)).toBe(true);
   });
 
   it('rejects malformed input', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogTree, getHashSuite, proveLogInclusion } from '@merklesync/merkle';
-import { MIGRATIONS, PgLogStore, StoreError, StoreErrorCode, logNodesCompleted, migrate, storeConfig } from '../src/index.ts';
+import { MIGRATIONS, PgBlockStore, PgLogStore, StoreError, StoreErrorCode, blockTableKey, logNodesCompleted, migrate, storeConfig } from '../src/index.ts';
 import { createTestDb, type TestDb } from '@merklesync/testkit';
 
 let db: TestDb;
@@ -14,8 +14,8 @@ afterAll(async () => {
 describe('migrate', () => {
   it('creates the schema once and is idempotent', async () => {
     const config = storeConfig({ schema: 'ms_a' });
-    expect(await migrate(db.pool, config)).toEqual({ applied: [1, 2, 3], version: 3 });
-    expect(await migrate(db.pool, config)).toEqual({ applied: [], version: 3 });
+    expect(await migrate(db.pool, config)).toEqual({ applied: [1, 2, 3, 4], version: 4 });
+    expect(await migrate(db.pool, config)).toEqual({ applied: [], version: 4 });
     const { rows } = await db.pool.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'ms_a' ORDER BY 1`);
     expect(rows.map((r) => r.table_name)).toEqual(['applied_sequences', 'blocks', 'checkpoint_tables', 'checkpoints', 'log_tiles', 'logs', 'map_nodes', 'schema_migrations', 'table_roots']);
   });
@@ -24,9 +24,9 @@ describe('migrate', () => {
     const config = storeConfig({ schema: 'ms_race' });
     const [p1, p2, p3] = [db.newPool(), db.newPool(), db.newPool()];
     const results = await Promise.all([migrate(p1, config), migrate(p2, config), migrate(p3, config)]);
-    expect(results.map((r) => r.applied.length).sort()).toEqual([0, 0, 3]);
+    expect(results.map((r) => r.applied.length).sort()).toEqual([0, 0, MIGRATIONS.length]);
     const { rows } = await db.pool.query('SELECT version FROM ms_race.schema_migrations ORDER BY version');
-    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
   });
 
   it('refuses a database with a migration newer than the code, and an edited migration', async () => {
@@ -75,12 +75,42 @@ describe('migrate', () => {
       `INSERT INTO ms_tiles.log_nodes (log_id, level, idx, hash) SELECT 'global', l, i, h FROM unnest($1::smallint[], $2::bigint[], $3::bytea[]) AS u(l, i, h)`,
       [refs.map((r) => r.level), refs.map((r) => r.index), refs.map((r) => Buffer.from(tree.node(r.level, r.index)))],
     );
-    expect(await migrate(db.pool, config)).toEqual({ applied: [3], version: 3 });
+    expect(await migrate(db.pool, config, MIGRATIONS.slice(0, 3))).toEqual({ applied: [3], version: 3 });
     const logs = new PgLogStore(db.pool, config);
     expect((await logs.loadLogTree('global', 'sha256', { verify: true })).root()).toEqual(tree.root());
     expect(await logs.proveInclusion('global', 511, 700)).toEqual(proveLogInclusion(tree, 511, 700));
     const { rows } = await db.pool.query(`SELECT to_regclass('ms_tiles.log_nodes') AS t`);
     expect(rows).toEqual([{ t: null }]);
+  });
+
+  it('004 gives the blocks of a schema at version 3 the scan key the library writes, and swaps the scan index', async () => {
+    const config = storeConfig({ schema: 'ms_tkey' });
+    await migrate(db.pool, config, MIGRATIONS.slice(0, 3));
+    // Version 3's blocks: no table_key. Names with multi-byte UTF-8 characters, three tables.
+    const tables = [
+      ['pg', 'public.users'],
+      ['pg', 'public.orders'],
+      ['mongo-ñ', 'shop.größe'],
+    ] as const;
+    let logIndex = 0;
+    for (const [source, table] of tables) {
+      for (let i = 0; i < 3; i++, logIndex++) {
+        await db.pool.query(
+          `INSERT INTO ms_tkey.blocks (source, table_name, map_key, op, row_version, leaf_commitment, block, stream_seq, log_index)
+           VALUES ($1, $2, $3, 1, 1, $4, $5, 1, $6)`,
+          [source, table, Buffer.alloc(32, logIndex), Buffer.alloc(32, 7), Buffer.of(1, 2, 3), logIndex],
+        );
+      }
+    }
+    expect(await migrate(db.pool, config)).toEqual({ applied: [4], version: 4 });
+    const { rows } = await db.pool.query<{ source: string; table_name: string; table_key: string }>('SELECT DISTINCT source, table_name, table_key FROM ms_tkey.blocks');
+    expect(rows).toHaveLength(3);
+    for (const r of rows) expect(r.table_key).toBe(blockTableKey(r.source, r.table_name).toString());
+    const blocks = new PgBlockStore(db.pool, config);
+    expect((await blocks.scan('mongo-ñ', 'shop.größe')).blocks.map((b) => b.logIndex)).toEqual([6, 7, 8]);
+    const idx = await db.pool.query<{ indexname: string; indexdef: string }>(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'ms_tkey' AND tablename = 'blocks' ORDER BY indexname`);
+    expect(idx.rows.map((r) => r.indexname)).toEqual(['blocks_by_table_key', 'blocks_pkey']);
+    expect(idx.rows[0]!.indexdef).toContain('(table_key, log_index)');
   });
 
   it('validates the schema name', () => {

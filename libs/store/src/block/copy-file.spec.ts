@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { _latestPerKey, blockCopyFile } from './copy-file.ts';
 import { BlockOp, type BlockInput } from './pg-block-store.ts';
@@ -6,9 +6,12 @@ import { BlockOp, type BlockInput } from './pg-block-store.ts';
 const HEADER = '5047434f50590aff0d0a00' + '00000000' + '00000000';
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const len = (n: number): string => n.toString(16).padStart(8, '0');
+// The scan key, computed here from its definition: SHA-256 of source, a zero byte and table; its first 8 bytes.
+const tableKey = (source: string, table: string): string =>
+  createHash('sha256').update(Buffer.concat([Buffer.from(source), Buffer.of(0), Buffer.from(table)])).digest('hex').slice(0, 16);
 
 describe('blockCopyFile', () => {
-  it('writes the Postgres binary COPY format: header, 9 length-prefixed fields per row, trailer', () => {
+  it('writes the Postgres binary COPY format: header, 10 length-prefixed fields per row, trailer', () => {
     const key = new Uint8Array(32).fill(0xab);
     const leaf = new Uint8Array(32).fill(0xcd);
     const long = new Uint8Array(70).fill(0xee); // past the ≤ 64-byte copy loop
@@ -18,7 +21,8 @@ describe('blockCopyFile', () => {
       { source: 'pg', table: 'u', mapKey: key, op: BlockOp.Snapshot, rowVersion: 0n, leafCommitment: leaf, block: long, logIndex: 5_000_000_000 },
     ];
     const row = (src: string, tbl: string, op: string, ver: string, lc: string, blk: string, seq: string, idx: string): string =>
-      '0009' + len(src.length / 2) + src + len(tbl.length / 2) + tbl + len(32) + 'ab'.repeat(32) + '00000002' + op + '00000008' + ver + lc + blk + seq + '00000008' + idx;
+      '000a' + len(src.length / 2) + src + len(tbl.length / 2) + tbl + len(32) + 'ab'.repeat(32) + '00000002' + op + '00000008' + ver + lc + blk + seq + '00000008' + idx +
+      '00000008' + tableKey(Buffer.from(src, 'hex').toString(), Buffer.from(tbl, 'hex').toString());
     const want = (seq: string): string =>
       HEADER +
       // 'pé' is 3 UTF-8 bytes; int8 fields as two 32-bit halves; NULL is length −1

@@ -2,14 +2,19 @@
 // per-row arrays, closures or strings (this runs once per stored change).
 import { COPY_HEADER, COPY_TRAILER } from '../map/copy.ts';
 import type { BlockInput } from './pg-block-store.ts';
-const _FIELDS = 9;
-/** Per row: field count, 9 field lengths, and the fixed-size values (op 2, row version 8, stream seq 8, log index 8). */
-const _ROW_FIXED = 2 + 4 * _FIELDS + 2 + 8 + 8 + 8;
+import { blockTableKey } from './table-key.ts';
+const _FIELDS = 10;
+/**
+ * Per row: field count, 10 field lengths, and the fixed-size values (op 2, row version 8, stream seq 8, log index 8,
+ * table key 8).
+ */
+const _ROW_FIXED = 2 + 4 * _FIELDS + 2 + 8 + 8 + 8 + 8;
 const _TWO32 = 0x1_0000_0000;
 
 /**
  * The binary COPY file of `rows` in the column order `source, table_name, map_key, op, row_version,
- * leaf_commitment, block, stream_seq, log_index` (text, text, bytea, int2, int8, bytea, bytea, int8, int8). A row
+ * leaf_commitment, block, stream_seq, log_index, table_key` (text, text, bytea, int2, int8, bytea, bytea, int8, int8,
+ * int8; the table key is {@link blockTableKey} of the row's source and table). A row
  * without its own stream sequence gets `seq` (null: SQL NULL). Rows must have passed the store's block checks
  * (32-byte key, row version in [0, 2^63), safe integer log index and stream sequence).
  * @example blockCopyFile(rows, 12)
@@ -38,6 +43,7 @@ export function blockCopyFile(rows: readonly BlockInput[], seq: number | null): 
   let o = COPY_HEADER.length;
   lastSource = lastTable = '';
   src = tbl = name('');
+  let tableKey = 0n;
   const bytes = (b: Uint8Array | null): void => {
     if (b === null) {
       o = out.writeInt32BE(-1, o);
@@ -55,8 +61,11 @@ export function blockCopyFile(rows: readonly BlockInput[], seq: number | null): 
     o = out.writeUInt32BE(v - hi * _TWO32, o);
   };
   for (const r of rows) {
-    if (r.source !== lastSource) src = name((lastSource = r.source));
-    if (r.table !== lastTable) tbl = name((lastTable = r.table));
+    if (r.source !== lastSource || r.table !== lastTable) {
+      if (r.source !== lastSource) src = name((lastSource = r.source));
+      if (r.table !== lastTable) tbl = name((lastTable = r.table));
+      tableKey = blockTableKey(r.source, r.table);
+    }
     o = out.writeInt16BE(_FIELDS, o);
     bytes(src);
     bytes(tbl);
@@ -71,6 +80,8 @@ export function blockCopyFile(rows: readonly BlockInput[], seq: number | null): 
     if (s === null) o = out.writeInt32BE(-1, o);
     else int8(s);
     int8(r.logIndex);
+    o = out.writeInt32BE(8, o);
+    o = out.writeBigInt64BE(tableKey, o);
   }
   out.set(COPY_TRAILER, o);
   return out;

@@ -3,6 +3,7 @@ import { _tables, type StoreConfig } from '../config.ts';
 import { _buf, _bytes, _dbError, _sortedByBytes, type PgPool, type Queryable } from '../db.ts';
 import { copyFromBinary, copyUnlessConflict, inClientTransaction, withStagingTable } from '../map/copy.ts';
 import { _latestPerKey, blockCopyFile } from './copy-file.ts';
+import { blockTableKey } from './table-key.ts';
 
 /** Row operations, numbered as the protocol's `RowOperation` (libs/protocol) so values pass through unchanged. */
 export const BlockOp = { Insert: 1, Update: 2, Delete: 3, Snapshot: 4 } as const;
@@ -71,6 +72,8 @@ interface _Row {
 }
 
 const _COLUMNS = 'source, table_name, map_key, op, row_version, leaf_commitment, block, stream_seq, log_index';
+/** What writes set: the columns read back, and the scan key (migration 004, {@link blockTableKey}). */
+const _WRITE_COLUMNS = `${_COLUMNS}, table_key`;
 /** Fewer new rows than this are not worth a COPY of their own (two more round trips for the savepoint). */
 const _DIRECT_MIN = 64;
 /** Puts that skip the direct COPY after one met a stored row (a workload re-inserting deleted keys). */
@@ -125,9 +128,9 @@ export class PgBlockStore {
       const part = rows.slice(i, i + _CHUNK);
       const res = await db
         .query(
-          `INSERT INTO ${this._table} (${_COLUMNS})
-           SELECT s, t, k, o, v, c, b, q, x
-             FROM unnest($1::text[], $2::text[], $3::bytea[], $4::smallint[], $5::bigint[], $6::bytea[], $7::bytea[], $8::bigint[], $9::bigint[]) AS u(s, t, k, o, v, c, b, q, x)
+          `INSERT INTO ${this._table} (${_WRITE_COLUMNS})
+           SELECT s, t, k, o, v, c, b, q, x, y
+             FROM unnest($1::text[], $2::text[], $3::bytea[], $4::smallint[], $5::bigint[], $6::bytea[], $7::bytea[], $8::bigint[], $9::bigint[], $10::bigint[]) AS u(s, t, k, o, v, c, b, q, x, y)
            ON CONFLICT (map_key, source, table_name) DO UPDATE SET
              op = EXCLUDED.op, row_version = EXCLUDED.row_version, leaf_commitment = EXCLUDED.leaf_commitment,
              block = EXCLUDED.block, stream_seq = EXCLUDED.stream_seq, log_index = EXCLUDED.log_index
@@ -142,6 +145,7 @@ export class PgBlockStore {
             part.map((b) => (b.block === null ? null : _buf(b.block))),
             part.map((b) => b.streamSeq ?? streamSeq),
             part.map((b) => b.logIndex),
+            part.map((b) => blockTableKey(b.source, b.table).toString()),
           ],
         )
         .catch((e: unknown) => {
@@ -164,7 +168,7 @@ export class PgBlockStore {
       else {
         const fresh = rows.filter(_isNewKeyOp);
         if (fresh.length >= _DIRECT_MIN) {
-          const sql = `COPY ${this._table} (${_COLUMNS}) FROM STDIN (FORMAT binary)`;
+          const sql = `COPY ${this._table} (${_WRITE_COLUMNS}) FROM STDIN (FORMAT binary)`;
           if (await copyUnlessConflict(c, sql, blockCopyFile(fresh, streamSeq), 'ms_blocks')) {
             written = fresh.length;
             rest = rows.filter((b) => !_isNewKeyOp(b));
@@ -183,14 +187,14 @@ export class PgBlockStore {
     const res = await withStagingTable(
       c,
       '_ms_blocks_staged',
-      `(source text, table_name text, map_key bytea, op smallint, row_version bigint, leaf_commitment bytea, block bytea, stream_seq bigint, log_index bigint)`,
+      `(source text, table_name text, map_key bytea, op smallint, row_version bigint, leaf_commitment bytea, block bytea, stream_seq bigint, log_index bigint, table_key bigint)`,
       async () => {
-        await copyFromBinary(c, `COPY _ms_blocks_staged (${_COLUMNS}) FROM STDIN (FORMAT binary)`, blockCopyFile(rows, null));
+        await copyFromBinary(c, `COPY _ms_blocks_staged (${_WRITE_COLUMNS}) FROM STDIN (FORMAT binary)`, blockCopyFile(rows, null));
         // Taken out of the staging table as they are upserted: a second use in the same transaction starts empty.
         return c.query(
           `WITH staged AS (DELETE FROM _ms_blocks_staged RETURNING *)
-           INSERT INTO ${this._table} (${_COLUMNS})
-           SELECT source, table_name, map_key, op, row_version, leaf_commitment, block, coalesce(stream_seq, $1), log_index FROM staged
+           INSERT INTO ${this._table} (${_WRITE_COLUMNS})
+           SELECT source, table_name, map_key, op, row_version, leaf_commitment, block, coalesce(stream_seq, $1), log_index, table_key FROM staged
            ON CONFLICT (map_key, source, table_name) DO UPDATE SET
              op = EXCLUDED.op, row_version = EXCLUDED.row_version, leaf_commitment = EXCLUDED.leaf_commitment,
              block = EXCLUDED.block, stream_seq = EXCLUDED.stream_seq, log_index = EXCLUDED.log_index
@@ -257,9 +261,9 @@ export class PgBlockStore {
     const res = await db
       .query<_Row>(
         `SELECT ${_COLUMNS} FROM ${this._table}
-          WHERE source = $1 AND table_name = $2 AND log_index >= $3 AND log_index < $4 ${options.includeDeleted === false ? 'AND op <> 3' : ''}
+          WHERE table_key = $6 AND source = $1 AND table_name = $2 AND log_index >= $3 AND log_index < $4 ${options.includeDeleted === false ? 'AND op <> 3' : ''}
           ORDER BY log_index LIMIT $5`,
-        [source, table, from, to, limit],
+        [source, table, from, to, limit, blockTableKey(source, table).toString()],
       )
       .catch((e: unknown) => {
         throw _dbError('scanBlocks', e);

@@ -1,6 +1,7 @@
 import { sql as initial } from './001_initial.ts';
 import { sql as blocksAndCheckpointTables } from './002_blocks_and_checkpoint_tables.ts';
 import { sql as logTiles } from './003_log_tiles.ts';
+import { sql as blocksTableKey } from './004_blocks_table_key.ts';
 
 /** One schema migration: applied once, in `version` order, inside the migration transaction. */
 export interface Migration {
@@ -14,4 +15,5 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'blocks_and_checkpoint_tables', sql: blocksAndCheckpointTables },
   { version: 3, name: 'log_tiles', sql: logTiles },
+  { version: 4, name: 'blocks_table_key', sql: blocksTableKey },
 ]);

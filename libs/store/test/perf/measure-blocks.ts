@@ -13,7 +13,7 @@ const rand = rng(3);
 const now = (): number => performance.now();
 try {
   await migrate(db.pool, config);
-  if (process.env['NO_SCAN_INDEX'] === '1') await db.pool.query('DROP INDEX ms_perf_blocks.blocks_by_log_index');
+  if (process.env['NO_SCAN_INDEX'] === '1') await db.pool.query('DROP INDEX ms_perf_blocks.blocks_by_table_key');
   const store = new PgBlockStore(db.pool, config, { copyThreshold: process.env['NO_COPY'] === '1' ? Infinity : 200 });
   // 10 tables, 75 % new keys, 25 % updates of keys written before (as apps/merkle's throughput test).
   const keys: Uint8Array[][] = Array.from({ length: 10 }, () => []);
