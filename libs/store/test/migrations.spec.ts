@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LogTree, getHashSuite, proveLogInclusion } from '@merklesync/merkle';
-import { MIGRATIONS, PgBlockStore, PgLogStore, StoreError, StoreErrorCode, blockTableKey, logNodesCompleted, migrate, storeConfig } from '../src/index.ts';
+import { LogTree, SparseMerkleMap, getHashSuite, mapProve, proveLogInclusion, runMapReadAsync } from '@merklesync/merkle';
+import { MIGRATIONS, PgBlockStore, PgLogStore, PgMapNodeStore, StoreError, StoreErrorCode, blockTableKey, logNodesCompleted, migrate, storeConfig } from '../src/index.ts';
 import { createTestDb, type TestDb } from '@merklesync/testkit';
 
 let db: TestDb;
@@ -14,8 +14,8 @@ afterAll(async () => {
 describe('migrate', () => {
   it('creates the schema once and is idempotent', async () => {
     const config = storeConfig({ schema: 'ms_a' });
-    expect(await migrate(db.pool, config)).toEqual({ applied: [1, 2, 3, 4], version: 4 });
-    expect(await migrate(db.pool, config)).toEqual({ applied: [], version: 4 });
+    expect(await migrate(db.pool, config)).toEqual({ applied: [1, 2, 3, 4, 5], version: 5 });
+    expect(await migrate(db.pool, config)).toEqual({ applied: [], version: 5 });
     const { rows } = await db.pool.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'ms_a' ORDER BY 1`);
     expect(rows.map((r) => r.table_name)).toEqual(['applied_sequences', 'blocks', 'checkpoint_tables', 'checkpoints', 'log_tiles', 'logs', 'map_nodes', 'schema_migrations', 'table_roots']);
   });
@@ -26,7 +26,7 @@ describe('migrate', () => {
     const results = await Promise.all([migrate(p1, config), migrate(p2, config), migrate(p3, config)]);
     expect(results.map((r) => r.applied.length).sort()).toEqual([0, 0, MIGRATIONS.length]);
     const { rows } = await db.pool.query('SELECT version FROM ms_race.schema_migrations ORDER BY version');
-    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
   });
 
   it('refuses a database with a migration newer than the code, and an edited migration', async () => {
@@ -102,7 +102,7 @@ describe('migrate', () => {
         );
       }
     }
-    expect(await migrate(db.pool, config)).toEqual({ applied: [4], version: 4 });
+    expect(await migrate(db.pool, config, MIGRATIONS.slice(0, 4))).toEqual({ applied: [4], version: 4 });
     const { rows } = await db.pool.query<{ source: string; table_name: string; table_key: string }>('SELECT DISTINCT source, table_name, table_key FROM ms_tkey.blocks');
     expect(rows).toHaveLength(3);
     for (const r of rows) expect(r.table_key).toBe(blockTableKey(r.source, r.table_name).toString());
@@ -111,6 +111,27 @@ describe('migrate', () => {
     const idx = await db.pool.query<{ indexname: string; indexdef: string }>(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'ms_tkey' AND tablename = 'blocks' ORDER BY indexname`);
     expect(idx.rows.map((r) => r.indexname)).toEqual(['blocks_by_table_key', 'blocks_pkey']);
     expect(idx.rows[0]!.indexdef).toContain('(table_key, log_index)');
+  });
+
+  it('005 re-keys the map nodes of a schema at version 4 by (hash, suite): stored trees read and prove the same', async () => {
+    const config = storeConfig({ schema: 'ms_hfirst' });
+    await migrate(db.pool, config, MIGRATIONS.slice(0, 4));
+    const map = new SparseMerkleMap({ suite: 'sha256' });
+    const keys = Array.from({ length: 300 }, (_, i) => getHashSuite('sha256').digest(Uint8Array.of(i, i >> 8)));
+    const mark = map.store.mark();
+    const root = map.update(map.emptyRoot, keys.map((key, i) => ({ key, value: Uint8Array.of(i & 255) })));
+    const nodes = new PgMapNodeStore(db.pool, config, 'sha256');
+    const written = map.store.newNodesSince(mark, [root]);
+    expect(await nodes.putNodes(written)).toBe(written.length);
+    expect(await migrate(db.pool, config)).toEqual({ applied: [5], version: 5 });
+    const idx = await db.pool.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE schemaname = 'ms_hfirst' AND indexname = 'map_nodes_pkey'`);
+    expect(idx.rows[0]!.indexdef).toContain('(hash, suite)');
+    for (const k of [keys[0]!, keys[299]!, getHashSuite('sha256').digest(Uint8Array.of(9, 9, 9))]) {
+      expect(await runMapReadAsync(mapProve(nodes.suite, root, k), nodes)).toEqual(map.prove(root, k));
+    }
+    expect((await nodes.fetchTrie(root)).size).toBe(written.length);
+    // Nodes written again after the change are still deduplicated by the key.
+    expect(await nodes.putNodes(written)).toBe(0);
   });
 
   it('validates the schema name', () => {

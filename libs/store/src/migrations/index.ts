@@ -2,6 +2,7 @@ import { sql as initial } from './001_initial.ts';
 import { sql as blocksAndCheckpointTables } from './002_blocks_and_checkpoint_tables.ts';
 import { sql as logTiles } from './003_log_tiles.ts';
 import { sql as blocksTableKey } from './004_blocks_table_key.ts';
+import { sql as mapNodesHashFirst } from './005_map_nodes_hash_first.ts';
 
 /** One schema migration: applied once, in `version` order, inside the migration transaction. */
 export interface Migration {
@@ -16,4 +17,5 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 2, name: 'blocks_and_checkpoint_tables', sql: blocksAndCheckpointTables },
   { version: 3, name: 'log_tiles', sql: logTiles },
   { version: 4, name: 'blocks_table_key', sql: blocksTableKey },
+  { version: 5, name: 'map_nodes_hash_first', sql: mapNodesHashFirst },
 ]);
