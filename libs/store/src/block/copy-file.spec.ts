@@ -37,6 +37,19 @@ describe('blockCopyFile', () => {
   });
 });
 
+describe('blockCopyFile row versions', () => {
+  it('writes versions on both sides of 2^53 exactly (a number below, a BigInt from there on)', () => {
+    const key = new Uint8Array(32);
+    for (const v of [0n, 1n, (1n << 32n) - 1n, 1n << 32n, (1n << 53n) - 1n, 1n << 53n, (1n << 53n) + 1n, (1n << 63n) - 1n]) {
+      const file = blockCopyFile([{ source: 's', table: 't', mapKey: key, op: BlockOp.Update, rowVersion: v, leafCommitment: null, block: null, logIndex: 0 }], 1);
+      // header 19, field count 2, source 4+1, table 4+1, key 4+32, op 4+2, then the version's length and value.
+      const at = 19 + 2 + 5 + 5 + 36 + 6;
+      expect(file.readInt32BE(at)).toBe(8);
+      expect(file.readBigInt64BE(at + 4)).toBe(v);
+    }
+  });
+});
+
 describe('_latestPerKey', () => {
   const block = (table: string, key: Uint8Array, logIndex: number): BlockInput => ({ source: 's', table, mapKey: key, op: BlockOp.Update, rowVersion: 1n, leafCommitment: key, block: key, logIndex });
 

@@ -5,11 +5,36 @@ import type { BlockInput } from './pg-block-store.ts';
 import { blockTableKey } from './table-key.ts';
 const _FIELDS = 10;
 /**
- * Per row: field count, 10 field lengths, and the fixed-size values (op 2, row version 8, stream seq 8, log index 8,
- * table key 8).
+ * Per row, besides the names' head and the table key's tail: the other 7 field lengths, and op 2, row version 8,
+ * stream seq 8, log index 8.
  */
-const _ROW_FIXED = 2 + 4 * _FIELDS + 2 + 8 + 8 + 8 + 8;
+const _ROW_FIXED = 4 * 7 + 2 + 8 + 8 + 8;
 const _TWO32 = 0x1_0000_0000;
+const _MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * What every row of one (source, table) starts and ends with: field count and the two names, length-prefixed;
+ * the table key, length-prefixed.
+ */
+interface _Frame {
+  readonly head: Buffer;
+  readonly tail: Buffer;
+}
+
+function _frame(source: string, table: string): _Frame {
+  const s = Buffer.from(source, 'utf8');
+  const t = Buffer.from(table, 'utf8');
+  const head = Buffer.allocUnsafe(2 + 4 + s.length + 4 + t.length);
+  let o = head.writeInt16BE(_FIELDS, 0);
+  o = head.writeInt32BE(s.length, o);
+  o += s.copy(head, o);
+  o = head.writeInt32BE(t.length, o);
+  t.copy(head, o);
+  const tail = Buffer.allocUnsafe(12);
+  tail.writeInt32BE(8, 0);
+  tail.writeBigInt64BE(blockTableKey(source, table), 4);
+  return { head, tail };
+}
 
 /**
  * The binary COPY file of `rows` in the column order `source, table_name, map_key, op, row_version,
@@ -20,38 +45,36 @@ const _TWO32 = 0x1_0000_0000;
  * @example blockCopyFile(rows, 12)
  */
 export function blockCopyFile(rows: readonly BlockInput[], seq: number | null): Buffer {
-  // Source and table names repeat in every row: each distinct one is encoded once.
-  const names = new Map<string, Buffer>();
-  const name = (s: string): Buffer => {
-    let b = names.get(s);
-    if (b === undefined) names.set(s, (b = Buffer.from(s, 'utf8')));
-    return b;
+  // The names and the table key repeat in every row of a table: each table's are encoded once.
+  const frames = new Map<string, _Frame>();
+  let lastSource: string | undefined;
+  let lastTable: string | undefined;
+  let frame: _Frame = { head: Buffer.alloc(0), tail: Buffer.alloc(0) };
+  const frameOf = (r: BlockInput): _Frame => {
+    if (r.source === lastSource && r.table === lastTable) return frame;
+    lastSource = r.source;
+    lastTable = r.table;
+    const k = `${r.source}\u0000${r.table}`;
+    let f = frames.get(k);
+    if (f === undefined) frames.set(k, (f = _frame(r.source, r.table)));
+    return (frame = f);
   };
-  let lastSource = '';
-  let lastTable = '';
-  let src = name('');
-  let tbl = src;
   let size = COPY_HEADER.length + COPY_TRAILER.length;
   for (const r of rows) {
-    if (r.source !== lastSource) src = name((lastSource = r.source));
-    if (r.table !== lastTable) tbl = name((lastTable = r.table));
-    size += _ROW_FIXED + src.length + tbl.length + r.mapKey.length + (r.leafCommitment?.length ?? 0) + (r.block?.length ?? 0);
+    const f = frameOf(r);
+    size += f.head.length + f.tail.length + _ROW_FIXED + r.mapKey.length + (r.leafCommitment?.length ?? 0) + (r.block?.length ?? 0);
     if ((r.streamSeq ?? seq) === null) size -= 8;
   }
   const out = Buffer.allocUnsafe(size);
   out.set(COPY_HEADER, 0);
   let o = COPY_HEADER.length;
-  lastSource = lastTable = '';
-  src = tbl = name('');
-  let tableKey = 0n;
   const bytes = (b: Uint8Array | null): void => {
     if (b === null) {
       o = out.writeInt32BE(-1, o);
       return;
     }
     o = out.writeInt32BE(b.length, o);
-    if (b.length <= 64) for (let i = 0; i < b.length; i++) out[o + i] = b[i]!;
-    else out.set(b, o);
+    out.set(b, o);
     o += b.length;
   };
   const int8 = (v: number): void => {
@@ -61,27 +84,27 @@ export function blockCopyFile(rows: readonly BlockInput[], seq: number | null): 
     o = out.writeUInt32BE(v - hi * _TWO32, o);
   };
   for (const r of rows) {
-    if (r.source !== lastSource || r.table !== lastTable) {
-      if (r.source !== lastSource) src = name((lastSource = r.source));
-      if (r.table !== lastTable) tbl = name((lastTable = r.table));
-      tableKey = blockTableKey(r.source, r.table);
-    }
-    o = out.writeInt16BE(_FIELDS, o);
-    bytes(src);
-    bytes(tbl);
+    const f = frameOf(r);
+    out.set(f.head, o);
+    o += f.head.length;
     bytes(r.mapKey);
     o = out.writeInt32BE(2, o);
     o = out.writeInt16BE(r.op, o);
-    o = out.writeInt32BE(8, o);
-    o = out.writeBigInt64BE(r.rowVersion, o);
+    // Row versions (LSNs) fit a double's integers in practice: the BigInt write only above 2^53 − 1.
+    const v = r.rowVersion;
+    if (v <= _MAX_SAFE) int8(Number(v));
+    else {
+      o = out.writeInt32BE(8, o);
+      o = out.writeBigInt64BE(v, o);
+    }
     bytes(r.leafCommitment);
     bytes(r.block);
     const s = r.streamSeq ?? seq;
     if (s === null) o = out.writeInt32BE(-1, o);
     else int8(s);
     int8(r.logIndex);
-    o = out.writeInt32BE(8, o);
-    o = out.writeBigInt64BE(tableKey, o);
+    out.set(f.tail, o);
+    o += f.tail.length;
   }
   out.set(COPY_TRAILER, o);
   return out;
