@@ -124,9 +124,10 @@ export class StoreFloor {
     root: Uint8Array,
     changes: { mapKey: Uint8Array; leaf: Uint8Array; block: Uint8Array; rowVersion: bigint; logIndex: number }[],
   ): Promise<void> {
-    const rows = new MapNodeRows('sha256', 4 * changes.length);
-    map.store.visitNewNodesSince(mark, [root], rows);
-    const isNew = new Set(map.store.newNodesSince(mark, [root]).map((n) => _latin1(n.hash)));
+    // One walk of the group's new nodes: written as they are (putNodes turns them into the same COPY rows), and
+    // the set of their hashes tells pagesToWrite which pages the group rewrites.
+    const fresh = map.store.newNodesSince(mark, [root]);
+    const isNew = new Set(fresh.map((n) => _latin1(n.hash)));
     const blocks: BlockInput[] = changes.map((c) => ({
       source: this.#source,
       table: this.#table,
@@ -142,7 +143,7 @@ export class StoreFloor {
     const n = this.#clients.nodes;
     const p0 = procCpu(this.#pids.nodes);
     await n.query('BEGIN');
-    this.result.nodes.rows += await this.#stores.nodes.maps.putNodes(rows, n);
+    this.result.nodes.rows += await this.#stores.nodes.maps.putNodes(fresh, n);
     const p1 = procCpu(this.#pids.nodes);
     this.result.blocks.rows += await this.#stores.nodes.blocks.put(blocks, seq, n);
     await n.query('COMMIT');
