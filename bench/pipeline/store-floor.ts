@@ -1,5 +1,5 @@
 // The store's share of bench:floor: what Postgres spends writing, group by group, the rows the merkle service
-// writes — the map nodes each group creates and one block row per change — through libs/store's own write paths
+// writes — the map nodes each group creates (under the group's locator) and one block row per change — through libs/store's own write paths
 // (binary COPY, one transaction per group), with nothing else running. And, for comparison, what it would spend if
 // the same trees were stored as nibble-aligned 16-way pages instead of one row per binary node (the node layout of
 // Jellyfish-style trees): the pages each group touches are computed exactly from the real trees; their rows are
@@ -124,10 +124,14 @@ export class StoreFloor {
     root: Uint8Array,
     changes: { mapKey: Uint8Array; leaf: Uint8Array; block: Uint8Array; rowVersion: bigint; logIndex: number }[],
   ): Promise<void> {
-    // One walk of the group's new nodes: written as they are (putNodes turns them into the same COPY rows), and
-    // the set of their hashes tells pagesToWrite which pages the group rewrites.
-    const fresh = map.store.newNodesSince(mark, [root]);
-    const isNew = new Set(fresh.map((n) => _latin1(n.hash)));
+    // One walk of the group's new nodes, as the merkle service seals a group: COPY rows under the group's locator
+    // (its sequence), branches naming their children's, the root recorded; the set of their hashes tells
+    // pagesToWrite which pages the group rewrites.
+    const seq = ++this.#seq;
+    const fresh = new MapNodeRows('sha256', 1024, seq);
+    map.store.visitNewNodesSince(mark, [root], fresh, seq);
+    fresh.root(root, map.store.atOf(root)!);
+    const isNew = new Set(fresh.sortedPairs().map((n) => _latin1(n.hash)));
     const blocks: BlockInput[] = changes.map((c) => ({
       source: this.#source,
       table: this.#table,
@@ -138,8 +142,6 @@ export class StoreFloor {
       block: c.block,
       logIndex: c.logIndex,
     }));
-    const seq = ++this.#seq;
-
     const n = this.#clients.nodes;
     const p0 = procCpu(this.#pids.nodes);
     await n.query('BEGIN');

@@ -30,6 +30,7 @@ export interface StoreTables {
   readonly schema: string;
   readonly migrations: string;
   readonly mapNodes: string;
+  readonly mapRoots: string;
   readonly logTiles: string;
   readonly logs: string;
   readonly tableRoots: string;
@@ -46,6 +47,7 @@ export function _tables(config: StoreConfig): StoreTables {
     schema: `"${config.schema}"`,
     migrations: q('schema_migrations'),
     mapNodes: q('map_nodes'),
+    mapRoots: q('map_roots'),
     logTiles: q('log_tiles'),
     logs: q('logs'),
     tableRoots: q('table_roots'),

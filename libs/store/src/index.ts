@@ -4,7 +4,7 @@ export { DEFAULT_STORE_SCHEMA, storeConfig, type StoreConfig } from './config.ts
 export { inTransaction, type PgPool, type Queryable } from './db.ts';
 export { MIGRATIONS, type Migration } from './migrations/index.ts';
 export { migrate, type MigrationResult } from './migrations/runner.ts';
-export { NODE_BRANCH, NODE_LEAF, decodeMapNode, encodeMapNode, suiteCode, suiteName } from './map/node-codec.ts';
+export { NODE_BRANCH, NODE_BRANCH_AT, NODE_LEAF, decodeMapNode, encodeMapNode, suiteCode, suiteName } from './map/node-codec.ts';
 export { MapNodeRows } from './map/node-rows.ts';
 export { PgMapNodeStore, type PgMapNodeStoreOptions } from './map/pg-map-node-store.ts';
 export { CachedMapNodeSource, prefetchMapPath, type MapPathSource, type NodeCacheOptions, type NodeCacheStats } from './map/cached-source.ts';

@@ -9,9 +9,11 @@ import {
   verifyMembership,
   verifyNonMembership,
   type MapEntry,
+  type MapNode,
+  type MapStoreMark,
 } from '@merklesync/merkle';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CachedMapNodeSource, PgMapNodeStore, StoreErrorCode, inTransaction, loadMapIntoMemory, migrate, storeConfig } from '../src/index.ts';
+import { CachedMapNodeSource, MapNodeRows, PgMapNodeStore, StoreErrorCode, inTransaction, loadMapIntoMemory, migrate, storeConfig } from '../src/index.ts';
 import { createTestDb, rng, type TestDb } from '@merklesync/testkit';
 
 let db: TestDb;
@@ -27,14 +29,22 @@ beforeAll(async () => {
   db = await createTestDb();
   await migrate(db.pool, config);
   nodes = new PgMapNodeStore(db.pool, config, 'sha256', { insertChunk: 700 });
-  // Two versions persisted incrementally, exactly as the merkle service does.
+  // Two versions persisted incrementally, exactly as the merkle service does: each group's new nodes under its
+  // locator (by COPY, then by unnest: 2,000+ and fewer rows), branches naming their children's, the roots recorded.
   let mark = map.store.mark();
   root1 = map.update(map.emptyRoot, entries.slice(0, 1500));
-  await nodes.putNodes(map.store.newNodesSince(mark, [root1]));
+  await nodes.putNodes(_group(mark, root1, 5));
   mark = map.store.mark();
   root2 = map.update(root1, [...entries.slice(1500), { key: entries[0]!.key, value: null }, { key: entries[1]!.key, value: Uint8Array.of(9) }]);
-  await nodes.putNodes(map.store.newNodesSince(mark, [root2]));
+  await nodes.putNodes(_group(mark, root2, 8));
 });
+
+function _group(mark: MapStoreMark, root: Uint8Array, at: number): MapNodeRows {
+  const rows = new MapNodeRows('sha256', 256, at);
+  map.store.visitNewNodesSince(mark, [root], rows, at);
+  rows.root(root, map.store.atOf(root)!);
+  return rows;
+}
 afterAll(async () => {
   await db?.drop();
 });
@@ -51,7 +61,7 @@ describe('PgMapNodeStore', () => {
     expect(await nodes.putNodes(all)).toBe(0);
     expect(first).toBeLessThanOrEqual(all.length);
     const back = await nodes.getNodes(all.map((n) => n.hash));
-    back.forEach((n, i) => expect(n).toEqual(all[i]!.node));
+    back.forEach((n, i) => expect(n).toEqual(_located(all[i]!.node)));
   });
 
   it('writes the same rows by COPY and by unnest, inside and outside a transaction', async () => {
@@ -67,7 +77,7 @@ describe('PgMapNodeStore', () => {
       expect(await byCopy.putNodes(all, tx)).toBe(0);
     });
     const back = await byCopy.getNodes(all.map((n) => n.hash));
-    back.forEach((n, i) => expect(n).toEqual(all[i]!.node));
+    back.forEach((n, i) => expect(n).toEqual(_located(all[i]!.node)));
     // Outside a transaction too, a direct COPY that meets stored nodes falls back to the deduplicating path.
     expect(await new PgMapNodeStore(db.pool, config, 'sha256', { copyThreshold: 1 }).putNodes(all)).toBe(0);
     // A failed transaction keeps none of its COPY.
@@ -117,7 +127,10 @@ describe('PgMapNodeStore', () => {
     for (const [root, key] of [...present, ...absent].map((k) => [root2, k] as const).concat([[root1, entries[0]!.key]])) {
       // The walk's own reads, counted on a plain source.
       const asked: string[] = [];
-      const counting = { getNodes: async (hs: readonly Uint8Array[]) => (asked.push(...hs.map(toHex)), nodes.getNodes(hs)) };
+      const counting = {
+        getNodes: () => Promise.reject(new Error('unlocated read')),
+        getNodesAt: async (hs: readonly Uint8Array[], ats: readonly (number | undefined)[]) => (asked.push(...hs.map(toHex)), nodes.getNodesAt(hs, ats)),
+      };
       const want = await runMapReadAsync(mapProve(map.suite, root, key), counting);
       const path = await nodes.fetchPath(root, key);
       expect(path.map((x) => toHex(x.hash))).toEqual(asked);
@@ -138,6 +151,25 @@ describe('PgMapNodeStore', () => {
     expect(cache.stats.misses).toBe(before);
     expect(await nodes.fetchPath(rand(32), present[0]!)).toEqual([]);
     await expect(nodes.fetchPath(rand(31), present[0]!)).rejects.toThrow(RangeError);
+  });
+
+  it('stores each group under its locator: inner nodes are found only at it, roots also by hash alone', async () => {
+    // (Locator 0: the nodes other tests here write as objects.)
+    const at = await db.pool.query<{ at: string }>(`SELECT DISTINCT at::text FROM ms_map.map_nodes ORDER BY 1`);
+    expect(at.rows.map((r) => r.at).filter((a) => a !== '0')).toEqual(['5', '8']);
+    expect(await nodes.rootAt(root1)).toBe(5);
+    expect(await nodes.rootAt(root2)).toBe(8);
+    const top = (await nodes.getNodes([root2]))[0];
+    if (top?.type !== 'branch') throw new Error('root2 must be a branch');
+    expect([top.leftAt, top.rightAt].every((a) => a === 5 || a === 8)).toBe(true);
+    expect(await nodes.getNodes([top.left, top.right])).toEqual([undefined, undefined]);
+    const children = await nodes.getNodesAt([top.left, top.right], [top.leftAt, top.rightAt]);
+    expect(children.map((c) => c?.type)).toEqual([map.store.getNode(top.left)!.type, map.store.getNode(top.right)!.type]);
+    expect(await nodes.getNodesAt([top.left], [top.leftAt === 5 ? 8 : 5])).toEqual([undefined]);
+    await expect(nodes.getNodesAt([top.left], [-1])).rejects.toThrow(RangeError);
+    // The cache hands the locators on: a proof through it reads located nodes only.
+    const cache = new CachedMapNodeSource({ getNodes: () => Promise.reject(new Error('unlocated read')), getNodesAt: (h, a) => nodes.getNodesAt(h, a) });
+    await expect(runMapReadAsync(mapProve(map.suite, root2, entries[7]!.key), cache)).resolves.toEqual(map.prove(root2, entries[7]!.key));
   });
 
   it('loadMapIntoMemory reproduces the root, proofs and further updates', async () => {
@@ -162,7 +194,7 @@ describe('PgMapNodeStore', () => {
       code: StoreErrorCode.NotFound,
     });
     // The leaf of a live key (leaves are `0x00 ‖ key ‖ value`), its value altered.
-    const { rows } = await db.pool.query('SELECT hash, node FROM ms_map.map_nodes WHERE get_byte(node, 0) = 0 AND substring(node from 2 for 32) = $1', [
+    const { rows } = await db.pool.query('SELECT hash, node FROM ms_map.map_nodes WHERE at > 0 AND get_byte(node, 0) = 0 AND substring(node from 2 for 32) = $1', [
       Buffer.from(entries[3]!.key),
     ]);
     expect(rows).toHaveLength(1);
@@ -170,11 +202,16 @@ describe('PgMapNodeStore', () => {
     const orig = rows[0].node as Buffer;
     const bad = Buffer.from(orig);
     bad[bad.length - 1] = (bad[bad.length - 1]! + 1) & 0xff;
-    await db.pool.query('UPDATE ms_map.map_nodes SET node = $2 WHERE hash = $1', [Buffer.from(leafHash), bad]);
+    await db.pool.query('UPDATE ms_map.map_nodes SET node = $2 WHERE hash = $1 AND at > 0', [Buffer.from(leafHash), bad]);
     try {
       await expect(loadMapIntoMemory(nodes, map.suite, new MemoryMapStore(), root2)).rejects.toMatchObject({ code: StoreErrorCode.CorruptNode });
     } finally {
-      await db.pool.query('UPDATE ms_map.map_nodes SET node = $2 WHERE hash = $1', [Buffer.from(leafHash), orig]);
+      await db.pool.query('UPDATE ms_map.map_nodes SET node = $2 WHERE hash = $1 AND at > 0', [Buffer.from(leafHash), orig]);
     }
   });
 });
+
+/** A node as the store returns it: a branch names its children's locators (0: written without one). */
+function _located(n: MapNode): MapNode {
+  return n.type === 'leaf' ? n : { ...n, leftAt: n.leftAt ?? 0, rightAt: n.rightAt ?? 0 };
+}

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogTree, SparseMerkleMap, getHashSuite, mapProve, proveLogInclusion, runMapReadAsync } from '@merklesync/merkle';
-import { MIGRATIONS, PgBlockStore, PgLogStore, PgMapNodeStore, StoreError, StoreErrorCode, blockTableKey, logNodesCompleted, migrate, storeConfig } from '../src/index.ts';
+import { MIGRATIONS, MapNodeRows, PgBlockStore, PgLogStore, PgMapNodeStore, StoreError, StoreErrorCode, blockTableKey, encodeMapNode, loadMapIntoMemory, logNodesCompleted, migrate, storeConfig } from '../src/index.ts';
+import { MemoryMapStore } from '@merklesync/merkle';
 import { createTestDb, type TestDb } from '@merklesync/testkit';
 
 let db: TestDb;
@@ -14,10 +15,10 @@ afterAll(async () => {
 describe('migrate', () => {
   it('creates the schema once and is idempotent', async () => {
     const config = storeConfig({ schema: 'ms_a' });
-    expect(await migrate(db.pool, config)).toEqual({ applied: [1, 2, 3, 4, 5], version: 5 });
-    expect(await migrate(db.pool, config)).toEqual({ applied: [], version: 5 });
+    expect(await migrate(db.pool, config)).toEqual({ applied: [1, 2, 3, 4, 5, 6], version: 6 });
+    expect(await migrate(db.pool, config)).toEqual({ applied: [], version: 6 });
     const { rows } = await db.pool.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'ms_a' ORDER BY 1`);
-    expect(rows.map((r) => r.table_name)).toEqual(['applied_sequences', 'blocks', 'checkpoint_tables', 'checkpoints', 'log_tiles', 'logs', 'map_nodes', 'schema_migrations', 'table_roots']);
+    expect(rows.map((r) => r.table_name)).toEqual(['applied_sequences', 'blocks', 'checkpoint_tables', 'checkpoints', 'log_tiles', 'logs', 'map_nodes', 'map_roots', 'schema_migrations', 'table_roots']);
   });
 
   it('two runners starting together apply each migration exactly once', async () => {
@@ -26,7 +27,7 @@ describe('migrate', () => {
     const results = await Promise.all([migrate(p1, config), migrate(p2, config), migrate(p3, config)]);
     expect(results.map((r) => r.applied.length).sort()).toEqual([0, 0, MIGRATIONS.length]);
     const { rows } = await db.pool.query('SELECT version FROM ms_race.schema_migrations ORDER BY version');
-    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
   });
 
   it('refuses a database with a migration newer than the code, and an edited migration', async () => {
@@ -113,25 +114,64 @@ describe('migrate', () => {
     expect(idx.rows[0]!.indexdef).toContain('(table_key, log_index)');
   });
 
-  it('005 re-keys the map nodes of a schema at version 4 by (hash, suite): stored trees read and prove the same', async () => {
+  it('005 and 006 re-key the map nodes of a schema at version 4: stored trees read, prove and load the same; new groups are located', async () => {
     const config = storeConfig({ schema: 'ms_hfirst' });
     await migrate(db.pool, config, MIGRATIONS.slice(0, 4));
+    const suite = getHashSuite('sha256');
     const map = new SparseMerkleMap({ suite: 'sha256' });
-    const keys = Array.from({ length: 300 }, (_, i) => getHashSuite('sha256').digest(Uint8Array.of(i, i >> 8)));
+    const keys = Array.from({ length: 300 }, (_, i) => suite.digest(Uint8Array.of(i, i >> 8)));
     const mark = map.store.mark();
     const root = map.update(map.emptyRoot, keys.map((key, i) => ({ key, value: Uint8Array.of(i & 255) })));
-    const nodes = new PgMapNodeStore(db.pool, config, 'sha256');
+    // Rows as version 4 stored them: (suite, hash, node), and the table's root.
     const written = map.store.newNodesSince(mark, [root]);
-    expect(await nodes.putNodes(written)).toBe(written.length);
-    expect(await migrate(db.pool, config)).toEqual({ applied: [5], version: 5 });
+    await db.pool.query(`INSERT INTO ms_hfirst.map_nodes (suite, hash, node) SELECT 0, h, n FROM unnest($1::bytea[], $2::bytea[]) AS u(h, n)`, [
+      written.map((w) => Buffer.from(w.hash)),
+      written.map((w) => Buffer.from(encodeMapNode(w.node))),
+    ]);
+    await db.pool.query(`INSERT INTO ms_hfirst.table_roots (source, table_name, suite, root, stream_seq) VALUES ('pg', 'public.t', 0, $1, 3)`, [Buffer.from(root)]);
+    expect(await migrate(db.pool, config)).toEqual({ applied: [5, 6], version: 6 });
     const idx = await db.pool.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE schemaname = 'ms_hfirst' AND indexname = 'map_nodes_pkey'`);
-    expect(idx.rows[0]!.indexdef).toContain('(hash, suite)');
-    for (const k of [keys[0]!, keys[299]!, getHashSuite('sha256').digest(Uint8Array.of(9, 9, 9))]) {
+    expect(idx.rows[0]!.indexdef).toContain('(at, hash, suite)');
+    const nodes = new PgMapNodeStore(db.pool, config, 'sha256');
+    expect(await nodes.rootAt(root)).toBe(0);
+    for (const k of [keys[0]!, keys[299]!, suite.digest(Uint8Array.of(9, 9, 9))]) {
       expect(await runMapReadAsync(mapProve(nodes.suite, root, k), nodes)).toEqual(map.prove(root, k));
     }
     expect((await nodes.fetchTrie(root)).size).toBe(written.length);
-    // Nodes written again after the change are still deduplicated by the key.
+    // Nodes written again without a locator are still deduplicated by the key.
     expect(await nodes.putNodes(written)).toBe(0);
+
+    // A group stored under locator 77 on top of the old trie: its branches name old children at 0 and new ones at 77.
+    const mark2 = map.store.mark();
+    const more = keys.slice(0, 40).map((key) => ({ key, value: Uint8Array.of(200) }));
+    const root2 = map.update(root, more);
+    const rows = new MapNodeRows('sha256', 64, 77);
+    const n2 = map.store.visitNewNodesSince(mark2, [root2], rows, 77);
+    rows.root(root2, map.store.atOf(root2)!);
+    expect(await nodes.putNodes(rows)).toBe(n2);
+    const at = await db.pool.query<{ at: string; n: string }>(`SELECT at::text, count(*)::text AS n FROM ms_hfirst.map_nodes GROUP BY at ORDER BY at`);
+    expect(at.rows).toEqual([{ at: '0', n: String(written.length) }, { at: '77', n: String(n2) }]);
+    expect(await nodes.rootAt(root2)).toBe(77);
+    for (const k of [keys[0]!, keys[39]!, keys[299]!]) {
+      expect(await runMapReadAsync(mapProve(nodes.suite, root2, k), nodes)).toEqual(map.prove(root2, k));
+      const path = await nodes.fetchPath(root2, k);
+      expect(path.at(-1)!.node).toMatchObject({ type: 'leaf', key: k });
+    }
+    // Without its locator a located inner node is not found; with it, it is.
+    const inner = map.store.getNode(root2);
+    if (inner?.type !== 'branch') throw new Error('root2 must be a branch');
+    const child = await nodes.getNodesAt([inner.left, inner.right], [undefined, undefined]);
+    const childAt = await nodes.getNodesAt([inner.left, inner.right], [map.store.atOf(inner.left)!, map.store.atOf(inner.right)!]);
+    expect(childAt.every((c) => c !== undefined)).toBe(true);
+    expect(child.filter((c) => c !== undefined).length).toBe([inner.left, inner.right].filter((h) => map.store.atOf(h) === 0).length);
+    // A reload keeps every node's locator.
+    const mem = new MemoryMapStore();
+    const trie = await nodes.fetchTrie(root2);
+    expect((await loadMapIntoMemory(nodes, suite, mem, root2)).nodes).toBe(trie.size);
+    for (const [h] of trie) {
+      const hash = Uint8Array.from(Buffer.from(h, 'latin1'));
+      expect(mem.atOf(hash)).toBe(map.store.atOf(hash));
+    }
   });
 
   it('validates the schema name', () => {

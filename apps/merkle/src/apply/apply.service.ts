@@ -339,11 +339,12 @@ export class ApplyService implements OnApplicationBootstrap {
    */
   private _launch(state: MerkleState, group: _Group): _Flight {
     const { members, duplicates } = group;
+    const tail = members.at(-1)!.seq;
     const c0 = performance.now();
-    const sealed = state.seal();
+    // Locator of the group's new map nodes: its last stream sequence, above every earlier group's.
+    const sealed = state.seal(tail);
     this.timings.collectNodesMs += performance.now() - c0;
     const cp = group.checkpoint ? this.checkpoints.build({ ...sealed.last, tables: sealed.last.allTables }) : undefined;
-    const tail = members.at(-1)!.seq;
     // One span per group, linked to every member message's trace: the transaction and the publishes after it
     // belong to all of them, not only to the message whose handler happened to schedule the drain.
     const links = members.flatMap((m) => (m.link === undefined ? [] : [m.link]));

@@ -253,14 +253,23 @@ export class MerkleState {
    * the group's RootUpdates name. Roots of earlier batches of the group are superseded within the same transaction
    * and never stored (for a group of 20 messages of 500 random inserts into a 100k-key map: 3.8 instead of 7.7
    * nodes per change). Batches staged after this build on the group's roots and form the next group.
+   * `at`: the locator the group's new nodes are stored under (the apply service: the group's last stream sequence,
+   * so each group's rows follow the previous group's in the node table's key; 0: no locator).
    * @throws MerkleServiceError(NOT_READY) when nothing is staged, a group is already in flight, or the state was abandoned.
    */
-  seal(): SealedGroup {
+  seal(at = 0): SealedGroup {
     if (this.abandoned || this.staged.length === 0 || this.inflight !== undefined) {
       throw new MerkleServiceError(MerkleServiceErrorCode.NotReady, 'seal needs staged batches and no group in flight');
     }
-    const nodes = new MapNodeRows(this.suite, Math.ceil(1.25 * this.lastNodeCount));
-    this.lastNodeCount = this.store.visitNewNodesSince(this.persistedMark, [...this.stagedRoots.values()].map((t) => t.root), nodes);
+    // The group's new nodes are stored under locator `at` (libs/store README "Node locators"), each branch naming
+    // its children's; every root of the group is recorded with its node's locator.
+    const nodes = new MapNodeRows(this.suite, Math.ceil(1.25 * this.lastNodeCount), at);
+    const roots = [...this.stagedRoots.values()].map((t) => t.root);
+    this.lastNodeCount = this.store.visitNewNodesSince(this.persistedMark, roots, nodes, at);
+    for (const r of roots) {
+      const rootAt = this.store.atOf(r);
+      if (rootAt !== undefined) nodes.root(r, rootAt); // undefined: the empty map's root, which is no stored node
+    }
     let changes = 0;
     for (const b of this.staged) changes += b.changes;
     const group: SealedGroup = { last: this.staged.at(-1)!, changes, nodes };

@@ -46,9 +46,10 @@ export interface MapNodeSink {
   leaf(hash: Uint8Array, hashOff: number, key: Uint8Array, keyOff: number, value: Uint8Array, valueOff: number, valueLen: number): void;
   /**
    * A branch splitting at `bit`: its hash at `hash[hashOff..+32]`, its left then right child's hash at
-   * `children[childrenOff..+64]`, the smallest key below it at `minKey[minKeyOff..+32]`.
+   * `children[childrenOff..+64]`, the smallest key below it at `minKey[minKeyOff..+32]`; `leftAt` and `rightAt` are
+   * the children's locators (see {@link MemoryMapStore.atOf}: where a persistent store keeps them; 0 when not set).
    */
-  branch(hash: Uint8Array, hashOff: number, bit: number, children: Uint8Array, childrenOff: number, minKey: Uint8Array, minKeyOff: number): void;
+  branch(hash: Uint8Array, hashOff: number, bit: number, children: Uint8Array, childrenOff: number, minKey: Uint8Array, minKeyOff: number, leftAt: number, rightAt: number): void;
 }
 
 /**
@@ -92,6 +93,12 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
   private _slabTotal = 0;
   /** Bumped by {@link prune} (which renumbers every record), so stale marks are detected. */
   private _epoch = 0;
+  /**
+   * Locators of branch and leaf records (see {@link atOf}), one Float64Array per record chunk, allocated when a
+   * chunk's first non-zero locator is set (stores that never set one pay nothing).
+   */
+  private _bat: (Float64Array | undefined)[] = [];
+  private _lat: (Float64Array | undefined)[] = [];
 
   /**
    * @param initialCapacity node records to reserve up front (grows as needed).
@@ -106,6 +113,39 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
   /** Number of stored node records (including ones no root reaches until {@link prune}). */
   get size(): number {
     return this._bcount + this._lcount;
+  }
+
+  /**
+   * The locator of the node with this hash: a number a persistent store chose for where it keeps the node (the
+   * merkle service stores each group's new nodes under the group's stream sequence, so its table grows at one end),
+   * set by {@link visitNewNodesSince} and {@link importTree}; opaque to the map. 0 when never set; undefined when
+   * no node has this hash.
+   * @throws TypeError/RangeError when `hash` is not 32 bytes.
+   * @example rows.root(root, store.atOf(root)!)
+   */
+  atOf(hash: Uint8Array): number | undefined {
+    assertBytes('hash', hash, 32);
+    const loc = this._lookupLoc(hash);
+    return loc === _MISSING ? undefined : this._atOf(this._refAt(loc));
+  }
+
+  _atOf(r: number): number {
+    if (r < 0) {
+      const id = ~r;
+      return this._lat[id >>> _CH_SHIFT]?.[id & _CH_MASK] ?? 0;
+    }
+    return this._bat[r >>> _CH_SHIFT]?.[r & _CH_MASK] ?? 0;
+  }
+
+  private _setAt(r: number, at: number): void {
+    const arr = r < 0 ? this._lat : this._bat;
+    const id = r < 0 ? ~r : r;
+    let c = arr[id >>> _CH_SHIFT];
+    if (c === undefined) {
+      if (at === 0) return;
+      c = arr[id >>> _CH_SHIFT] = new Float64Array(_CH);
+    }
+    c[id & _CH_MASK] = at;
   }
 
   /** True when a node with this hash is stored. @example store.has(root) */
@@ -428,7 +468,7 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
    * @throws as {@link newNodesSince}; whatever `sink` throws (the visit stops there).
    * @example store.visitNewNodesSince(mark, [root], copyFileBuilder)
    */
-  visitNewNodesSince(mark: MapStoreMark, roots: readonly Uint8Array[], sink: MapNodeSink): number {
+  visitNewNodesSince(mark: MapStoreMark, roots: readonly Uint8Array[], sink: MapNodeSink, at = 0): number {
     if (typeof mark !== 'object' || mark === null) throw new TypeError('mark must be a MapStoreMark');
     if (mark.epoch !== this._epoch) throw new RangeError('mark is stale: the store was pruned since it was taken');
     if (!(mark.branches >= 0 && mark.branches <= this._bcount && mark.leaves >= 0 && mark.leaves <= this._lcount)) {
@@ -438,6 +478,7 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
     if (typeof sink !== 'object' || sink === null || typeof sink.leaf !== 'function' || typeof sink.branch !== 'function') {
       throw new TypeError('sink must be a MapNodeSink');
     }
+    if (!(Number.isSafeInteger(at) && at >= 0)) throw new RangeError(`at must be a non-negative safe integer, got ${at}`);
     const seenB = new Uint8Array(this._bcount - mark.branches);
     const seenL = new Uint8Array(this._lcount - mark.leaves);
     // Stack of (ref, hash handle) pairs; a handle is where the node's hash is kept (parent slot or root table).
@@ -474,14 +515,21 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
         const l32 = this._lc32[id >>> _CH_SHIFT]!;
         const w = _LW * (id & _CH_MASK);
         sink.leaf(this.hbuf(loc), this.hoff(loc), this._lc8[id >>> _CH_SHIFT]!, _LF_BYTES * (id & _CH_MASK), this._vc[l32[w + 8]!]!, l32[w + 9]!, l32[w + 10]!);
+        if (at !== 0) this._setAt(ref, at);
         continue;
       }
       const b32 = this._bc32[ref >>> _CH_SHIFT]!;
       const w = _BW * (ref & _CH_MASK);
       const m = b32[w + 18]!;
-      sink.branch(this.hbuf(loc), this.hoff(loc), b32[w + 19]!, this._bc8[ref >>> _CH_SHIFT]!, _BR_BYTES * (ref & _CH_MASK), this._lc8[m >>> _CH_SHIFT]!, _LF_BYTES * (m & _CH_MASK));
-      visit(b32[w + 16]!, 2 * ref);
-      visit(b32[w + 17]!, 2 * ref + 1);
+      const c0 = b32[w + 16]!;
+      const c1 = b32[w + 17]!;
+      // A child made after the mark is new, so it is stored with this visit's locator (visited below or already).
+      const at0 = (c0 < 0 ? ~c0 >= mark.leaves : c0 >= mark.branches) ? at : this._atOf(c0);
+      const at1 = (c1 < 0 ? ~c1 >= mark.leaves : c1 >= mark.branches) ? at : this._atOf(c1);
+      sink.branch(this.hbuf(loc), this.hoff(loc), b32[w + 19]!, this._bc8[ref >>> _CH_SHIFT]!, _BR_BYTES * (ref & _CH_MASK), this._lc8[m >>> _CH_SHIFT]!, _LF_BYTES * (m & _CH_MASK), at0, at1);
+      if (at !== 0) this._setAt(ref, at);
+      visit(c0, 2 * ref);
+      visit(c1, 2 * ref + 1);
     }
     return n;
   }
@@ -497,7 +545,7 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
    *   branch whose children do not split below its bit.
    * @example store.importTree(root, { getNode: (h) => fetched.get(hex(h)) }, { suite })
    */
-  importTree(root: Uint8Array, source: MapNodeSource, options: { suite?: HashSuite } = {}): void {
+  importTree(root: Uint8Array, source: MapNodeSource, options: { suite?: HashSuite; rootAt?: number } = {}): void {
     assertBytes('root', root, 32);
     if (typeof source !== 'object' || source === null || typeof source.getNode !== 'function') {
       throw new TypeError('source must be a MapNodeSource');
@@ -517,9 +565,12 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
     interface Frame {
       readonly node: MapNode & { type: 'branch' };
       readonly refs: number[];
+      /** The branch's own locator (from its parent, or `rootAt`). */
+      readonly at: number;
     }
     const frames: Frame[] = [];
     let pending: MapNode | null = get(root);
+    let pendingAt = _locator(options.rootAt, 'rootAt');
     let done = 0;
     for (;;) {
       let ref: number;
@@ -527,11 +578,13 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
         const n: MapNode = pending;
         pending = null;
         if (n.type === 'branch') {
-          frames.push({ node: n, refs: [] });
+          frames.push({ node: n, refs: [], at: pendingAt });
           pending = get(n.left);
+          pendingAt = _locator(n.leftAt, 'leftAt');
           continue;
         }
         ref = this._newLeaf(n.key, 0, n.value, 0, n.value.length);
+        this._setAt(ref, pendingAt);
       } else {
         ref = done;
       }
@@ -543,6 +596,7 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
       top.refs.push(ref);
       if (top.refs.length === 1) {
         pending = get(top.node.right);
+        pendingAt = _locator(top.node.rightAt, 'rightAt');
         continue;
       }
       frames.pop();
@@ -555,6 +609,7 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
       const o = _BR_BYTES * (b & _CH_MASK);
       c8.set(node.left, o);
       c8.set(node.right, o + 32);
+      this._setAt(b, top.at);
       done = b;
     }
   }
@@ -598,6 +653,10 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
     const ol8 = this._lc8;
     const ol32 = this._lc32;
     const ovc = this._vc;
+    const obat = this._bat;
+    const olat = this._lat;
+    this._bat = [];
+    this._lat = [];
     this._bc8 = [];
     this._bc32 = [];
     this._lc8 = [];
@@ -614,6 +673,8 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
       const l32 = ol32[id >>> _CH_SHIFT]!;
       const w = _LW * (id & _CH_MASK);
       remapL[id] = ~this._newLeaf(ol8[id >>> _CH_SHIFT]!, _LF_BYTES * (id & _CH_MASK), ovc[l32[w + 8]!]!, l32[w + 9]!, l32[w + 10]!);
+      const at = olat[id >>> _CH_SHIFT]?.[id & _CH_MASK] ?? 0;
+      if (at !== 0) this._setAt(~remapL[id]!, at);
     }
     const remapB = new Int32Array(bc);
     const mapRef = (r: number): number => (r < 0 ? ~remapL[~r]! : remapB[r]!);
@@ -626,6 +687,8 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
       const d32 = this._bc32[n >>> _CH_SHIFT]!;
       const dw = _BW * (n & _CH_MASK);
       for (let i = 0; i < 16; i++) d32[dw + i] = b32[w + i]!;
+      const at = obat[id >>> _CH_SHIFT]?.[id & _CH_MASK] ?? 0;
+      if (at !== 0) this._setAt(n, at);
     }
     const removed = bc + lc - this._bcount - this._lcount;
     this._epoch++;
@@ -640,6 +703,13 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
     for (const k of keep) this._addRoot(k.hash, 0, mapRef(k.ref));
     return removed;
   }
+}
+
+/** A node's locator as given (absent: 0). @throws RangeError for one that is not a non-negative safe integer. */
+function _locator(at: number | undefined, name: string): number {
+  if (at === undefined) return 0;
+  if (!(Number.isSafeInteger(at) && at >= 0)) throw new RangeError(`${name} must be a non-negative safe integer, got ${String(at)}`);
+  return at;
 }
 
 /** First chunk `cur` (or a new one of `start` records) with room for more records: doubling up to full size. */

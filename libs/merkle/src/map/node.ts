@@ -17,6 +17,13 @@ export type MapNode =
       readonly left: Uint8Array;
       readonly right: Uint8Array;
       readonly minKey: Uint8Array;
+      /**
+       * Where a persistent store keeps each child (its locator, e.g. libs/store's `at`): not hashed and opaque to
+       * the map; a store that has them puts them on the branches it returns, and {@link runMapReadAsync} hands them
+       * back with the children's hashes ({@link AsyncMapNodeSource.getNodesAt}).
+       */
+      readonly leftAt?: number;
+      readonly rightAt?: number;
     };
 
 /** Bit `b` (0 = MSB of byte 0) of the 32-byte key stored at `buf[off..off+32]`. */

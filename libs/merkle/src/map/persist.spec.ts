@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../bytes.ts';
 import { MerkleError } from '../errors.ts';
 import { getHashSuite } from '../hash/index.ts';
-import { MemoryMapStore, SparseMerkleMap, type MapEntry, type MapNode, type MapNodeSource } from './index.ts';
+import { MemoryMapStore, SparseMerkleMap, mapProve, runMapReadAsync, type AsyncMapNodeSource, type MapEntry, type MapNode, type MapNodeSource } from './index.ts';
 
 const suite = getHashSuite('sha256');
 
@@ -142,5 +142,82 @@ describe('MemoryMapStore persistence support', () => {
     const [h, n] = [...corrupt.entries()].find(([, x]) => x.type === 'leaf')!;
     if (n.type === 'leaf') corrupt.set(h, { ...n, value: Uint8Array.of(1, 2, 3) });
     expect(() => new MemoryMapStore().importTree(root, sourceOf(corrupt), { suite })).toThrow(/does not hash/);
+  });
+  it('locators: a visit gives new nodes its locator and each branch its children\'s; prune and import keep them', () => {
+    const rand = rng(21);
+    const map = new SparseMerkleMap();
+    const m0 = map.store.mark();
+    const r0 = map.update(map.emptyRoot, ops(rand, 150));
+    // Group 1 is stored under locator 7; nothing has a locator before.
+    expect(map.store.atOf(r0)).toBe(0);
+    const atOfRow = new Map<string, number>();
+    const childAts = new Map<string, [number, number]>();
+    const sink = (at: number) => ({
+      leaf: (h: Uint8Array, ho: number) => void atOfRow.set(toHex(h.subarray(ho, ho + 32)), at),
+      branch: (h: Uint8Array, ho: number, _b: number, c: Uint8Array, co: number, _m: Uint8Array, _mo: number, la: number, ra: number) => {
+        atOfRow.set(toHex(h.subarray(ho, ho + 32)), at);
+        childAts.set(toHex(h.subarray(ho, ho + 32)), [la, ra]);
+        void c;
+        void co;
+      },
+    });
+    map.store.visitNewNodesSince(m0, [r0], sink(7), 7);
+    const m1 = map.store.mark();
+    const r1 = map.update(r0, ops(rand, 30));
+    map.store.visitNewNodesSince(m1, [r1], sink(9), 9);
+    // Every reachable node's locator is the group that wrote it, and every branch names its children's.
+    const nodes = reachable(map.store, r1);
+    for (const [h, n] of nodes) {
+      const hash = Uint8Array.from(Buffer.from(h, 'hex'));
+      expect(map.store.atOf(hash)).toBe(atOfRow.get(h));
+      if (n.type === 'branch') {
+        const [la, ra] = childAts.get(h) ?? [undefined, undefined];
+        if (atOfRow.get(h) === 9) expect([la, ra]).toEqual([atOfRow.get(toHex(n.left)), atOfRow.get(toHex(n.right))]);
+      }
+    }
+    expect(new Set([...nodes.keys()].map((h) => atOfRow.get(h)))).toEqual(new Set([7, 9]));
+    expect(map.store.atOf(rand(32))).toBeUndefined();
+    expect(() => map.store.visitNewNodesSince(m1, [r1], sink(1), -1)).toThrow(RangeError);
+
+    // Prune renumbers records: locators move with them.
+    map.prune([r1]);
+    for (const h of nodes.keys()) expect(map.store.atOf(Uint8Array.from(Buffer.from(h, 'hex')))).toBe(atOfRow.get(h));
+
+    // importTree takes the root's locator and every branch's leftAt/rightAt.
+    const located = new Map<string, MapNode>();
+    for (const [h, n] of nodes) {
+      located.set(h, n.type === 'leaf' ? n : { ...n, leftAt: atOfRow.get(toHex(n.left))!, rightAt: atOfRow.get(toHex(n.right))! });
+    }
+    const b = new MemoryMapStore();
+    b.importTree(r1, sourceOf(located), { suite, rootAt: atOfRow.get(toHex(r1))! });
+    for (const h of nodes.keys()) expect(b.atOf(Uint8Array.from(Buffer.from(h, 'hex')))).toBe(atOfRow.get(h));
+    expect(() => new MemoryMapStore().importTree(r1, sourceOf(located), { rootAt: 1.5 })).toThrow(RangeError);
+  });
+
+  it('runMapReadAsync hands a locating source each child\'s locator from its parent branch', async () => {
+    const rand = rng(23);
+    const map = new SparseMerkleMap();
+    const entries = ops(rand, 80);
+    const root = map.update(map.emptyRoot, entries);
+    // A source whose branches carry locators (here: the first byte of each child's hash) and that records what it was asked.
+    const asked: (number | undefined)[] = [];
+    const located: AsyncMapNodeSource = {
+      getNodes: () => Promise.reject(new Error('getNodes must not be used when getNodesAt exists')),
+      getNodesAt: (hashes, ats) => {
+        asked.push(...ats);
+        return Promise.resolve(
+          hashes.map((h, i) => {
+            const n = map.store.getNode(h)!;
+            if (i >= 0 && ats[i] !== undefined) expect(ats[i]).toBe(h[0]! + 1);
+            return n.type === 'leaf' ? n : { ...n, leftAt: n.left[0]! + 1, rightAt: n.right[0]! + 1 };
+          }),
+        );
+      },
+    };
+    const proof = await runMapReadAsync(mapProve(suite, root, entries[5]!.key), located);
+    expect(proof).toEqual(map.prove(root, entries[5]!.key));
+    expect(asked[0]).toBeUndefined(); // the root: no parent
+    expect(asked.length).toBeGreaterThan(2);
+    expect(asked.slice(1).every((a) => a !== undefined)).toBe(true);
   });
 });

@@ -12,6 +12,12 @@ export interface MapNodeSource {
 export interface AsyncMapNodeSource {
   /** The nodes for `hashes`, in order; undefined where not stored. */
   getNodes(hashes: readonly Uint8Array[]): Promise<readonly (MapNode | undefined)[]>;
+  /**
+   * Optional: the nodes for `hashes` where `ats[i]` is the locator the parent branch gave for `hashes[i]`
+   * (`leftAt`/`rightAt`), undefined for a node reached without a parent (a root). A source that has it is read
+   * through it by {@link runMapReadAsync}.
+   */
+  getNodesAt?(hashes: readonly Uint8Array[], ats: readonly (number | undefined)[]): Promise<readonly (MapNode | undefined)[]>;
 }
 
 /**
@@ -50,19 +56,34 @@ export function runMapRead<T>(read: MapRead<T>, source: MapNodeSource): T {
  * @example await runMapReadAsync(mapDiff(suite, a, b), pgStore)
  */
 export async function runMapReadAsync<T>(read: MapRead<T>, source: AsyncMapNodeSource): Promise<T> {
+  // With a locating source, the children's locators of every branch received are kept for this read (reads walk
+  // down from the root, so each node asked for after the root is a child of one received before).
+  const located = typeof source.getNodesAt === 'function';
+  const ats = located ? new Map<string, number>() : undefined;
   let step = read.next(_NO_NODES);
   while (!step.done) {
     const hashes = step.value;
-    const got = await source.getNodes(hashes);
+    const got = ats !== undefined ? await source.getNodesAt!(hashes, hashes.map((h) => ats.get(_key(h)))) : await source.getNodes(hashes);
     const nodes = new Array<MapNode>(hashes.length);
     for (let i = 0; i < hashes.length; i++) {
       const n = got[i];
       if (n === undefined) throw _missing(hashes[i]!);
       nodes[i] = n;
+      if (ats !== undefined && n.type === 'branch') {
+        if (n.leftAt !== undefined) ats.set(_key(n.left), n.leftAt);
+        if (n.rightAt !== undefined) ats.set(_key(n.right), n.rightAt);
+      }
     }
     step = read.next(nodes);
   }
   return step.value;
+}
+
+/** A hash as a Map key (latin1: one char per byte). */
+function _key(h: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < h.length; i++) s += String.fromCharCode(h[i]!);
+  return s;
 }
 
 const _NO_NODES: readonly MapNode[] = [];

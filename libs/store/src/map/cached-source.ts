@@ -19,7 +19,8 @@ export interface NodeCacheStats {
 
 /** A source that can read a key's whole path in one call (PgMapNodeStore.fetchPath). */
 export interface MapPathSource extends AsyncMapNodeSource {
-  fetchPath(from: Uint8Array, key: Uint8Array): Promise<readonly { hash: Uint8Array; node: MapNode }[]>;
+  /** `fromAt`: `from`'s locator (its parent's `leftAt`/`rightAt`); undefined for a root. */
+  fetchPath(from: Uint8Array, key: Uint8Array, fromAt?: number): Promise<readonly { hash: Uint8Array; node: MapNode }[]>;
 }
 
 /** A hash as the cache's map key (latin1: one char per byte). */
@@ -27,7 +28,7 @@ const _key = (h: Uint8Array): string => _buf(h).toString('latin1');
 
 /** Approximate footprint of a cached node (payload plus per-entry overhead). */
 function _size(n: MapNode): number {
-  return n.type === 'leaf' ? 32 + 32 + n.value.length + 120 : 32 + 128 + 120;
+  return n.type === 'leaf' ? 32 + 32 + n.value.length + 120 : 32 + 128 + 16 + 120;
 }
 
 /**
@@ -69,6 +70,20 @@ export class CachedMapNodeSource implements AsyncMapNodeSource {
    * @example await cache.getNodes([root])
    */
   async getNodes(hashes: readonly Uint8Array[]): Promise<(MapNode | undefined)[]> {
+    return this._get(hashes, undefined);
+  }
+
+  /**
+   * As {@link getNodes}, with each node's locator (from its parent branch) passed on to the source for the misses
+   * (to its `getNodesAt` when it has one). `runMapReadAsync` reads through this.
+   * @throws whatever the source throws (nothing is cached from a failed call).
+   * @example await runMapReadAsync(mapProve(suite, root, key), cache)
+   */
+  async getNodesAt(hashes: readonly Uint8Array[], ats: readonly (number | undefined)[]): Promise<(MapNode | undefined)[]> {
+    return this._get(hashes, ats);
+  }
+
+  private async _get(hashes: readonly Uint8Array[], ats: readonly (number | undefined)[] | undefined): Promise<(MapNode | undefined)[]> {
     const out = new Array<MapNode | undefined>(hashes.length);
     const waits: Promise<void>[] = [];
     const missIdx: number[] = [];
@@ -94,7 +109,11 @@ export class CachedMapNodeSource implements AsyncMapNodeSource {
       missKeys.push(k);
     }
     if (missIdx.length > 0) {
-      const fetch = this._source.getNodes(missIdx.map((i) => hashes[i]!));
+      const missHashes = missIdx.map((i) => hashes[i]!);
+      const fetch =
+        ats !== undefined && typeof this._source.getNodesAt === 'function'
+          ? this._source.getNodesAt(missHashes, missIdx.map((i) => ats[i]))
+          : this._source.getNodes(missHashes);
       missKeys.forEach((k, j) => {
         const p = fetch.then((ns) => ns[j]);
         // Failures reach the caller through `fetch`; this copy only feeds concurrent waiters.
@@ -127,13 +146,14 @@ export class CachedMapNodeSource implements AsyncMapNodeSource {
     const source = this._source as Partial<MapPathSource>;
     if (typeof source.fetchPath !== 'function' || root.length !== 32 || key.length !== 32) return;
     let h: Uint8Array = root;
+    let at: number | undefined;
     for (let depth = 0; depth <= 256; depth++) {
       const k = _key(h);
       const n = this._lru.get(k);
       if (n === undefined) {
         if (this._pending.has(k)) return; // being fetched already: the read will wait for it
         try {
-          for (const x of await source.fetchPath.call(this._source, h, key)) {
+          for (const x of await source.fetchPath.call(this._source, h, key, at)) {
             this._put(_key(x.hash), x.node);
           }
         } catch {
@@ -142,7 +162,9 @@ export class CachedMapNodeSource implements AsyncMapNodeSource {
         return;
       }
       if (n.type === 'leaf') return;
-      h = ((key[n.bit >>> 3]! >>> (7 - (n.bit & 7))) & 1) === 0 ? n.left : n.right;
+      const right = ((key[n.bit >>> 3]! >>> (7 - (n.bit & 7))) & 1) === 1;
+      h = right ? n.right : n.left;
+      at = right ? n.rightAt : n.leftAt;
     }
   }
 

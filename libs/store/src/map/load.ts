@@ -4,6 +4,8 @@ import { StoreError, StoreErrorCode } from '../errors.ts';
 /** A source that can return a whole trie at once (PgMapNodeStore: one recursive query). */
 export interface TrieFetcher {
   fetchTrie(root: Uint8Array): Promise<Map<string, MapNode>>;
+  /** The locator of the root's node (README "Node locators"); the store without one: 0. */
+  rootAt?(root: Uint8Array): Promise<number>;
 }
 
 /** Options of {@link loadMapIntoMemory}. */
@@ -42,27 +44,35 @@ export async function loadMapIntoMemory(
   const empty = suite.digest(Uint8Array.of(0x12));
   if (Buffer.compare(Buffer.from(root), Buffer.from(empty)) === 0) return { nodes: 0, rounds: 0 };
   let nodes = new Map<string, MapNode>();
+  // Each node with its locator (from its parent branch; the root's from the source): imported nodes keep theirs.
   let frontier: Uint8Array[] = [root];
+  let frontierAts: (number | undefined)[] = [undefined];
   let rounds = 0;
+  const rootAt = 'rootAt' in source && typeof source.rootAt === 'function' ? await source.rootAt(root) : 0;
   if ('fetchTrie' in source && options.breadthFirst !== true) {
     nodes = await source.fetchTrie(root);
     rounds = 1;
     frontier = [];
   }
   while (frontier.length > 0) {
-    const got = await source.getNodes(frontier);
+    const got = typeof source.getNodesAt === 'function' ? await source.getNodesAt(frontier, frontierAts) : await source.getNodes(frontier);
     rounds++;
     const next: Uint8Array[] = [];
+    const nextAts: (number | undefined)[] = [];
     for (let i = 0; i < frontier.length; i++) {
       const n = got[i];
       if (n === undefined) throw new StoreError(StoreErrorCode.NotFound, `map node ${toHex(frontier[i]!)} not stored`);
       nodes.set(key(frontier[i]!), n);
-      if (n.type === 'branch') next.push(n.left, n.right);
+      if (n.type === 'branch') {
+        next.push(n.left, n.right);
+        nextAts.push(n.leftAt, n.rightAt);
+      }
     }
     frontier = next;
+    frontierAts = nextAts;
   }
   try {
-    target.importTree(root, { getNode: (h) => nodes.get(key(h)) }, options.verify === false ? {} : { suite });
+    target.importTree(root, { getNode: (h) => nodes.get(key(h)) }, options.verify === false ? { rootAt } : { suite, rootAt });
   } catch (e) {
     if (e instanceof MerkleError && e.code === MerkleErrorCode.NodeNotFound) {
       throw new StoreError(StoreErrorCode.NotFound, e.message, { cause: e });

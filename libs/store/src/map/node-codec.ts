@@ -3,9 +3,15 @@ import { StoreError, StoreErrorCode } from '../errors.ts';
 
 /** Type byte of an encoded leaf: `0x00 ‖ key[32] ‖ value`. */
 export const NODE_LEAF = 0x00;
-/** Type byte of an encoded branch: `0x01 ‖ bit[1] ‖ left[32] ‖ right[32] ‖ minKey[32]` (98 bytes). */
+/** Type byte of an encoded branch: `0x01 ‖ bit[1] ‖ left[32] ‖ right[32] ‖ minKey[32]` (98 bytes); children at locator 0. */
 export const NODE_BRANCH = 0x01;
+/**
+ * Type byte of an encoded branch with its children's locators (README "Node locators"):
+ * `0x02 ‖ bit[1] ‖ left[32] ‖ right[32] ‖ minKey[32] ‖ leftAt[8] ‖ rightAt[8]` (114 bytes, locators uint64 big-endian).
+ */
+export const NODE_BRANCH_AT = 0x02;
 const _BRANCH_LEN = 98;
+const _BRANCH_AT_LEN = 114;
 
 /**
  * Encodes a map node for storage (README "Node encoding"). `minKey` is stored although it is not hashed:
@@ -22,30 +28,68 @@ export function encodeMapNode(node: MapNode): Uint8Array {
     return out;
   }
   if (node.type !== 'branch') throw new TypeError('node must be a MapNode');
-  const out = new Uint8Array(_BRANCH_LEN);
-  out[0] = NODE_BRANCH;
+  const leftAt = _at(node.leftAt, 'leftAt');
+  const rightAt = _at(node.rightAt, 'rightAt');
+  const located = leftAt !== 0 || rightAt !== 0;
+  const out = new Uint8Array(located ? _BRANCH_AT_LEN : _BRANCH_LEN);
+  out[0] = located ? NODE_BRANCH_AT : NODE_BRANCH;
   out[1] = node.bit;
   out.set(node.left, 2);
   out.set(node.right, 34);
   out.set(node.minKey, 66);
+  if (located) {
+    writeLocator(out, 98, leftAt);
+    writeLocator(out, 106, rightAt);
+  }
   return out;
 }
 
+/** Writes locator `at` (a safe integer ≥ 0) as uint64 big-endian at `b[o..o+8]`. */
+export function writeLocator(b: Uint8Array, o: number, at: number): void {
+  const hi = Math.floor(at / 0x1_0000_0000);
+  const lo = at >>> 0;
+  b[o] = 0;
+  b[o + 1] = (hi >>> 16) & 0xff;
+  b[o + 2] = (hi >>> 8) & 0xff;
+  b[o + 3] = hi & 0xff;
+  b[o + 4] = lo >>> 24;
+  b[o + 5] = (lo >>> 16) & 0xff;
+  b[o + 6] = (lo >>> 8) & 0xff;
+  b[o + 7] = lo & 0xff;
+}
+
+function _readLocator(b: Uint8Array, o: number): number {
+  const hi = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const lo = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
+  if (hi >= 0x20_0000) throw new StoreError(StoreErrorCode.CorruptNode, 'stored map branch has a child locator ≥ 2^53');
+  return hi * 0x1_0000_0000 + lo;
+}
+
+function _at(at: number | undefined, name: string): number {
+  if (at === undefined) return 0;
+  if (!(Number.isSafeInteger(at) && at >= 0)) throw new RangeError(`${name} must be a non-negative safe integer, got ${String(at)}`);
+  return at;
+}
+
 /**
- * Decodes a stored node; the result views `bytes` (no copy).
+ * Decodes a stored node; the result views `bytes` (no copy). A branch carries its children's locators
+ * (`leftAt`/`rightAt`; 0 for the 98-byte form).
  * @throws StoreError(CORRUPT_NODE) for an unknown type byte or a wrong length.
  * @example decodeMapNode(row.node)
  */
 export function decodeMapNode(bytes: Uint8Array): MapNode {
   const t = bytes[0];
   if (t === NODE_LEAF && bytes.length >= 33) return { type: 'leaf', key: bytes.subarray(1, 33), value: bytes.subarray(33) };
-  if (t === NODE_BRANCH && bytes.length === _BRANCH_LEN) {
+  if ((t === NODE_BRANCH && bytes.length === _BRANCH_LEN) || (t === NODE_BRANCH_AT && bytes.length === _BRANCH_AT_LEN)) {
+    const located = t === NODE_BRANCH_AT;
     return {
       type: 'branch',
       bit: bytes[1]!,
       left: bytes.subarray(2, 34),
       right: bytes.subarray(34, 66),
       minKey: bytes.subarray(66, 98),
+      leftAt: located ? _readLocator(bytes, 98) : 0,
+      rightAt: located ? _readLocator(bytes, 106) : 0,
     };
   }
   throw new StoreError(StoreErrorCode.CorruptNode, `stored map node has type ${String(t)} and ${bytes.length} bytes`);

@@ -15,29 +15,57 @@ function binaryCopyOfMapNodes(suite: number, nodes: readonly MapNodeWithHash[], 
 }
 
 describe('binaryCopyOfMapNodes', () => {
-  it('writes the PGCOPY header, one (suite, hash, node) tuple per node in the storage encoding, and the trailer', () => {
+  it('writes the PGCOPY header, one (suite, at, hash, node) tuple per node in the storage encoding, and the trailer', () => {
     const leaf = { type: 'leaf', key: new Uint8Array(32).fill(7), value: Uint8Array.of(1, 2, 3) } as const;
     const branch = { type: 'branch', bit: 5, left: new Uint8Array(32).fill(1), right: new Uint8Array(32).fill(2), minKey: new Uint8Array(32).fill(3) } as const;
     const nodes = [
       { hash: new Uint8Array(32).fill(0xaa), node: leaf },
       { hash: new Uint8Array(32).fill(0xbb), node: branch },
     ];
-    const out = binaryCopyOfMapNodes(1, nodes);
-    expect(out.subarray(0, 11).toString('latin1')).toBe('PGCOPY\n\xff\r\n\0');
-    let o = 19;
-    for (const n of nodes) {
-      expect(out.readInt16BE(o)).toBe(3);
-      expect(out.readInt32BE(o + 2)).toBe(2);
-      expect(out.readInt16BE(o + 6)).toBe(1);
-      expect(out.readInt32BE(o + 8)).toBe(32);
-      expect([...out.subarray(o + 12, o + 44)]).toEqual([...n.hash]);
-      const enc = encodeMapNode(n.node);
-      expect(out.readInt32BE(o + 44)).toBe(enc.length);
-      expect([...out.subarray(o + 48, o + 48 + enc.length)]).toEqual([...enc]);
-      o += 48 + enc.length;
+    for (const at of [0, 2 ** 53 - 1]) {
+      const rows = new MapNodeRows(1, 2, at);
+      for (const n of nodes) rows.add(n);
+      const out = rows.copyFileInOrder();
+      expect(out.subarray(0, 11).toString('latin1')).toBe('PGCOPY\n\xff\r\n\0');
+      let o = 19;
+      for (const n of nodes) {
+        expect(out.readInt16BE(o)).toBe(4);
+        expect(out.readInt32BE(o + 2)).toBe(2);
+        expect(out.readInt16BE(o + 6)).toBe(1);
+        expect(out.readInt32BE(o + 8)).toBe(8);
+        expect(out.readBigInt64BE(o + 12)).toBe(BigInt(at));
+        expect(out.readInt32BE(o + 20)).toBe(32);
+        expect([...out.subarray(o + 24, o + 56)]).toEqual([...n.hash]);
+        const enc = encodeMapNode(n.node);
+        expect(out.readInt32BE(o + 56)).toBe(enc.length);
+        expect([...out.subarray(o + 60, o + 60 + enc.length)]).toEqual([...enc]);
+        o += 60 + enc.length;
+      }
+      expect(out.readInt16BE(o)).toBe(-1);
+      expect(out.length).toBe(o + 2);
     }
-    expect(out.readInt16BE(o)).toBe(-1);
-    expect(out.length).toBe(o + 2);
+  });
+
+  it('writes a branch with child locators in the 114-byte form, records roots once, and gives the roots to the first part only', () => {
+    const rows = new MapNodeRows(0, 4, 9);
+    const children = new Uint8Array(64).fill(4);
+    rows.branch(new Uint8Array(32).fill(0xcc), 0, 17, children, 0, new Uint8Array(32).fill(5), 0, 3, 9);
+    rows.branch(new Uint8Array(32).fill(0x01), 0, 18, children, 0, new Uint8Array(32).fill(5), 0);
+    const pairs = rows.sortedPairs();
+    expect(pairs.map((p) => p.node.length)).toEqual([98, 114]);
+    expect(pairs[1]!.node).toEqual(Buffer.from(encodeMapNode({ type: 'branch', bit: 17, left: children.subarray(0, 32), right: children.subarray(32), minKey: new Uint8Array(32).fill(5), leftAt: 3, rightAt: 9 })));
+    expect(() => rows.branch(new Uint8Array(32), 0, 1, children, 0, children, 0, -1, 0)).toThrow(RangeError);
+    expect(() => new MapNodeRows(0, 4, 1.5)).toThrow(RangeError);
+    rows.root(new Uint8Array(32).fill(0xcc), 9);
+    rows.root(new Uint8Array(32).fill(0xcc), 9);
+    expect(rows.roots).toHaveLength(1);
+    expect(() => rows.root(new Uint8Array(31), 1)).toThrow(RangeError);
+    const many = new MapNodeRows(0, 4000, 9);
+    for (let i = 0; i < 3000; i++) many.leaf(randomBytes(32), 0, randomBytes(32), 0, new Uint8Array(1), 0, 1);
+    many.root(new Uint8Array(32).fill(1), 9);
+    const parts = many.parts(3);
+    expect(parts.map((p) => p.roots.length)).toEqual([1, 0, 0]);
+    expect(parts.every((p) => p.at === 9)).toBe(true);
   });
 
   it('byHash: the same rows as encoding the nodes sorted by hash (Buffer.compare order), for any nodes', () => {

@@ -1,13 +1,15 @@
-// Map nodes as rows of `map_nodes (suite, hash, node)` in Postgres's binary COPY format, written straight from the
+// Map nodes as rows of `map_nodes (suite, at, hash, node)` in Postgres's binary COPY format, written straight from the
 // in-memory store's arrays (MemoryMapStore.visitNewNodesSince hands them over as a MapNodeSink): no object or array
 // per node between the map and the database file. README "Writing map nodes".
 import type { HashSuite, HashSuiteName, MapNodeSink, MapNodeWithHash } from '@merklesync/merkle';
 import { COPY_HEADER, COPY_TRAILER } from './copy.ts';
-import { NODE_BRANCH, NODE_LEAF, suiteCode } from './node-codec.ts';
-/** Row prefix: field count (2), suite (4 + 2), hash (4 + 32), node length (4). The hash starts 12 bytes in. */
-const _ROW_FIXED = 48;
-const _HASH_AT = 12;
+import { NODE_BRANCH, NODE_BRANCH_AT, NODE_LEAF, suiteCode, writeLocator } from './node-codec.ts';
+/** Row prefix: field count (2), suite (4 + 2), at (4 + 8), hash (4 + 32), node length (4). The hash starts 24 bytes in. */
+const _ROW_FIXED = 60;
+const _AT_AT = 12;
+const _HASH_AT = 24;
 const _BRANCH_NODE = 98;
+const _BRANCH_AT_NODE = 114;
 
 /**
  * Map nodes collected for one write: a {@link MapNodeSink} for `MemoryMapStore.visitNewNodesSince`, or filled from
@@ -20,6 +22,12 @@ const _BRANCH_NODE = 98;
 export class MapNodeRows implements MapNodeSink {
   /** The `suite` column's value ({@link suiteCode}). */
   readonly suiteCode: number;
+  /**
+   * The `at` column's value of every row: the nodes' locator (README "Node locators"): the merkle service writes a
+   * group's new nodes under the group's stream sequence; 0 is the locator of nodes written without one.
+   */
+  readonly at: number;
+  private _roots: { hash: Uint8Array; at: number }[] = [];
   private _buf: Uint8Array;
   private _end = 0;
   private _starts: Uint32Array;
@@ -29,10 +37,14 @@ export class MapNodeRows implements MapNodeSink {
   /**
    * @param suite the nodes' hash suite, or its column code.
    * @param expectedNodes room reserved up front (grows as needed).
-   * @throws StoreError(CORRUPT_NODE) for an unknown suite code; MerkleError(UNKNOWN_HASH_SUITE) for an unknown name.
+   * @param at the rows' locator (default 0).
+   * @throws StoreError(CORRUPT_NODE) for an unknown suite code; MerkleError(UNKNOWN_HASH_SUITE) for an unknown name;
+   *   RangeError for a locator that is not a non-negative safe integer.
    */
-  constructor(suite: HashSuite | HashSuiteName | number, expectedNodes = 256) {
+  constructor(suite: HashSuite | HashSuiteName | number, expectedNodes = 256, at = 0) {
     this.suiteCode = typeof suite === 'number' ? suite : suiteCode(suite);
+    if (!(Number.isSafeInteger(at) && at >= 0)) throw new RangeError(`at must be a non-negative safe integer, got ${at}`);
+    this.at = at;
     const n = Math.max(16, Math.min(expectedNodes, 1 << 22) | 0);
     this._buf = new Uint8Array(n * (_ROW_FIXED + _BRANCH_NODE));
     this._starts = new Uint32Array(n + 1);
@@ -41,6 +53,24 @@ export class MapNodeRows implements MapNodeSink {
   /** Nodes collected. */
   get count(): number {
     return this._count;
+  }
+
+  /** Roots recorded with {@link root} (map_roots rows written with the nodes). */
+  get roots(): readonly { readonly hash: Uint8Array; readonly at: number }[] {
+    return this._roots;
+  }
+
+  /**
+   * Records a map root and its node's locator: `putNodes` writes it to `map_roots` (how a reader that has only a
+   * root's hash finds its node). A root is recorded once.
+   * @throws RangeError for a hash that is not 32 bytes or a locator that is not a non-negative safe integer.
+   * @example rows.root(root, mem.atOf(root)!)
+   */
+  root(hash: Uint8Array, at: number): void {
+    if (!(hash instanceof Uint8Array) || hash.length !== 32) throw new RangeError('root must be 32 bytes');
+    if (!(Number.isSafeInteger(at) && at >= 0)) throw new RangeError(`root locator must be a non-negative safe integer, got ${at}`);
+    if (this._roots.some((r) => _eq(r.hash, hash))) return;
+    this._roots.push({ hash: hash.slice(), at });
   }
 
   /** A leaf (MapNodeSink). @throws RangeError when a byte range lies outside its array. */
@@ -58,20 +88,34 @@ export class MapNodeRows implements MapNodeSink {
     this._end = o + valueLen;
   }
 
-  /** A branch (MapNodeSink). @throws RangeError when a byte range lies outside its array or `bit` is not 0..255. */
-  branch(hash: Uint8Array, hashOff: number, bit: number, children: Uint8Array, childrenOff: number, minKey: Uint8Array, minKeyOff: number): void {
+  /**
+   * A branch (MapNodeSink), with its children's locators (both 0: the 98-byte form, README "Node encoding").
+   * @throws RangeError when a byte range lies outside its array, `bit` is not 0..255 or a locator is not a
+   *   non-negative safe integer.
+   */
+  branch(hash: Uint8Array, hashOff: number, bit: number, children: Uint8Array, childrenOff: number, minKey: Uint8Array, minKeyOff: number, leftAt = 0, rightAt = 0): void {
     _range('hash', hash, hashOff, 32);
     _range('children', children, childrenOff, 64);
     _range('minKey', minKey, minKeyOff, 32);
     if (!(Number.isInteger(bit) && bit >= 0 && bit <= 255)) throw new RangeError(`branch bit must be 0..255, got ${bit}`);
-    let o = this._row(hash, hashOff, _BRANCH_NODE);
+    if (!(Number.isSafeInteger(leftAt) && leftAt >= 0 && Number.isSafeInteger(rightAt) && rightAt >= 0)) {
+      throw new RangeError(`branch child locators must be non-negative safe integers, got ${leftAt}, ${rightAt}`);
+    }
+    const located = leftAt !== 0 || rightAt !== 0;
+    let o = this._row(hash, hashOff, located ? _BRANCH_AT_NODE : _BRANCH_NODE);
     const b = this._buf;
-    b[o++] = NODE_BRANCH;
+    b[o++] = located ? NODE_BRANCH_AT : NODE_BRANCH;
     b[o++] = bit;
     for (let i = 0; i < 64; i++) b[o + i] = children[childrenOff + i]!;
     o += 64;
     for (let i = 0; i < 32; i++) b[o + i] = minKey[minKeyOff + i]!;
-    this._end = o + 32;
+    o += 32;
+    if (located) {
+      writeLocator(b, o, leftAt);
+      writeLocator(b, o + 8, rightAt);
+      o += 16;
+    }
+    this._end = o;
   }
 
   /** A node given as an object. @throws RangeError for a hash that is not 32 bytes or a key/child that is not. */
@@ -86,7 +130,7 @@ export class MapNodeRows implements MapNodeSink {
     const children = new Uint8Array(64);
     children.set(node.left, 0);
     children.set(node.right, 32);
-    this.branch(hash, 0, node.bit, children, 0, node.minKey, 0);
+    this.branch(hash, 0, node.bit, children, 0, node.minKey, 0, node.leftAt ?? 0, node.rightAt ?? 0);
   }
 
   /**
@@ -137,7 +181,8 @@ export class MapNodeRows implements MapNodeSink {
       const to = Math.min(n, from + per);
       let bytes = 0;
       for (let i = from; i < to; i++) bytes += this._len(order[i]!);
-      const p = new MapNodeRows(this.suiteCode, 16);
+      const p = new MapNodeRows(this.suiteCode, 16, this.at);
+      if (out.length === 0) p._roots = this._roots;
       p._buf = new Uint8Array(bytes);
       p._starts = new Uint32Array(to - from + 1);
       for (let i = from; i < to; i++) {
@@ -189,9 +234,9 @@ export class MapNodeRows implements MapNodeSink {
     const b = this._buf;
     let o = this._end;
     this._starts[this._count++] = o;
-    // field count 3; suite: length 2, value; hash: length 32, bytes; node: length
+    // field count 4; suite: length 2, value; at: length 8, value; hash: length 32, bytes; node: length
     b[o] = 0;
-    b[o + 1] = 3;
+    b[o + 1] = 4;
     b[o + 2] = 0;
     b[o + 3] = 0;
     b[o + 4] = 0;
@@ -201,7 +246,12 @@ export class MapNodeRows implements MapNodeSink {
     b[o + 8] = 0;
     b[o + 9] = 0;
     b[o + 10] = 0;
-    b[o + 11] = 32;
+    b[o + 11] = 8;
+    writeLocator(b, o + _AT_AT, this.at);
+    b[o + 20] = 0;
+    b[o + 21] = 0;
+    b[o + 22] = 0;
+    b[o + 23] = 32;
     o += _HASH_AT;
     for (let i = 0; i < 32; i++) b[o + i] = hash[hashOff + i]!;
     o += 32;
@@ -260,6 +310,11 @@ export class MapNodeRows implements MapNodeSink {
     this._sorted = order;
     return order;
   }
+}
+
+function _eq(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < 32; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function _cmpHash(b: Uint8Array, x: number, y: number): number {

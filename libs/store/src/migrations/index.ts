@@ -3,6 +3,7 @@ import { sql as blocksAndCheckpointTables } from './002_blocks_and_checkpoint_ta
 import { sql as logTiles } from './003_log_tiles.ts';
 import { sql as blocksTableKey } from './004_blocks_table_key.ts';
 import { sql as mapNodesHashFirst } from './005_map_nodes_hash_first.ts';
+import { sql as mapNodeLocators } from './006_map_node_locators.ts';
 
 /** One schema migration: applied once, in `version` order, inside the migration transaction. */
 export interface Migration {
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 3, name: 'log_tiles', sql: logTiles },
   { version: 4, name: 'blocks_table_key', sql: blocksTableKey },
   { version: 5, name: 'map_nodes_hash_first', sql: mapNodesHashFirst },
+  { version: 6, name: 'map_node_locators', sql: mapNodeLocators },
 ]);
