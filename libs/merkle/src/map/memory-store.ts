@@ -124,9 +124,15 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
    * @example rows.root(root, store.atOf(root)!)
    */
   atOf(hash: Uint8Array): number | undefined {
+    const r = this._refOfHash(hash);
+    return r === undefined ? undefined : this._atOf(r);
+  }
+
+  /** The ref of the node with this hash, or undefined. @throws TypeError/RangeError when `hash` is not 32 bytes. */
+  private _refOfHash(hash: Uint8Array): number | undefined {
     assertBytes('hash', hash, 32);
     const loc = this._lookupLoc(hash);
-    return loc === _MISSING ? undefined : this._atOf(this._refAt(loc));
+    return loc === _MISSING ? undefined : this._refAt(loc);
   }
 
   _atOf(r: number): number {
@@ -160,9 +166,8 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
    * @example store.getNode(root)?.type
    */
   getNode(hash: Uint8Array): MapNode | undefined {
-    assertBytes('hash', hash, 32);
-    const loc = this._lookupLoc(hash);
-    return loc === _MISSING ? undefined : this._node(this._refAt(loc));
+    const r = this._refOfHash(hash);
+    return r === undefined ? undefined : this._node(r);
   }
 
   _node(r: number): MapNode {
