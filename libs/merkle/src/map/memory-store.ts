@@ -483,7 +483,7 @@ export class MemoryMapStore implements MapNodeSource, _Tree {
     if (typeof sink !== 'object' || sink === null || typeof sink.leaf !== 'function' || typeof sink.branch !== 'function') {
       throw new TypeError('sink must be a MapNodeSink');
     }
-    if (!(Number.isSafeInteger(at) && at >= 0)) throw new RangeError(`at must be a non-negative safe integer, got ${at}`);
+    _locator(at, 'at');
     const seenB = new Uint8Array(this._bcount - mark.branches);
     const seenL = new Uint8Array(this._lcount - mark.leaves);
     // Stack of (ref, hash handle) pairs; a handle is where the node's hash is kept (parent slot or root table).
@@ -746,7 +746,7 @@ function _probe(b: Uint8Array, o: number): number {
 }
 
 /** A Map key for 32 hash bytes (16 UTF-16 code units). */
-function _hashKey(b: Uint8Array, o: number): string {
+export function _hashKey(b: Uint8Array, o: number): string {
   const c = (i: number): number => (b[o + 2 * i]! << 8) | b[o + 2 * i + 1]!;
   return String.fromCharCode(c(0), c(1), c(2), c(3), c(4), c(5), c(6), c(7), c(8), c(9), c(10), c(11), c(12), c(13), c(14), c(15));
 }

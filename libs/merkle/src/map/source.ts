@@ -1,5 +1,6 @@
 import { MerkleError, MerkleErrorCode } from '../errors.ts';
 import { toHex } from '../bytes.ts';
+import { _hashKey } from './memory-store.ts';
 import type { MapNode } from './node.ts';
 
 /** Synchronous read access to content-addressed map nodes (the in-memory store, or a warmed cache). */
@@ -63,27 +64,20 @@ export async function runMapReadAsync<T>(read: MapRead<T>, source: AsyncMapNodeS
   let step = read.next(_NO_NODES);
   while (!step.done) {
     const hashes = step.value;
-    const got = ats !== undefined ? await source.getNodesAt!(hashes, hashes.map((h) => ats.get(_key(h)))) : await source.getNodes(hashes);
+    const got = ats !== undefined ? await source.getNodesAt!(hashes, hashes.map((h) => ats.get(_hashKey(h, 0)))) : await source.getNodes(hashes);
     const nodes = new Array<MapNode>(hashes.length);
     for (let i = 0; i < hashes.length; i++) {
       const n = got[i];
       if (n === undefined) throw _missing(hashes[i]!);
       nodes[i] = n;
       if (ats !== undefined && n.type === 'branch') {
-        if (n.leftAt !== undefined) ats.set(_key(n.left), n.leftAt);
-        if (n.rightAt !== undefined) ats.set(_key(n.right), n.rightAt);
+        if (n.leftAt !== undefined) ats.set(_hashKey(n.left, 0), n.leftAt);
+        if (n.rightAt !== undefined) ats.set(_hashKey(n.right, 0), n.rightAt);
       }
     }
     step = read.next(nodes);
   }
   return step.value;
-}
-
-/** A hash as a Map key (latin1: one char per byte). */
-function _key(h: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < h.length; i++) s += String.fromCharCode(h[i]!);
-  return s;
 }
 
 const _NO_NODES: readonly MapNode[] = [];

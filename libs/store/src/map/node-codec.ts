@@ -28,8 +28,8 @@ export function encodeMapNode(node: MapNode): Uint8Array {
     return out;
   }
   if (node.type !== 'branch') throw new TypeError('node must be a MapNode');
-  const leftAt = _at(node.leftAt, 'leftAt');
-  const rightAt = _at(node.rightAt, 'rightAt');
+  const leftAt = checkLocator(node.leftAt ?? 0, 'leftAt');
+  const rightAt = checkLocator(node.rightAt ?? 0, 'rightAt');
   const located = leftAt !== 0 || rightAt !== 0;
   const out = new Uint8Array(located ? _BRANCH_AT_LEN : _BRANCH_LEN);
   out[0] = located ? NODE_BRANCH_AT : NODE_BRANCH;
@@ -65,9 +65,12 @@ function _readLocator(b: Uint8Array, o: number): number {
   return hi * 0x1_0000_0000 + lo;
 }
 
-function _at(at: number | undefined, name: string): number {
-  if (at === undefined) return 0;
-  if (!(Number.isSafeInteger(at) && at >= 0)) throw new RangeError(`${name} must be a non-negative safe integer, got ${String(at)}`);
+/**
+ * `at` when it is a valid node locator (README "Node locators": a safe integer ≥ 0).
+ * @throws RangeError naming `name` otherwise.
+ */
+export function checkLocator(at: unknown, name: string): number {
+  if (!(typeof at === 'number' && Number.isSafeInteger(at) && at >= 0)) throw new RangeError(`${name} must be a non-negative safe integer, got ${String(at)}`);
   return at;
 }
 

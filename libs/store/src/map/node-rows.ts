@@ -3,7 +3,7 @@
 // per node between the map and the database file. README "Writing map nodes".
 import type { HashSuite, HashSuiteName, MapNodeSink, MapNodeWithHash } from '@merklesync/merkle';
 import { COPY_HEADER, COPY_TRAILER } from './copy.ts';
-import { NODE_BRANCH, NODE_BRANCH_AT, NODE_LEAF, suiteCode, writeLocator } from './node-codec.ts';
+import { NODE_BRANCH, NODE_BRANCH_AT, NODE_LEAF, checkLocator, suiteCode, writeLocator } from './node-codec.ts';
 /** Row prefix: field count (2), suite (4 + 2), at (4 + 8), hash (4 + 32), node length (4). The hash starts 24 bytes in. */
 const _ROW_FIXED = 60;
 const _AT_AT = 12;
@@ -43,8 +43,7 @@ export class MapNodeRows implements MapNodeSink {
    */
   constructor(suite: HashSuite | HashSuiteName | number, expectedNodes = 256, at = 0) {
     this.suiteCode = typeof suite === 'number' ? suite : suiteCode(suite);
-    if (!(Number.isSafeInteger(at) && at >= 0)) throw new RangeError(`at must be a non-negative safe integer, got ${at}`);
-    this.at = at;
+    this.at = checkLocator(at, 'at');
     const n = Math.max(16, Math.min(expectedNodes, 1 << 22) | 0);
     this._buf = new Uint8Array(n * (_ROW_FIXED + _BRANCH_NODE));
     this._starts = new Uint32Array(n + 1);
@@ -68,7 +67,7 @@ export class MapNodeRows implements MapNodeSink {
    */
   root(hash: Uint8Array, at: number): void {
     if (!(hash instanceof Uint8Array) || hash.length !== 32) throw new RangeError('root must be 32 bytes');
-    if (!(Number.isSafeInteger(at) && at >= 0)) throw new RangeError(`root locator must be a non-negative safe integer, got ${at}`);
+    checkLocator(at, 'root locator');
     if (this._roots.some((r) => _eq(r.hash, hash))) return;
     this._roots.push({ hash: hash.slice(), at });
   }
@@ -98,9 +97,8 @@ export class MapNodeRows implements MapNodeSink {
     _range('children', children, childrenOff, 64);
     _range('minKey', minKey, minKeyOff, 32);
     if (!(Number.isInteger(bit) && bit >= 0 && bit <= 255)) throw new RangeError(`branch bit must be 0..255, got ${bit}`);
-    if (!(Number.isSafeInteger(leftAt) && leftAt >= 0 && Number.isSafeInteger(rightAt) && rightAt >= 0)) {
-      throw new RangeError(`branch child locators must be non-negative safe integers, got ${leftAt}, ${rightAt}`);
-    }
+    checkLocator(leftAt, 'leftAt');
+    checkLocator(rightAt, 'rightAt');
     const located = leftAt !== 0 || rightAt !== 0;
     let o = this._row(hash, hashOff, located ? _BRANCH_AT_NODE : _BRANCH_NODE);
     const b = this._buf;

@@ -3,7 +3,7 @@ import { _tables, type StoreConfig } from '../config.ts';
 import pg from 'pg';
 import { _buf, _bytes, _dbError, type Queryable } from '../db.ts';
 import { copyFromBinary, copyUnlessConflict, withStagingTable } from './copy.ts';
-import { decodeMapNode, suiteCode } from './node-codec.ts';
+import { checkLocator, decodeMapNode, suiteCode } from './node-codec.ts';
 import { MapNodeRows } from './node-rows.ts';
 
 const _SKIP_DIRECT_AFTER_CONFLICT = 8;
@@ -83,7 +83,7 @@ export class PgMapNodeStore implements AsyncMapNodeSource {
   async putRoots(roots: readonly { readonly hash: Uint8Array; readonly at: number }[], db: Queryable = this._db): Promise<void> {
     roots.forEach((r, i) => {
       if (!(r.hash instanceof Uint8Array) || r.hash.length !== 32) throw new RangeError(`roots[${i}].hash must be 32 bytes`);
-      if (!(Number.isSafeInteger(r.at) && r.at >= 0)) throw new RangeError(`roots[${i}].at must be a non-negative safe integer`);
+      checkLocator(r.at, `roots[${i}].at`);
     });
     if (roots.length === 0) return;
     await db
@@ -235,7 +235,7 @@ export class PgMapNodeStore implements AsyncMapNodeSource {
   async fetchPath(from: Uint8Array, key: Uint8Array, fromAt?: number, db: Queryable = this._db): Promise<{ hash: Uint8Array; node: MapNode }[]> {
     if (!(from instanceof Uint8Array) || from.length !== 32) throw new RangeError('from must be 32 bytes');
     if (!(key instanceof Uint8Array) || key.length !== 32) throw new RangeError('key must be 32 bytes');
-    if (fromAt !== undefined && !(Number.isSafeInteger(fromAt) && fromAt >= 0)) throw new RangeError('fromAt must be a non-negative safe integer');
+    if (fromAt !== undefined) checkLocator(fromAt, 'fromAt');
     const res = await db
       .query<{ hash: Buffer; node: Buffer }>(
         `WITH RECURSIVE p(hash, node, depth) AS (
@@ -285,7 +285,7 @@ export class PgMapNodeStore implements AsyncMapNodeSource {
       const as: (number | null)[] = [];
       for (let j = i; j < end; j++) {
         const at = ats[j];
-        if (at !== undefined && !(Number.isSafeInteger(at) && at >= 0)) throw new RangeError(`ats[${j}] must be a non-negative safe integer`);
+        if (at !== undefined) checkLocator(at, `ats[${j}]`);
         hs.push(_buf(hashes[j]!));
         as.push(at ?? null);
       }
