@@ -107,6 +107,30 @@ describe('blocks', () => {
     expect(after.map((b) => b!.logIndex)).toEqual(ks.map((_, i) => (i < 200 ? 2000 + i : 1000 + i)));
   });
 
+  it('COPY files over 1 MiB go as several CopyData messages, and files built one after the other in reused memory stay intact', async () => {
+    const T3 = { source: 'pg', table: 'public.wide' };
+    // 3 × 3,000 blocks of 500 B: each direct COPY file ≈ 1.8 MiB (two messages); the third put meets stored keys
+    // and goes through the staging path with the same file.
+    const batch = (from: number): BlockInput[] =>
+      Array.from({ length: 3000 }, (_, i) => ({ ...live(rand(32), from + i, BlockOp.Insert, T3), block: rand(500) }));
+    const a = batch(10_000);
+    const b = batch(20_000);
+    await store.apply.applyBatch('blocks-wide', 1, (w) => w.putBlocks(a));
+    await store.apply.applyBatch('blocks-wide', 2, (w) => w.putBlocks(b));
+    const c = a.map((r, i) => ({ ...r, op: BlockOp.Update, block: rand(500), logIndex: 30_000 + i }));
+    await store.apply.applyBatch('blocks-wide', 3, (w) => w.putBlocks(c));
+    for (const [rows, seq] of [
+      [c, 3],
+      [b, 2],
+    ] as const) {
+      const got = await store.blocks.getMany(T3.source, T3.table, rows.map((r) => r.mapKey));
+      got.forEach((g, i) => {
+        expect(g).toMatchObject({ logIndex: rows[i]!.logIndex, streamSeq: seq });
+        expect(Buffer.from(g!.block!).equals(Buffer.from(rows[i]!.block!))).toBe(true);
+      });
+    }
+  });
+
   it('the COPY path stages each put on its own: twice in one transaction, and on a client outside any transaction', async () => {
     const T3 = { source: 'pg', table: 'public.staged' };
     const ks = Array.from({ length: 300 }, () => rand(32));

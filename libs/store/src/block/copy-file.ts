@@ -42,9 +42,10 @@ function _frame(source: string, table: string): _Frame {
  * int8; the table key is {@link blockTableKey} of the row's source and table). A row
  * without its own stream sequence gets `seq` (null: SQL NULL). Rows must have passed the store's block checks
  * (32-byte key, row version in [0, 2^63), safe integer log index and stream sequence).
+ * `alloc` gives the file's memory (default `Buffer.allocUnsafe`; the store passes reused buffers).
  * @example blockCopyFile(rows, 12)
  */
-export function blockCopyFile(rows: readonly BlockInput[], seq: number | null): Buffer {
+export function blockCopyFile(rows: readonly BlockInput[], seq: number | null, alloc: (size: number) => Buffer = (n) => Buffer.allocUnsafe(n)): Buffer {
   // The names and the table key repeat in every row of a table: each table's are encoded once.
   const frames = new Map<string, _Frame>();
   let lastSource: string | undefined;
@@ -65,7 +66,7 @@ export function blockCopyFile(rows: readonly BlockInput[], seq: number | null): 
     size += f.head.length + f.tail.length + _ROW_FIXED + r.mapKey.length + (r.leafCommitment?.length ?? 0) + (r.block?.length ?? 0);
     if ((r.streamSeq ?? seq) === null) size -= 8;
   }
-  const out = Buffer.allocUnsafe(size);
+  const out = alloc(size);
   out.set(COPY_HEADER, 0);
   let o = COPY_HEADER.length;
   const bytes = (b: Uint8Array | null): void => {

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { _tables, type StoreConfig } from '../config.ts';
 import { _buf, _bytes, _dbError, _sortedByBytes, type PgPool, type Queryable } from '../db.ts';
 import { copyFromBinary, copyUnlessConflict, inClientTransaction, withStagingTable } from '../map/copy.ts';
+import { _writeBuffers } from '../scratch.ts';
 import { _latestPerKey, blockCopyFile } from './copy-file.ts';
 import { blockTableKey } from './table-key.ts';
 
@@ -169,7 +170,11 @@ export class PgBlockStore {
         const fresh = rows.filter(_isNewKeyOp);
         if (fresh.length >= _DIRECT_MIN) {
           const sql = `COPY ${this._table} (${_WRITE_COLUMNS}) FROM STDIN (FORMAT binary)`;
-          if (await copyUnlessConflict(c, sql, blockCopyFile(fresh, streamSeq), 'ms_blocks')) {
+          // The file in a reused buffer, given back once the server has read it (README "Reused write buffers").
+          const file = blockCopyFile(fresh, streamSeq, (n) => _writeBuffers.take(n));
+          const copied = await copyUnlessConflict(c, sql, file, 'ms_blocks');
+          _writeBuffers.give(file);
+          if (copied) {
             written = fresh.length;
             rest = rows.filter((b) => !_isNewKeyOp(b));
           } else this._skipDirect = _SKIP_DIRECT_AFTER_CONFLICT;
@@ -189,7 +194,9 @@ export class PgBlockStore {
       '_ms_blocks_staged',
       `(source text, table_name text, map_key bytea, op smallint, row_version bigint, leaf_commitment bytea, block bytea, stream_seq bigint, log_index bigint, table_key bigint)`,
       async () => {
-        await copyFromBinary(c, `COPY _ms_blocks_staged (${_WRITE_COLUMNS}) FROM STDIN (FORMAT binary)`, blockCopyFile(rows, null));
+        const file = blockCopyFile(rows, null, (n) => _writeBuffers.take(n));
+        await copyFromBinary(c, `COPY _ms_blocks_staged (${_WRITE_COLUMNS}) FROM STDIN (FORMAT binary)`, file);
+        _writeBuffers.give(file);
         // Taken out of the staging table as they are upserted: a second use in the same transaction starts empty.
         return c.query(
           `WITH staged AS (DELETE FROM _ms_blocks_staged RETURNING *)

@@ -4,7 +4,12 @@ import pg from 'pg';
 interface _CopyConnection {
   sendCopyFromChunk(chunk: Buffer): void;
   endCopyFrom(): void;
+  /** The socket (pg 8.x `Connection.stream`). */
+  stream?: { writable: boolean; cork(): void; uncork(): void; write(b: Uint8Array): boolean };
 }
+
+/** CopyData message type byte ('d'). */
+const _COPY_DATA = 0x64;
 
 const _CHUNK = 1 << 20;
 
@@ -24,7 +29,24 @@ export function copyFromBinary(client: pg.ClientBase, sql: string, payload: Buff
   return new Promise<void>((resolve, reject) => {
     const q = new pg.Query(sql) as pg.Query & { handleCopyInResponse: (con: _CopyConnection) => void };
     q.handleCopyInResponse = (con) => {
-      for (let i = 0; i < payload.length; i += _CHUNK) con.sendCopyFromChunk(payload.subarray(i, i + _CHUNK));
+      const out = con.stream;
+      if (out && typeof out.cork === 'function' && typeof out.write === 'function') {
+        // Each CopyData message as its 5-byte header and a view of the payload, written together: pg's own
+        // sendCopyFromChunk copies every chunk into a new buffer first (one more allocation of the file's size).
+        // A connection that is gone writes nothing (as pg's own writes): its error ends the query.
+        if (out.writable) {
+          out.cork();
+          for (let i = 0; i < payload.length; i += _CHUNK) {
+            const chunk = payload.subarray(i, i + _CHUNK);
+            const head = Buffer.allocUnsafe(5);
+            head[0] = _COPY_DATA;
+            head.writeInt32BE(chunk.length + 4, 1);
+            out.write(head);
+            out.write(chunk);
+          }
+          out.uncork();
+        }
+      } else for (let i = 0; i < payload.length; i += _CHUNK) con.sendCopyFromChunk(payload.subarray(i, i + _CHUNK));
       con.endCopyFrom();
     };
     q.on('end', () => resolve());

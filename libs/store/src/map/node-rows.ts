@@ -134,9 +134,11 @@ export class MapNodeRows implements MapNodeSink {
   /**
    * The rows sorted by hash, as up to `parts` complete COPY files of contiguous hash ranges and about equal row counts
    * (fewer when there are fewer than 1,000 rows per part: a COPY has a fixed cost). No rows: one empty file.
+   * `alloc` gives each file's memory (default `Buffer.allocUnsafe`; the store passes reused buffers, README "Reused
+   * write buffers").
    * @example for (const f of rows.copyFiles(2)) await copyFromBinary(client, sql, f)
    */
-  copyFiles(parts = 1): Buffer[] {
+  copyFiles(parts = 1, alloc: (size: number) => Buffer = (n) => Buffer.allocUnsafe(n)): Buffer[] {
     const order = this._order();
     const n = this._count;
     const k = Math.max(1, Math.min(Math.floor(parts), Math.ceil(n / 1_000)));
@@ -146,7 +148,7 @@ export class MapNodeRows implements MapNodeSink {
       const to = Math.min(n, from + per);
       let size = COPY_HEADER.length + COPY_TRAILER.length;
       for (let i = from; i < to; i++) size += this._len(order[i]!);
-      const f = Buffer.allocUnsafe(size);
+      const f = alloc(size);
       f.set(COPY_HEADER, 0);
       let w = COPY_HEADER.length;
       const b = this._buf;

@@ -5,6 +5,7 @@ import { _buf, _bytes, _dbError, type Queryable } from '../db.ts';
 import { copyFromBinary, copyUnlessConflict, withStagingTable } from './copy.ts';
 import { checkLocator, decodeMapNode, suiteCode } from './node-codec.ts';
 import { MapNodeRows } from './node-rows.ts';
+import { _writeBuffers } from '../scratch.ts';
 
 const _SKIP_DIRECT_AFTER_CONFLICT = 8;
 
@@ -139,8 +140,15 @@ export class PgMapNodeStore implements AsyncMapNodeSource {
   }
 
   private async _putByCopy(nodes: MapNodeRows, c: pg.ClientBase): Promise<number> {
-    // Rows in hash order (concurrent writers take index locks in one order); one file for either path.
-    const file = nodes.copyFiles(1)[0]!;
+    // Rows in hash order (concurrent writers take index locks in one order); one file for either path, in a reused
+    // buffer given back once the server has read it all (after a failure, it is left to the collector).
+    const file = nodes.copyFiles(1, (n) => _writeBuffers.take(n))[0]!;
+    const written = await this._putFile(nodes, file, c);
+    _writeBuffers.give(file);
+    return written;
+  }
+
+  private async _putFile(nodes: MapNodeRows, file: Buffer, c: pg.ClientBase): Promise<number> {
     if (this._skipDirect > 0) this._skipDirect--;
     else {
       const direct = await this._copyDirect(file, nodes.count, c);
