@@ -28,6 +28,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...env, MERKLE_DB_POOL_MAX: '2', MERKLE_NODE_WRITERS: '2' })).toThrow(/MERKLE_NODE_WRITERS/);
   });
 
+  it('counts external memory toward the heap limit unless told not to', () => {
+    expect(loadConfig(env).gcCountExternal).toBe(true);
+    expect(loadConfig({ ...env, MERKLE_GC_COUNT_EXTERNAL: 'false' }).gcCountExternal).toBe(false);
+    expect(loadConfig({ ...env, MERKLE_GC_COUNT_EXTERNAL: ' 0 ' }).gcCountExternal).toBe(false);
+    expect(loadConfig({ ...env, MERKLE_GC_COUNT_EXTERNAL: 'TRUE' }).gcCountExternal).toBe(true);
+  });
+
   it('derives the filter from the prefix', () => {
     expect(loadConfig({ ...env, MERKLE_SUBJECT_PREFIX: 't1' }).bus.changesFilter).toBe('t1.changes.>');
   });
@@ -47,6 +54,7 @@ describe('loadConfig', () => {
     [{ MERKLE_STREAM_REPLICAS: '0' }, 'MERKLE_STREAM_REPLICAS'],
     [{ MERKLE_STREAM_REPLICAS: '7' }, 'MERKLE_STREAM_REPLICAS'],
     [{ MERKLE_MAX_DELIVER: '5', MERKLE_MAX_IN_FLIGHT: '4' }, 'MERKLE_MAX_IN_FLIGHT'],
+    [{ MERKLE_GC_COUNT_EXTERNAL: 'yes' }, 'MERKLE_GC_COUNT_EXTERNAL'],
   ])('names the bad variable %o', (patch, name) => {
     expect(() => loadConfig({ ...env, ...patch })).toThrow(MerkleServiceError);
     expect(() => loadConfig({ ...env, ...patch })).toThrow(name);

@@ -73,6 +73,12 @@ export interface MerkleConfig {
   readonly checkpoint: MerkleCheckpointConfig;
   /** Prune the in-memory node store after this many applied changes (keeps memory bounded). */
   readonly pruneEveryChanges: number;
+  /**
+   * Count memory outside the JavaScript heap (Buffers, typed arrays) toward V8's heap limit instead of starting a
+   * full collection whenever it grows by some tens of MB (README "Full collections started by external memory"):
+   * less CPU, more resident memory.
+   */
+  readonly gcCountExternal: boolean;
 }
 
 type _Env = Readonly<Record<string, string | undefined>>;
@@ -97,6 +103,14 @@ function _int(env: _Env, name: string, fallback: number, min: number, max = Numb
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < min || n > max) _bad(name, `must be between ${min} and ${max}, got ${raw}`);
   return n;
+}
+
+function _bool(env: _Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  return _bad(name, `must be true or false, got ${JSON.stringify(env[name])}`);
 }
 
 function _maxInFlight(env: _Env, maxDeliver: number): number {
@@ -178,5 +192,6 @@ export function loadConfig(env: _Env): MerkleConfig {
       everyMs: _int(env, 'MERKLE_CHECKPOINT_EVERY_MS', 5_000, 10),
     }),
     pruneEveryChanges: _int(env, 'MERKLE_PRUNE_EVERY_CHANGES', 200_000, 1_000),
+    gcCountExternal: _bool(env, 'MERKLE_GC_COUNT_EXTERNAL', true),
   });
 }

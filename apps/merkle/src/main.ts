@@ -9,16 +9,13 @@ import { closeOnSignals, startTelemetry } from '@merklesync/telemetry';
 import { createMerkleApp, readSignerKey } from './bootstrap.ts';
 import { loadConfig } from './config.ts';
 
-// V8 starts a full (mark-compact) collection whenever memory outside the JavaScript heap (Buffers: the stream's reads,
-// the COPY files of every group) has grown by some tens of MB since the last one, however small the heap. This
-// service allocates and drops such memory at the pace of the pipeline; counted with the heap instead, the short-lived
-// buffers go with the young generation's collections. bench:stages: 7 → 3 full collections per 100k changes, merkle
-// CPU ≈ 15–20 % lower (README "Measured"). A Node whose V8 lacks the flag prints one line and runs as before.
-v8.setFlagsFromString('--external-memory-accounted-in-global-limit');
-
 async function main(): Promise<void> {
   const telemetry = startTelemetry({ serviceName: 'merkle', env: process.env, logger: new Logger('telemetry') });
   const config = loadConfig(process.env);
+  // Before any work: V8 then counts Buffers and typed arrays toward its heap limit instead of starting a full
+  // collection whenever they grow by some tens of MB (README "Full collections started by external memory"). A V8
+  // without the flag prints one line and runs as before.
+  if (config.gcCountExternal) v8.setFlagsFromString('--external-memory-accounted-in-global-limit');
   let signer;
   try {
     signer = readSignerKey(readFileSync(config.checkpoint.signerKeyFile, 'utf8'));
