@@ -8,8 +8,9 @@
 const _GRAIN = 256 * 1024;
 
 /**
- * A few grow-only byte buffers, taken for one write and given back when the write is done.
- * @example const f = scratch.take(n); try { build(f); await copy(f) } finally { scratch.give(f) }
+ * A few grow-only byte buffers, taken for one write and given back once nothing reads them any more (after a failed
+ * write whose data may still be queued, not at all: the collector takes it).
+ * @example const f = scratch.take(n); build(f); await copy(f); scratch.give(f)
  */
 export class ScratchBuffers {
   private readonly _free: ArrayBuffer[] = [];

@@ -109,8 +109,8 @@ describe('blocks', () => {
 
   it('COPY files over 1 MiB go as several CopyData messages, and files built one after the other in reused memory stay intact', async () => {
     const T3 = { source: 'pg', table: 'public.wide' };
-    // 3 × 3,000 blocks of 500 B: each direct COPY file ≈ 1.8 MiB (two messages); the third put meets stored keys
-    // and goes through the staging path with the same file.
+    // 3 × 3,000 blocks of 500 B: each COPY file ≈ 1.8 MiB (two messages). The first two are new keys (direct COPY),
+    // the third updates the first's (staging path); each file is built in the memory the one before gave back.
     const batch = (from: number): BlockInput[] =>
       Array.from({ length: 3000 }, (_, i) => ({ ...live(rand(32), from + i, BlockOp.Insert, T3), block: rand(500) }));
     const a = batch(10_000);

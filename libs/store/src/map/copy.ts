@@ -1,11 +1,9 @@
 import pg from 'pg';
 
-/** The part of pg's connection a COPY FROM STDIN writes to. */
+/** The part of pg's connection a COPY FROM STDIN writes to (pg 8.x: `endCopyFrom` and the socket, `stream`). */
 interface _CopyConnection {
-  sendCopyFromChunk(chunk: Buffer): void;
   endCopyFrom(): void;
-  /** The socket (pg 8.x `Connection.stream`). */
-  stream?: { writable: boolean; cork(): void; uncork(): void; write(b: Uint8Array): boolean };
+  stream: { writable: boolean; cork(): void; uncork(): void; write(b: Uint8Array): boolean };
 }
 
 /** CopyData message type byte ('d'). */
@@ -29,24 +27,22 @@ export function copyFromBinary(client: pg.ClientBase, sql: string, payload: Buff
   return new Promise<void>((resolve, reject) => {
     const q = new pg.Query(sql) as pg.Query & { handleCopyInResponse: (con: _CopyConnection) => void };
     q.handleCopyInResponse = (con) => {
+      // Each CopyData message as its 5-byte header and a view of the payload, written together: pg's own
+      // sendCopyFromChunk copies every chunk into a new buffer first (one more allocation of the file's size).
+      // A connection that is gone writes nothing (as pg's own writes): its error ends the query.
       const out = con.stream;
-      if (out && typeof out.cork === 'function' && typeof out.write === 'function') {
-        // Each CopyData message as its 5-byte header and a view of the payload, written together: pg's own
-        // sendCopyFromChunk copies every chunk into a new buffer first (one more allocation of the file's size).
-        // A connection that is gone writes nothing (as pg's own writes): its error ends the query.
-        if (out.writable) {
-          out.cork();
-          for (let i = 0; i < payload.length; i += _CHUNK) {
-            const chunk = payload.subarray(i, i + _CHUNK);
-            const head = Buffer.allocUnsafe(5);
-            head[0] = _COPY_DATA;
-            head.writeInt32BE(chunk.length + 4, 1);
-            out.write(head);
-            out.write(chunk);
-          }
-          out.uncork();
+      if (out.writable) {
+        out.cork();
+        for (let i = 0; i < payload.length; i += _CHUNK) {
+          const chunk = payload.subarray(i, i + _CHUNK);
+          const head = Buffer.allocUnsafe(5);
+          head[0] = _COPY_DATA;
+          head.writeInt32BE(chunk.length + 4, 1);
+          out.write(head);
+          out.write(chunk);
         }
-      } else for (let i = 0; i < payload.length; i += _CHUNK) con.sendCopyFromChunk(payload.subarray(i, i + _CHUNK));
+        out.uncork();
+      }
       con.endCopyFrom();
     };
     q.on('end', () => resolve());

@@ -1,7 +1,7 @@
 // Map nodes as rows of `map_nodes (suite, at, hash, node)` in Postgres's binary COPY format, written straight from the
 // in-memory store's arrays (MemoryMapStore.visitNewNodesSince hands them over as a MapNodeSink): no object or array
 // per node between the map and the database file. README "Writing map nodes".
-import type { HashSuite, HashSuiteName, MapNodeSink, MapNodeWithHash } from '@merklesync/merkle';
+import { equalBytes, type HashSuite, type HashSuiteName, type MapNodeSink, type MapNodeWithHash } from '@merklesync/merkle';
 import { COPY_HEADER, COPY_TRAILER } from './copy.ts';
 import { NODE_BRANCH, NODE_BRANCH_AT, NODE_LEAF, checkLocator, suiteCode, writeLocator } from './node-codec.ts';
 /** Row prefix: field count (2), suite (4 + 2), at (4 + 8), hash (4 + 32), node length (4). The hash starts 24 bytes in. */
@@ -68,7 +68,7 @@ export class MapNodeRows implements MapNodeSink {
   root(hash: Uint8Array, at: number): void {
     if (!(hash instanceof Uint8Array) || hash.length !== 32) throw new RangeError('root must be 32 bytes');
     checkLocator(at, 'root locator');
-    if (this._roots.some((r) => _eq(r.hash, hash))) return;
+    if (this._roots.some((r) => equalBytes(r.hash, hash))) return;
     this._roots.push({ hash: hash.slice(), at });
   }
 
@@ -310,11 +310,6 @@ export class MapNodeRows implements MapNodeSink {
     this._sorted = order;
     return order;
   }
-}
-
-function _eq(a: Uint8Array, b: Uint8Array): boolean {
-  for (let i = 0; i < 32; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function _cmpHash(b: Uint8Array, x: number, y: number): number {
