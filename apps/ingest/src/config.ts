@@ -221,7 +221,7 @@ export function loadIngestConfig(env: Env): IngestConfig {
       slot,
       tables,
       batch: { maxChanges: _int(env, 'INGEST_BATCH_MAX_CHANGES', 1000, 1, 10_000), maxBytes: _int(env, 'INGEST_BATCH_MAX_BYTES', 1 << 20, 1024) },
-      maxUnackedBatches: _int(env, 'INGEST_MAX_UNACKED_BATCHES', 64, 1),
+      maxUnackedBatches: _int(env, 'INGEST_MAX_UNACKED_BATCHES', 8, 1),
       stateSchema,
       debezium,
       mongo,
