@@ -432,6 +432,8 @@ export class ApplyService implements OnApplicationBootstrap {
       const what = members.length === 1 ? `sequence ${last.seq}` : `sequences ${members[0]!.seq}–${last.seq}`;
       this.logger.warn(`${what} not persisted (state will be reloaded): ${String(e)}`);
       throw _retryable(`persisting ${what}`, e);
+    } finally {
+      nodes.release(); // every write of them has settled: their memory goes to the next group
     }
     const t2 = performance.now();
     if (!result.applied) {

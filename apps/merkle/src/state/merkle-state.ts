@@ -5,7 +5,7 @@
 // store (StateHolder).
 import { LogTree, MemoryMapStore, SparseMerkleMap, equalBytes, getHashSuite, type HashSuite, type HashSuiteName, type MapEntry, type MapStoreMark } from '@merklesync/merkle';
 import { RowOperation, stateRoot, type ChangeEvent } from '@merklesync/protocol';
-import { BlockOp, MapNodeRows, loadMapIntoMemory, type BlockInput, type MerkleStore } from '@merklesync/store';
+import { BlockOp, MapNodeRows, ScratchBuffers, loadMapIntoMemory, type BlockInput, type MerkleStore } from '@merklesync/store';
 import { MerkleServiceError, MerkleServiceErrorCode } from '../errors.ts';
 import { LeafArena, encodeLogLeaf } from './log-leaf.ts';
 
@@ -51,7 +51,8 @@ export interface SealedGroup {
   readonly changes: number;
   /**
    * The map nodes the group created that are reachable from its final roots, encoded as the store's rows straight
-   * from the in-memory store (no object per node).
+   * from the in-memory store (no object per node). Their memory is reused: `nodes.release()` once their write
+   * completed or failed.
    */
   readonly nodes: MapNodeRows;
 }
@@ -86,6 +87,12 @@ export class MerkleState {
   private changesSincePrune = 0;
   /** Nodes of the previous sealed group: the next group's rows start with room for as many. */
   private lastNodeCount = 1024;
+  /**
+   * Memory of the groups' node rows, reused: a group's rows go back once its write completed or failed
+   * ({@link SealedGroup.nodes} `release()`), so each group does not grow the memory outside the JavaScript heap
+   * (libs/store README "Reused write buffers"). Two free buffers: the group in flight and the next one.
+   */
+  private readonly nodeBuffers = new ScratchBuffers(2);
 
   /** An empty state (fresh database). */
   constructor(suite: HashSuite, log: LogTree = new LogTree(suite), store: MemoryMapStore = new MemoryMapStore(), sequence = 0) {
@@ -263,7 +270,7 @@ export class MerkleState {
     }
     // The group's new nodes are stored under locator `at` (libs/store README "Node locators"), each branch naming
     // its children's; every root of the group is recorded with its node's locator.
-    const nodes = new MapNodeRows(this.suite, Math.ceil(1.25 * this.lastNodeCount), at);
+    const nodes = new MapNodeRows(this.suite, Math.ceil(1.25 * this.lastNodeCount), at, { buffers: this.nodeBuffers });
     const roots = [...this.stagedRoots.values()].map((t) => t.root);
     this.lastNodeCount = this.store.visitNewNodesSince(this.persistedMark, roots, nodes, at);
     for (const r of roots) {

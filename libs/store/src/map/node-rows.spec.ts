@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { SparseMerkleMap, type MapNodeWithHash } from '@merklesync/merkle';
 import { describe, expect, it } from 'vitest';
 import { encodeMapNode } from './node-codec.ts';
+import { ScratchBuffers } from '../scratch.ts';
 import { MapNodeRows } from './node-rows.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -140,6 +141,50 @@ describe('MapNodeRows', () => {
     const hashes = [h([5]), h([1, 9]), h([1, 2]), h([5]), h([0])];
     hashes.forEach((hash, i) => rows.add({ hash, node: { type: 'leaf', key: new Uint8Array(32), value: Uint8Array.of(i) } }));
     expect(rows.sortedPairs().map((p) => p.node[33])).toEqual([4, 2, 1, 0, 3]);
+  });
+
+  it('builds rows in memory from the buffers, gives it back when outgrown and at release, and writes the same files', () => {
+    const buffers = new ScratchBuffers(4);
+    const nodes: MapNodeWithHash[] = Array.from({ length: 3_000 }, (_, i) => ({
+      hash: randomBytes(32),
+      node: i % 2 === 0 ? { type: 'leaf', key: randomBytes(32), value: randomBytes(i % 90) } : { type: 'branch', bit: i % 256, left: randomBytes(32), right: randomBytes(32), minKey: randomBytes(32), leftAt: i, rightAt: 0 },
+    }));
+    const plain = new MapNodeRows(0, 16, 77);
+    const pooled = new MapNodeRows(0, 16, 77, { buffers }); // 16 rows' room: it grows several times
+    for (const n of nodes) {
+      plain.add(n);
+      pooled.add(n);
+    }
+    // Each outgrown buffer went back (the pool keeps up to 4 of them); the rows are intact.
+    expect(buffers.freeBytes).toBeGreaterThan(0);
+    expect(hex(pooled.copyFiles(1)[0]!)).toBe(hex(plain.copyFiles(1)[0]!));
+    expect(pooled.parts(3).map((p) => hex(p.copyFiles(1)[0]!))).toEqual(plain.parts(3).map((p) => hex(p.copyFiles(1)[0]!)));
+    expect(pooled.sortedPairs().map((p) => hex(p.node))).toEqual(plain.sortedPairs().map((p) => hex(p.node)));
+
+    const before = buffers.freeBytes;
+    pooled.release();
+    expect(buffers.freeBytes).toBeGreaterThan(before); // the rows' memory and the parts' memory
+    expect(pooled.released).toBe(true);
+    expect(pooled.count).toBe(0);
+    expect(() => pooled.copyFiles(1)).toThrow(/after release/);
+    expect(() => pooled.parts(2)).toThrow(/after release/);
+    expect(() => pooled.sortedPairs()).toThrow(/after release/);
+    expect(() => pooled.add(nodes[0]!)).toThrow(/after release/);
+    const freeAfter = buffers.freeBytes;
+    pooled.release(); // harmless
+    expect(buffers.freeBytes).toBe(freeAfter);
+
+    // The next collection builds in that memory, and its rows are its own.
+    const next = new MapNodeRows(0, 3_000, 78, { buffers });
+    expect(buffers.freeBytes).toBeLessThan(freeAfter);
+    for (const n of nodes.slice(0, 100)) next.add(n);
+    const check = new MapNodeRows(0, 16, 78);
+    for (const n of nodes.slice(0, 100)) check.add(n);
+    expect(hex(next.copyFileInOrder())).toBe(hex(check.copyFileInOrder()));
+    // Without buffers, release only empties the collection.
+    plain.release();
+    expect(plain.count).toBe(0);
+    expect(() => plain.copyFileInOrder()).toThrow(/after release/);
   });
 
   it('refuses byte ranges outside their arrays and bits outside 0..255, and writes nothing for them', () => {

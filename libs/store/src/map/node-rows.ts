@@ -2,6 +2,7 @@
 // in-memory store's arrays (MemoryMapStore.visitNewNodesSince hands them over as a MapNodeSink): no object or array
 // per node between the map and the database file. README "Writing map nodes".
 import { equalBytes, type HashSuite, type HashSuiteName, type MapNodeSink, type MapNodeWithHash } from '@merklesync/merkle';
+import type { ScratchBuffers } from '../scratch.ts';
 import { COPY_HEADER, COPY_TRAILER } from './copy.ts';
 import { NODE_BRANCH, NODE_BRANCH_AT, NODE_LEAF, checkLocator, suiteCode, writeLocator } from './node-codec.ts';
 /** Row prefix: field count (2), suite (4 + 2), at (4 + 8), hash (4 + 32), node length (4). The hash starts 24 bytes in. */
@@ -10,6 +11,16 @@ const _AT_AT = 12;
 const _HASH_AT = 24;
 const _BRANCH_NODE = 98;
 const _BRANCH_AT_NODE = 114;
+const _EMPTY = new Uint8Array(0);
+
+/** Options of a {@link MapNodeRows}. */
+export interface MapNodeRowsOptions {
+  /**
+   * Where the rows' memory comes from (default: fresh arrays). With buffers, the memory goes back to them when it
+   * is outgrown and at {@link MapNodeRows.release} (README "Reused write buffers").
+   */
+  readonly buffers?: ScratchBuffers;
+}
 
 /**
  * Map nodes collected for one write: a {@link MapNodeSink} for `MemoryMapStore.visitNewNodesSince`, or filled from
@@ -33,20 +44,53 @@ export class MapNodeRows implements MapNodeSink {
   private _starts: Uint32Array;
   private _count = 0;
   private _sorted: Uint32Array | undefined;
+  private readonly _buffers: ScratchBuffers | undefined;
+  /** `_buf` came from `_buffers` and goes back to them (false for the parts' views of one shared buffer). */
+  private _owned = false;
+  /** Memory of the parts made by {@link parts}, which {@link release} gives back with this collection's. */
+  private _partsBuf: Uint8Array | undefined;
+  private _released = false;
 
   /**
    * @param suite the nodes' hash suite, or its column code.
    * @param expectedNodes room reserved up front (grows as needed).
    * @param at the rows' locator (default 0).
+   * @param options where the memory comes from ({@link MapNodeRowsOptions}).
    * @throws StoreError(CORRUPT_NODE) for an unknown suite code; MerkleError(UNKNOWN_HASH_SUITE) for an unknown name;
    *   RangeError for a locator that is not a non-negative safe integer.
+   * @example const rows = new MapNodeRows('sha256', 20_000, seq, { buffers }); …; await nodes.putNodes(rows); rows.release()
    */
-  constructor(suite: HashSuite | HashSuiteName | number, expectedNodes = 256, at = 0) {
+  constructor(suite: HashSuite | HashSuiteName | number, expectedNodes = 256, at = 0, options: MapNodeRowsOptions = {}) {
     this.suiteCode = typeof suite === 'number' ? suite : suiteCode(suite);
     this.at = checkLocator(at, 'at');
+    this._buffers = options.buffers;
     const n = Math.max(16, Math.min(expectedNodes, 1 << 22) | 0);
-    this._buf = new Uint8Array(n * (_ROW_FIXED + _BRANCH_NODE));
+    this._buf = this._alloc(n * (_ROW_FIXED + _BRANCH_NODE));
     this._starts = new Uint32Array(n + 1);
+  }
+
+  /**
+   * Gives the rows' memory (and that of the parts {@link parts} made) back to the buffers they came from; without
+   * buffers, lets the collector have it. Call it once nothing reads the rows or their parts any more (their writes
+   * completed or failed). The collection is then empty, and adding to it or writing it throws. Repeating is harmless.
+   */
+  release(): void {
+    if (this._released) return;
+    this._released = true;
+    if (this._owned) this._buffers?.give(this._buf);
+    if (this._partsBuf !== undefined) this._buffers?.give(this._partsBuf);
+    this._owned = false;
+    this._partsBuf = undefined;
+    this._buf = _EMPTY;
+    this._starts = new Uint32Array(1);
+    this._count = 0;
+    this._end = 0;
+    this._sorted = undefined;
+  }
+
+  /** True after {@link release}. */
+  get released(): boolean {
+    return this._released;
   }
 
   /** Nodes collected. */
@@ -139,6 +183,7 @@ export class MapNodeRows implements MapNodeSink {
    * @example for (const f of rows.copyFiles(2)) await copyFromBinary(client, sql, f)
    */
   copyFiles(parts = 1, alloc: (size: number) => Buffer = (n) => Buffer.allocUnsafe(n)): Buffer[] {
+    this._live();
     const order = this._order();
     const n = this._count;
     const k = Math.max(1, Math.min(Math.floor(parts), Math.ceil(n / 1_000)));
@@ -171,19 +216,25 @@ export class MapNodeRows implements MapNodeSink {
    * (fewer when there are fewer than 1,000 rows per part), for writers on parallel connections. One part: this.
    */
   parts(parts: number): MapNodeRows[] {
+    this._live();
     const n = this._count;
     const k = Math.max(1, Math.min(Math.floor(parts), Math.ceil(n / 1_000)));
     if (k === 1) return [this];
     const order = this._order();
     const per = Math.ceil(n / k);
     const out: MapNodeRows[] = [];
+    // One piece of memory for every part (each a view of its own range), given back by this collection's release().
+    if (this._partsBuf !== undefined) this._buffers?.give(this._partsBuf);
+    const all = (this._partsBuf = this._buffers ? this._buffers.take(this._end) : new Uint8Array(this._end));
+    let base = 0;
     for (let from = 0; from < n; from += per) {
       const to = Math.min(n, from + per);
       let bytes = 0;
       for (let i = from; i < to; i++) bytes += this._len(order[i]!);
       const p = new MapNodeRows(this.suiteCode, 16, this.at);
       if (out.length === 0) p._roots = this._roots;
-      p._buf = new Uint8Array(bytes);
+      p._buf = all.subarray(base, base + bytes);
+      base += bytes;
       p._starts = new Uint32Array(to - from + 1);
       for (let i = from; i < to; i++) {
         const s = this._starts[order[i]!]!;
@@ -201,6 +252,7 @@ export class MapNodeRows implements MapNodeSink {
 
   /** One COPY file with the rows in the order they were added. */
   copyFileInOrder(): Buffer {
+    this._live();
     const f = Buffer.allocUnsafe(COPY_HEADER.length + this._end + COPY_TRAILER.length);
     f.set(COPY_HEADER, 0);
     f.set(this._buf.subarray(0, this._end), COPY_HEADER.length);
@@ -210,6 +262,7 @@ export class MapNodeRows implements MapNodeSink {
 
   /** Every row's hash and encoded node (views into this collection), in hash order. */
   sortedPairs(): { hash: Buffer; node: Buffer }[] {
+    this._live();
     const order = this._order();
     const b = this._buf;
     const out: { hash: Buffer; node: Buffer }[] = [];
@@ -223,6 +276,7 @@ export class MapNodeRows implements MapNodeSink {
 
   /** Starts a row for a node of `nodeLen` bytes with the given hash; returns where the node's bytes go. */
   private _row(hash: Uint8Array, hashOff: number, nodeLen: number): number {
+    this._live();
     const need = _ROW_FIXED + nodeLen;
     if (this._end + need > this._buf.length) this._grow(need);
     if (this._count + 2 > this._starts.length) {
@@ -264,11 +318,24 @@ export class MapNodeRows implements MapNodeSink {
   }
 
   private _grow(need: number): void {
-    let size = 2 * this._buf.length;
+    let size = Math.max(2 * this._buf.length, 1024);
     while (size < this._end + need) size *= 2;
-    const b = new Uint8Array(size);
-    b.set(this._buf.subarray(0, this._end));
+    const old = this._buf;
+    const owned = this._owned;
+    const b = this._alloc(size);
+    b.set(old.subarray(0, this._end));
     this._buf = b;
+    if (owned) this._buffers?.give(old);
+  }
+
+  /** Memory for the rows: from the buffers when there are some (then owned: given back when outgrown or released). */
+  private _alloc(size: number): Uint8Array {
+    this._owned = this._buffers !== undefined;
+    return this._buffers ? this._buffers.take(size) : new Uint8Array(size);
+  }
+
+  private _live(): void {
+    if (this._released) throw new Error('MapNodeRows used after release()');
   }
 
   private _len(r: number): number {
