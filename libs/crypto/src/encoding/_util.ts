@@ -16,8 +16,21 @@ export function _malformed(what: string, reason: string): never {
   throw new CryptoError(CryptoErrorCode.MalformedInput, `${what}: ${reason}`);
 }
 
+interface _WellFormed {
+  isWellFormed(): boolean;
+}
+// String.prototype.isWellFormed (ES2024; Node 20+, current browsers) answers at once for a one-byte string, which
+// cannot hold a surrogate, and scans the others natively: about 6 ns against 75 ns for the loop below on a 40-character
+// string. Every text value and JSON string of a row ingest encodes is checked.
+const _NATIVE_WELL_FORMED = typeof (String.prototype as Partial<_WellFormed>).isWellFormed === 'function';
+
 /** True when `s` has no lone UTF-16 surrogate (so it has exactly one UTF-8 encoding). */
 export function _isWellFormed(s: string): boolean {
+  return _NATIVE_WELL_FORMED ? (s as unknown as _WellFormed).isWellFormed() : _isWellFormedLoop(s);
+}
+
+/** {@link _isWellFormed} without String.prototype.isWellFormed (older engines; exported for its test). */
+export function _isWellFormedLoop(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 0xd800 || c > 0xdfff) continue;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { _decimalKey, canonicalJson, canonicalJsonText } from './jcs.ts';
 import { errorCode } from '../../test/error-code.ts';
+import { _isWellFormed, _isWellFormedLoop } from './_util.ts';
 
 
 describe('RFC 8785 (JCS)', () => {
@@ -97,6 +98,40 @@ describe('RFC 8785 (JCS)', () => {
     expect(errorCode(() => canonicalJson({ a: undefined } as never))).toBe('UNSUPPORTED_VALUE');
     expect(errorCode(() => canonicalJson(new Date(0) as never))).toBe('UNSUPPORTED_VALUE');
     expect(errorCode(() => canonicalJson(1n as never))).toBe('UNSUPPORTED_VALUE');
+    // A hole of a sparse array is undefined, refused like any undefined (not written as "[1,,2]").
+    // eslint-disable-next-line no-sparse-arrays
+    expect(errorCode(() => canonicalJson([1, , 2] as never))).toBe('UNSUPPORTED_VALUE');
+    expect(errorCode(() => canonicalJson([1, [{ b: '\udfff' }]] as never))).toBe('UNSUPPORTED_VALUE');
+  });
+
+  it('orders members by UTF-16 code units at every object size (insertion sort up to 16 members, sort() above)', () => {
+    const names = ['b', 'a', '\u20ac', '\r', '1', '\ud83d\ude00', '\ufb33', 'aa', 'A', '', 'ab', 'Z', '\u0080', 'é', 'e\u0301', '10', '9', 'z'];
+    for (let n = 0; n <= names.length; n++) {
+      const obj: Record<string, number> = {};
+      names.slice(0, n).forEach((k, i) => (obj[k] = i));
+      // Reference: JSON.stringify of the members in Array.prototype.sort order (UTF-16 code units); integer-like
+      // names ('1', '9', '10') make it the reference for object-order corner cases too.
+      const sorted = Object.keys(obj).sort();
+      const expected = '{' + sorted.map((k) => JSON.stringify(k) + ':' + String(obj[k])).join(',') + '}';
+      expect(canonicalJson(obj)).toBe(expected);
+      expect(canonicalJsonText(JSON.stringify(obj))).toBe(expected);
+    }
+  });
+
+  it('finds lone surrogates the same way with and without String.prototype.isWellFormed', () => {
+    const unit = fc.oneof(fc.integer({ min: 0, max: 0xffff }), fc.constantFrom(0xd800, 0xdbff, 0xdc00, 0xdfff, 0x41));
+    fc.assert(
+      fc.property(fc.array(unit, { maxLength: 12 }), (units) => {
+        const s = String.fromCharCode(...units);
+        expect(_isWellFormedLoop(s)).toBe(_isWellFormed(s));
+      }),
+      { numRuns: 2000 },
+    );
+    const cases: [string, boolean][] = [['', true], ['abc', true], ['\ud83d\ude00', true], ['\udbff\udfff', true], ['\ud800', false], ['a\udc00', false], ['\ud800\ud800\udc00', false], ['\ude00\ud83d', false]];
+    for (const [s, ok] of cases) {
+      expect(_isWellFormedLoop(s)).toBe(ok);
+      expect(_isWellFormed(s)).toBe(ok);
+    }
   });
 
   it('writes numbers a double cannot carry in exact scientific form (injective in the decimal value)', () => {

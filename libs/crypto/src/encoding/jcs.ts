@@ -53,7 +53,14 @@ function _serializeNode(what: string, n: _JNode, exact: boolean): string {
   if (n === true) return 'true';
   if (n === false) return 'false';
   if (typeof n === 'string') return _jcsString(what, n);
-  if (Array.isArray(n)) return '[' + n.map((x) => _serializeNode(what, x, exact)).join(',') + ']';
+  if (Array.isArray(n)) {
+    let s = '[';
+    for (let i = 0; i < n.length; i++) {
+      if (i > 0) s += ',';
+      s += _serializeNode(what, n[i]!, exact);
+    }
+    return s + ']';
+  }
   if (_isJNum(n)) {
     if (!exact) return _jcsNumber(what, Number(n.num));
     // JCS works on IEEE doubles. A number the double carries exactly prints as RFC 8785 says; any other
@@ -66,12 +73,59 @@ function _serializeNode(what: string, n: _JNode, exact: boolean): string {
     return _exactNumber(n.num);
   }
   if (_isJObj(n)) {
-    const members = [...n.members].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    return '{' + members.map(([k, v]) => _jcsString(what, k) + ':' + _serializeNode(what, v, exact)).join(',') + '}';
+    const members = n.members.slice();
+    _sortBy0(members);
+    let s = '{';
+    for (let i = 0; i < members.length; i++) {
+      const [k, v] = members[i]!;
+      if (i > 0) s += ',';
+      s += _jcsString(what, k);
+      s += ':';
+      s += _serializeNode(what, v, exact);
+    }
+    return s + '}';
   }
   return _unsupported(what, 'not a JSON value');
 }
 
+// Member names in UTF-16 code unit order (RFC 8785 §3.2.3; what `<` on strings compares), sorted in place. Objects
+// are mostly small: an insertion sort there, which allocates nothing (Array.prototype.sort copies into a work array).
+const _SMALL_SORT = 16;
+
+function _sortKeys(keys: string[]): void {
+  if (keys.length > _SMALL_SORT) {
+    keys.sort();
+    return;
+  }
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > k) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = k;
+  }
+}
+
+function _sortBy0<T extends readonly [string, unknown]>(members: T[]): void {
+  if (members.length > _SMALL_SORT) {
+    members.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return;
+  }
+  for (let i = 1; i < members.length; i++) {
+    const m = members[i]!;
+    let j = i - 1;
+    while (j >= 0 && members[j]![0] > m[0]) {
+      members[j + 1] = members[j]!;
+      j--;
+    }
+    members[j + 1] = m;
+  }
+}
+
+// One string built by appending (no array per object or array, no join): most rows carry small JSON values, and this
+// runs once per JSON column of every row ingest encodes.
 function _serializeValue(what: string, v: unknown, depth: number): string {
   if (depth > 512) _unsupported(what, 'nesting deeper than 512');
   if (v === null) return 'null';
@@ -83,12 +137,29 @@ function _serializeValue(what: string, v: unknown, depth: number): string {
     case 'string':
       return _jcsString(what, v);
     case 'object': {
-      if (Array.isArray(v)) return '[' + v.map((x) => _serializeValue(what, x, depth + 1)).join(',') + ']';
+      if (Array.isArray(v)) {
+        let s = '[';
+        // Every index, holes included: a hole is `undefined`, which is refused like any other undefined value.
+        for (let i = 0; i < v.length; i++) {
+          if (i > 0) s += ',';
+          s += _serializeValue(what, v[i], depth + 1);
+        }
+        return s + ']';
+      }
       const proto = Object.getPrototypeOf(v) as unknown;
       if (proto !== Object.prototype && proto !== null) _unsupported(what, 'only plain objects are JSON objects');
-      const keys = Object.keys(v).sort();
+      const keys = Object.keys(v);
+      _sortKeys(keys);
       const obj = v as Record<string, unknown>;
-      return '{' + keys.map((k) => _jcsString(what, k) + ':' + _serializeValue(what, obj[k], depth + 1)).join(',') + '}';
+      let s = '{';
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        if (i > 0) s += ',';
+        s += _jcsString(what, k);
+        s += ':';
+        s += _serializeValue(what, obj[k], depth + 1);
+      }
+      return s + '}';
     }
     default:
       return _unsupported(what, `${typeof v} is not a JSON value`);
