@@ -68,9 +68,19 @@ export function _treeSize(value: bigint, field: string): void {
   if (value > EventLimits.maxTreeSize) _invalid(field, 'above 2^53 - 1');
 }
 
+// Each enum's values as a set, made once (Object.values built an array on every check: once per change on the bus).
+const _enumSets = new WeakMap<object, ReadonlySet<unknown>>();
+
+/** The values of an enum object, as a set (cached). */
+export function _enumValues(known: Readonly<Record<string, number>>): ReadonlySet<unknown> {
+  let set = _enumSets.get(known);
+  if (set === undefined) _enumSets.set(known, (set = new Set<unknown>(Object.values(known))));
+  return set;
+}
+
 export function _enum(value: number, known: Readonly<Record<string, number>>, field: string): void {
   if (value === 0) _invalid(field, 'required (UNSPECIFIED)');
-  if (!Object.values(known).includes(value)) _invalid(field, `unknown enum value ${value}`);
+  if (!_enumValues(known).has(value)) _invalid(field, `unknown enum value ${value}`);
 }
 
 export function _list(length: number, field: string, max: number, min = 0): void {

@@ -182,6 +182,60 @@ describe('events: required fields and rules', () => {
     );
   });
 
+  it('names the field of any bad change inside a batch, past the first, as validating the change alone does', () => {
+    // Batch changes that agree with their batch are checked without building field names; any other goes through the
+    // full checks. Each mutation below must be caught either way, and named like `validateEvent('change', …)` names it.
+    const mutations: [string, (e: EventMessages['change']) => void][] = [
+      ['version 0', (e) => (e.schemaVersion = 0)],
+      ['version 2', (e) => (e.schemaVersion = 2)],
+      ['no block', (e) => (e.block = undefined)],
+      ['op unspecified', (e) => (e.block!.op = RowOperation.UNSPECIFIED)],
+      ['op unknown', (e) => (e.block!.op = 99 as RowOperation)],
+      ['truncate with a key', (e) => (e.block!.op = RowOperation.TRUNCATE)],
+      ['row version 0', (e) => (e.block!.rowVersion = 0n)],
+      ['short map key', (e) => (e.block!.mapKey = new Uint8Array(31))],
+      ['no map key', (e) => (e.block!.mapKey = new Uint8Array(0))],
+      ['delete with a leaf', (e) => (e.block!.op = RowOperation.DELETE)],
+      ['delete with a block', (e) => {
+        e.block!.op = RowOperation.DELETE;
+        e.block!.leafCommitment = new Uint8Array(0);
+      }],
+      ['short leaf', (e) => (e.block!.leafCommitment = new Uint8Array(31))],
+      ['no leaf', (e) => (e.block!.leafCommitment = new Uint8Array(0))],
+      ['no block bytes', (e) => (e.block!.block = new Uint8Array(0))],
+      ['block too big', (e) => (e.block!.block = new Uint8Array(EventLimits.maxBlockBytes + 1))],
+      ['no commit time', (e) => (e.commitTimeUnixMicros = 0n)],
+      ['no position', (e) => (e.position = undefined)],
+    ];
+    for (const [what, mutate] of mutations) {
+      const alone = validEvent('change');
+      mutate(alone);
+      let expected: ProtocolError | undefined;
+      try {
+        validateEvent('change', alone);
+      } catch (e) {
+        expected = e as ProtocolError;
+      }
+      expect(expected, what).toBeInstanceOf(ProtocolError);
+      const b = validEvent('change-batch');
+      b.events = [validEvent('change'), validEvent('change'), validEvent('change')];
+      mutate(b.events[1]!);
+      expectCode(() => validateEvent('change-batch', b), expected!.code, `events[1].${expected!.field}`);
+    }
+    // And the changes that must pass: each operation in its valid form.
+    const ok = validEvent('change-batch');
+    const del = validEvent('change');
+    del.block!.op = RowOperation.DELETE;
+    del.block!.leafCommitment = new Uint8Array(0);
+    del.block!.block = new Uint8Array(0);
+    const upd = validEvent('change');
+    upd.block!.op = RowOperation.UPDATE;
+    const big = validEvent('change');
+    big.block!.block = new Uint8Array(EventLimits.maxBlockBytes);
+    ok.events = [validEvent('change'), del, upd, big];
+    expect(() => validateEvent('change-batch', ok)).not.toThrow();
+  });
+
   it('accepts a part whose count is still pending (part_count 0), at any index', () => {
     const b = validEvent('change-batch');
     b.partCountPending = true;

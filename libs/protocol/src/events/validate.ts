@@ -15,6 +15,7 @@ import type {
 import {
   _bytes,
   _enum,
+  _enumValues,
   _hash,
   _hashOrEmpty,
   _invalid,
@@ -26,7 +27,7 @@ import {
   _treeSize,
   _version,
 } from './_checks.ts';
-import { EventLimits } from './limits.ts';
+import { EventLimits, SUPPORTED_SCHEMA_VERSIONS } from './limits.ts';
 
 const _strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -111,6 +112,23 @@ export function _validateChangeEvent(e: ChangeEvent, f = ''): void {
   _positive(e.commitTimeUnixMicros, `${f}commit_time_unix_micros`);
 }
 
+/**
+ * The common case of a batch's change, checked without building any field name (the checks below build one per field
+ * they look at, for their messages): a change that agrees with its batch (source, table, transaction and position,
+ * which the batch checks validated) and whose own fields are valid. True only when {@link _validateChangeEvent} and the
+ * batch's agreement checks would both pass; false sends the change through them, which name the offending field.
+ * Truncates always take that path.
+ */
+function _agreeingChange(e: ChangeEvent, b: ChangeBatch, position: SourcePosition): boolean {
+  const k = e.block;
+  if (k === undefined || k.source !== b.source || k.table !== b.table || e.transactionId !== b.transactionId) return false;
+  if (!SUPPORTED_SCHEMA_VERSIONS.includes(e.schemaVersion) || e.position === undefined || !_samePosition(e.position, position)) return false;
+  if (!(e.commitTimeUnixMicros > 0n && k.rowVersion > 0n) || k.mapKey.length !== 32) return false;
+  if (k.op === RowOperation.DELETE) return k.leafCommitment.length === 0 && k.block.length === 0;
+  if (k.op === RowOperation.UNSPECIFIED || k.op === RowOperation.TRUNCATE || !_enumValues(RowOperation).has(k.op)) return false;
+  return k.leafCommitment.length === 32 && k.block.length > 0 && k.block.length <= EventLimits.maxBlockBytes;
+}
+
 /** @internal */
 export function _validateChangeBatch(b: ChangeBatch): void {
   _version(b.schemaVersion, 'schema_version');
@@ -128,6 +146,7 @@ export function _validateChangeBatch(b: ChangeBatch): void {
   }
   _list(b.events.length, 'events', EventLimits.maxBatchEvents, 1);
   b.events.forEach((e, i) => {
+    if (_agreeingChange(e, b, position)) return;
     const f = `events[${i}].`;
     _validateChangeEvent(e, f);
     // The batch header is what routing and dedup use: every event must agree with it.
