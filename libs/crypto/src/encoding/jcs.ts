@@ -73,8 +73,7 @@ function _serializeNode(what: string, n: _JNode, exact: boolean): string {
     return _exactNumber(n.num);
   }
   if (_isJObj(n)) {
-    const members = n.members.slice();
-    _sortBy0(members);
+    const members = n.members.slice().sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     let s = '{';
     for (let i = 0; i < members.length; i++) {
       const [k, v] = members[i]!;
@@ -105,22 +104,6 @@ function _sortKeys(keys: string[]): void {
       j--;
     }
     keys[j + 1] = k;
-  }
-}
-
-function _sortBy0<T extends readonly [string, unknown]>(members: T[]): void {
-  if (members.length > _SMALL_SORT) {
-    members.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    return;
-  }
-  for (let i = 1; i < members.length; i++) {
-    const m = members[i]!;
-    let j = i - 1;
-    while (j >= 0 && members[j]![0] > m[0]) {
-      members[j + 1] = members[j]!;
-      j--;
-    }
-    members[j + 1] = m;
   }
 }
 

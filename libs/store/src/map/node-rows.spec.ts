@@ -161,6 +161,18 @@ describe('MapNodeRows', () => {
     expect(pooled.parts(3).map((p) => hex(p.copyFiles(1)[0]!))).toEqual(plain.parts(3).map((p) => hex(p.copyFiles(1)[0]!)));
     expect(pooled.sortedPairs().map((p) => hex(p.node))).toEqual(plain.sortedPairs().map((p) => hex(p.node)));
 
+    // Parts made twice each keep their own memory until release: the second call, after more rows, must not write
+    // over the first's.
+    const files = (rows: MapNodeRows[]): string[] => rows.map((p) => hex(p.copyFiles(1)[0]!));
+    const firstExpected = files(plain.parts(2));
+    const first = pooled.parts(2);
+    const extra: MapNodeWithHash = { hash: new Uint8Array(32), node: { type: 'leaf', key: randomBytes(32), value: randomBytes(40) } };
+    plain.add(extra);
+    pooled.add(extra);
+    const second = pooled.parts(2);
+    expect(files(second)).toEqual(files(plain.parts(2)));
+    expect(files(first)).toEqual(firstExpected);
+
     const before = buffers.freeBytes;
     pooled.release();
     expect(buffers.freeBytes).toBeGreaterThan(before); // the rows' memory and the parts' memory

@@ -44,11 +44,10 @@ export class MapNodeRows implements MapNodeSink {
   private _starts: Uint32Array;
   private _count = 0;
   private _sorted: Uint32Array | undefined;
+  /** Where `_buf` comes from and goes back to (parts made by {@link parts} have none: their memory is their parent's). */
   private readonly _buffers: ScratchBuffers | undefined;
-  /** `_buf` came from `_buffers` and goes back to them (false for the parts' views of one shared buffer). */
-  private _owned = false;
   /** Memory of the parts made by {@link parts}, which {@link release} gives back with this collection's. */
-  private _partsBuf: Uint8Array | undefined;
+  private readonly _partsBufs: Uint8Array[] = [];
   private _released = false;
 
   /**
@@ -77,10 +76,8 @@ export class MapNodeRows implements MapNodeSink {
   release(): void {
     if (this._released) return;
     this._released = true;
-    if (this._owned) this._buffers?.give(this._buf);
-    if (this._partsBuf !== undefined) this._buffers?.give(this._partsBuf);
-    this._owned = false;
-    this._partsBuf = undefined;
+    if (this._buffers !== undefined) for (const b of [this._buf, ...this._partsBufs]) this._buffers.give(b);
+    this._partsBufs.length = 0;
     this._buf = _EMPTY;
     this._starts = new Uint32Array(1);
     this._count = 0;
@@ -224,8 +221,8 @@ export class MapNodeRows implements MapNodeSink {
     const per = Math.ceil(n / k);
     const out: MapNodeRows[] = [];
     // One piece of memory for every part (each a view of its own range), given back by this collection's release().
-    if (this._partsBuf !== undefined) this._buffers?.give(this._partsBuf);
-    const all = (this._partsBuf = this._buffers ? this._buffers.take(this._end) : new Uint8Array(this._end));
+    const all = this._buffers ? this._buffers.take(this._end) : new Uint8Array(this._end);
+    if (this._buffers) this._partsBufs.push(all);
     let base = 0;
     for (let from = 0; from < n; from += per) {
       const to = Math.min(n, from + per);
@@ -321,16 +318,14 @@ export class MapNodeRows implements MapNodeSink {
     let size = Math.max(2 * this._buf.length, 1024);
     while (size < this._end + need) size *= 2;
     const old = this._buf;
-    const owned = this._owned;
     const b = this._alloc(size);
     b.set(old.subarray(0, this._end));
     this._buf = b;
-    if (owned) this._buffers?.give(old);
+    this._buffers?.give(old);
   }
 
-  /** Memory for the rows: from the buffers when there are some (then owned: given back when outgrown or released). */
+  /** Memory for the rows: from the buffers when there are some (given back when outgrown or released). */
   private _alloc(size: number): Uint8Array {
-    this._owned = this._buffers !== undefined;
     return this._buffers ? this._buffers.take(size) : new Uint8Array(size);
   }
 
