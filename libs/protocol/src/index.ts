@@ -9,7 +9,7 @@ export * from './gen/merklesync/v1/events_pb.ts';
 export * from './gen/merklesync/v1/service_pb.ts';
 
 export { CURRENT_SCHEMA_VERSION, EventLimits, SUPPORTED_SCHEMA_VERSIONS } from './events/limits.ts';
-export { EventKind, decodeEvent, encodeEvent, eventSchema, newEvent, validateEvent, type EventMessages } from './events/codec.ts';
+export { EventKind, decodeEvent, encodeEvent, eventSchema, newChangeEvent, newEvent, validateEvent, type ChangeEventFields, type EventMessages } from './events/codec.ts';
 export { proofFromMessage, proofToMessage } from './proofs.ts';
 export { checkpointToMessage, consistencyToMessage, suiteToWire, tableRootProofToMessage, type CheckpointFields } from './messages.ts';
 export {

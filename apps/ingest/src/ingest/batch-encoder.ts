@@ -1,6 +1,7 @@
 // One source batch → the bus messages that carry it: changes grouped by table (one ChangeBatch event per table,
 // split further only to stay under the 1 MiB event limit), numbered across the whole transaction.
-import { EventLimits, RowOperation, SUBJECT_PREFIX, changesSubject, encodeEvent, newEvent, type ChangeEvent } from '@merklesync/protocol';
+import { create } from '@bufbuild/protobuf';
+import { EventLimits, RowOperation, SUBJECT_PREFIX, SourcePositionSchema, changesSubject, encodeEvent, newChangeEvent, newEvent, type ChangeEvent } from '@merklesync/protocol';
 import { parseLsn, type ChangeBatch } from '@merklesync/sources';
 import { IngestError, IngestErrorCode } from './ingest.errors.ts';
 import { changeMsgId } from './msg-id.ts';
@@ -77,7 +78,8 @@ export class BatchEncoder {
 
     const rowVersion = parseLsn(batch.commitLsn);
     const txid = batch.kind === 'snapshot' ? `snapshot@${batch.commitLsn}` : String(batch.xid);
-    const position = { position: { case: 'pgLsn' as const, value: rowVersion } };
+    // One SourcePosition message shared by the batch's changes (and the batch), as create would use it.
+    const position = create(SourcePositionSchema, { position: { case: 'pgLsn', value: rowVersion } });
     const commitTime = batch.kind === 'snapshot' ? this.#snapshotMicros(batch.commitLsn) : (batch.commitTimeMicros ?? this.#nowMicros());
     const byTable = new Map<string, ChangeEvent[]>();
     for (const c of batch.changes) {
@@ -98,9 +100,16 @@ export class BatchEncoder {
         continue;
       }
       for (const sealed of this.#sealer.seal(t, c, rowVersion)) {
+        // newEvent's create per change cost more than the rest of the event's encoding (protocol README).
         list.push(
-          newEvent('change', {
-            block: { source: this.#source, table: t, ...sealed },
+          newChangeEvent({
+            source: this.#source,
+            table: t,
+            mapKey: sealed.mapKey,
+            leafCommitment: sealed.leafCommitment,
+            block: sealed.block,
+            rowVersion: sealed.rowVersion,
+            op: sealed.op,
             transactionId: txid,
             position,
             commitTimeUnixMicros: commitTime,

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { checkpoint, dataBlock, h, validEvent } from '../../test/fixtures.ts';
 import { ProtocolError, type ProtocolErrorCode } from '../errors.ts';
 import { DataBlockSchema, RowOperation, SourcePositionSchema } from '../gen/merklesync/v1/common_pb.ts';
-import { decodeEvent, encodeEvent, eventSchema, EventKind, newEvent, validateEvent, type EventMessages } from './codec.ts';
+import { decodeEvent, encodeEvent, eventSchema, EventKind, newChangeEvent, newEvent, validateEvent, type EventMessages } from './codec.ts';
 import { EventLimits } from './limits.ts';
 
 const KINDS = Object.values(EventKind);
@@ -346,5 +346,52 @@ describe('events: garbage', () => {
 
   it('keeps the fixture checkpoint valid (guards the tests above)', () => {
     expect(() => validateEvent('checkpoint', newEvent('checkpoint', { checkpoint: checkpoint() }))).not.toThrow();
+  });
+});
+
+describe('events: newChangeEvent', () => {
+  const bytes = (max: number) => fc.uint8Array({ maxLength: max });
+  const fields = fc.record({
+    source: fc.string({ maxLength: 20 }),
+    table: fc.string({ maxLength: 20 }),
+    mapKey: bytes(40),
+    leafCommitment: bytes(40),
+    block: bytes(400),
+    rowVersion: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+    op: fc.constantFrom(RowOperation.SNAPSHOT, RowOperation.INSERT, RowOperation.UPDATE, RowOperation.DELETE, RowOperation.TRUNCATE),
+    transactionId: fc.string({ maxLength: 20 }),
+    lsn: fc.option(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), { nil: undefined }),
+    commitTimeUnixMicros: fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }),
+    changeIndex: fc.nat(),
+  });
+
+  it('is the message newEvent creates from the same fields: equal, same keys in the same order, same bytes', () => {
+    fc.assert(
+      fc.property(fields, ({ lsn, ...f }) => {
+        const position = create(SourcePositionSchema, lsn === undefined ? { position: { case: 'opaque', value: f.mapKey } } : { position: { case: 'pgLsn', value: lsn } });
+        const { source, table, mapKey, leafCommitment, block, rowVersion, op, ...rest } = f;
+        const viaCreate = newEvent('change', { block: { source, table, mapKey, leafCommitment, block, rowVersion, op }, position, ...rest });
+        const literal = newChangeEvent({ ...f, position });
+        expect(literal).toStrictEqual(viaCreate);
+        expect(Object.keys(literal)).toEqual(Object.keys(viaCreate));
+        expect(Object.keys(literal.block!)).toEqual(Object.keys(viaCreate.block!));
+        expect(equals(eventSchema('change'), literal, viaCreate)).toBe(true);
+        expect(toBinary(eventSchema('change'), literal)).toEqual(toBinary(eventSchema('change'), viaCreate));
+        // The arrays and the position are used as given, as create uses them.
+        expect(literal.block!.block).toBe(block);
+        expect(literal.position).toBe(position);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('covers every field of ChangeEvent and DataBlock (a field added to the schema fails here until it is handled)', () => {
+    const e = newChangeEvent({
+      source: 's', table: 't', mapKey: h(1), leafCommitment: h(2), block: Uint8Array.of(1), rowVersion: 1n, op: RowOperation.INSERT,
+      transactionId: 'x', position: create(SourcePositionSchema, { position: { case: 'pgLsn', value: 1n } }), commitTimeUnixMicros: 1n, changeIndex: 0,
+    });
+    expect(Object.keys(e).filter((k) => k !== '$typeName').sort()).toEqual(eventSchema('change').fields.map((f) => f.localName).sort());
+    expect(Object.keys(e.block!).filter((k) => k !== '$typeName').sort()).toEqual(DataBlockSchema.fields.map((f) => f.localName).sort());
+    expect(e.schemaVersion).toBe(1);
   });
 });

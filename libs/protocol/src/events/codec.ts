@@ -2,6 +2,7 @@
 import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import type { GenMessage } from '@bufbuild/protobuf/codegenv2';
 import { ProtocolError, ProtocolErrorCode } from '../errors.ts';
+import type { RowOperation, SourcePosition } from '../gen/merklesync/v1/common_pb.ts';
 import {
   ChangeBatchSchema,
   ChangeEventSchema,
@@ -139,6 +140,51 @@ export function encodeEvent<K extends EventKind>(kind: K, event: EventMessages[K
     throw new ProtocolError(ProtocolErrorCode.Oversized, `${kind}: encodes to ${bytes.length} bytes, limit ${EventLimits.maxEventBytes}`);
   }
   return bytes;
+}
+
+/** The fields of a {@link newChangeEvent}: every field of `ChangeEvent` and of its `DataBlock`, typed exactly. */
+export interface ChangeEventFields {
+  readonly source: string;
+  readonly table: string;
+  readonly mapKey: Uint8Array;
+  readonly leafCommitment: Uint8Array;
+  readonly block: Uint8Array;
+  readonly rowVersion: bigint;
+  readonly op: RowOperation;
+  readonly transactionId: string;
+  /** A SourcePosition message (e.g. from `newEvent`'s `create`), shared by the changes of a batch. */
+  readonly position: SourcePosition;
+  readonly commitTimeUnixMicros: bigint;
+  readonly changeIndex: number;
+}
+
+/**
+ * A `ChangeEvent` with its `DataBlock`, equal to what `newEvent('change', { block: {…}, … })` creates from the same
+ * fields (same properties in the same order, `schema_version` current) but written as object literals: protobuf-es's
+ * `create` walks the schema for the event and again for its block, ≈ 1–2 µs per change against ≈ 0.05 µs
+ * (README "Decoding and errors"). The arrays and the position are used as given, as `create` uses them. Does not validate:
+ * pass the batch to {@link encodeEvent}.
+ * @example newChangeEvent({ source, table, ...sealed, transactionId, position, commitTimeUnixMicros, changeIndex })
+ */
+export function newChangeEvent(f: ChangeEventFields): ChangeEvent {
+  return {
+    $typeName: 'merklesync.v1.ChangeEvent',
+    schemaVersion: CURRENT_SCHEMA_VERSION,
+    block: {
+      $typeName: 'merklesync.v1.DataBlock',
+      source: f.source,
+      table: f.table,
+      mapKey: f.mapKey,
+      leafCommitment: f.leafCommitment,
+      block: f.block,
+      rowVersion: f.rowVersion,
+      op: f.op,
+    },
+    transactionId: f.transactionId,
+    position: f.position,
+    commitTimeUnixMicros: f.commitTimeUnixMicros,
+    changeIndex: f.changeIndex,
+  };
 }
 
 /**
