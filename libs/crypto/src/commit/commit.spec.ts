@@ -61,6 +61,19 @@ describe('keyed commitments (known answers from an independent implementation)',
   it('mapKeyInput has the documented framing', () => {
     expect(hex(mapKeyInput('ab', Uint8Array.of(9)))).toBe('0002' + '6162' + '00000001' + '09');
   });
+
+  it('mapKeyInput writes both lengths big-endian in every byte (names and keys past 255 and 65,535 bytes)', () => {
+    for (const [tl, pl] of [[1, 0], [255, 256], [256, 70_000], [300, 0x01_02_03], [1000, 65_535], [40, 16_777_217]] as const) {
+      const table = 't'.repeat(tl);
+      const pk = new Uint8Array(pl).fill(7);
+      const got = mapKeyInput(table, pk);
+      expect(got.length).toBe(6 + tl + pl);
+      expect([got[0], got[1]]).toEqual([tl >>> 8, tl & 0xff]);
+      expect([got[2 + tl], got[3 + tl], got[4 + tl], got[5 + tl]]).toEqual([pl >>> 24, (pl >>> 16) & 0xff, (pl >>> 8) & 0xff, pl & 0xff]);
+      expect(got.subarray(2, 2 + tl)).toEqual(new TextEncoder().encode(table));
+      expect(got.subarray(6 + tl).every((b) => b === 7)).toBe(true);
+    }
+  });
 });
 
 describe('separation', () => {

@@ -37,12 +37,18 @@ export function mapKeyInput(table: string, primaryKey: Uint8Array): Uint8Array {
   const t = _nameCached('table', table);
   assertBytes('primaryKey', primaryKey);
   if (primaryKey.length > 0xffffffff) throw new RangeError('primaryKey must be at most 2^32 - 1 bytes');
+  // Byte writes, not a DataView: `out.buffer` would move a small array's bytes off the V8 heap (README B.5).
   const out = new Uint8Array(6 + t.length + primaryKey.length);
-  const view = new DataView(out.buffer);
-  view.setUint16(0, t.length);
+  const tl = t.length;
+  const pl = primaryKey.length;
+  out[0] = tl >>> 8;
+  out[1] = tl & 0xff;
   out.set(t, 2);
-  view.setUint32(2 + t.length, primaryKey.length);
-  out.set(primaryKey, 6 + t.length);
+  out[2 + tl] = pl >>> 24;
+  out[3 + tl] = (pl >>> 16) & 0xff;
+  out[4 + tl] = (pl >>> 8) & 0xff;
+  out[5 + tl] = pl & 0xff;
+  out.set(primaryKey, 6 + tl);
   return out;
 }
 
