@@ -79,6 +79,26 @@ describe('block format (known answers from an independent implementation)', () =
     expect(await env.decrypt(want, binding)).toEqual(row);
   });
 
+  it('kids checked once are remembered: many kids (past the cache bound), repeated, give the reference bytes; a bad kid throws every time', () => {
+    const key = refDataKey(master1, binding.source, binding.table);
+    const kids = Array.from({ length: 150 }, (_, i) => `k-${i}.${'x'.repeat(i % 40)}`);
+    for (let round = 0; round < 3; round++) {
+      for (const [i, kid] of kids.entries()) {
+        const version = 1 + ((i * 7919) % 100_000) * 4096; // bytes in every position of the u32
+        const block = sealBlock({ kid, version, key }, binding, row, { random: fixedNonce });
+        expect(hex(block)).toBe(refSeal(master1, kid, version, fixedNonce(), binding, row).toString('hex'));
+        expect(parseBlockHeader(block).kid).toBe(kid);
+      }
+      for (const bad of ['', 'has space', 'ü', 'x'.repeat(65)]) {
+        expect(codeOf(() => sealBlock({ kid: bad, version: 1, key }, binding, row))).toBe('RangeError');
+      }
+    }
+    // The remembered bytes are shared, never handed out: writing into a block leaves the next header intact.
+    const a = sealBlock({ kid: 'k-1.x', version: 1, key }, binding, row, { random: fixedNonce });
+    a.fill(0);
+    expect(hex(sealBlock({ kid: 'k-1.x', version: 1, key }, binding, row, { random: fixedNonce }))).toBe(refSeal(master1, 'k-1.x', 1, fixedNonce(), binding, row).toString('hex'));
+  });
+
   it('with a BlockArena, sealBlock writes the same bytes into views of shared chunks that never overlap', () => {
     const want = refSeal(master1, 'prod-1', 1, fixedNonce(), binding, row);
     const key = refDataKey(master1, binding.source, binding.table);
