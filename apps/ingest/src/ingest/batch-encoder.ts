@@ -69,10 +69,21 @@ export class BatchEncoder {
    */
   async encode(batch: ChangeBatch): Promise<OutgoingMessage[]> {
     const cursor = this.#advance(batch);
+    // Each change's table name ("schema.table"), built once per run of changes to the same table: a new string per
+    // change, hashed for every Map lookup, cost more than the lookup.
+    const names = new Array<string>(batch.changes.length);
     const tables: string[] = [];
-    for (const c of batch.changes) {
-      const t = `${c.schema}.${c.table}`;
-      if (!tables.includes(t)) tables.push(t);
+    let schema: string | undefined;
+    let table: string | undefined;
+    let name = '';
+    for (const [i, c] of batch.changes.entries()) {
+      if (c.schema !== schema || c.table !== table) {
+        schema = c.schema;
+        table = c.table;
+        name = `${schema}.${table}`;
+        if (!tables.includes(name)) tables.push(name);
+      }
+      names[i] = name;
     }
     await this.#sealer.prepare(tables);
 
@@ -82,10 +93,14 @@ export class BatchEncoder {
     const position = create(SourcePositionSchema, { position: { case: 'pgLsn', value: rowVersion } });
     const commitTime = batch.kind === 'snapshot' ? this.#snapshotMicros(batch.commitLsn) : (batch.commitTimeMicros ?? this.#nowMicros());
     const byTable = new Map<string, ChangeEvent[]>();
-    for (const c of batch.changes) {
-      const t = `${c.schema}.${c.table}`;
-      let list = byTable.get(t);
-      if (!list) byTable.set(t, (list = []));
+    let t = '';
+    let list: ChangeEvent[] | undefined;
+    for (const [i, c] of batch.changes.entries()) {
+      if (names[i] !== t || list === undefined) {
+        t = names[i]!;
+        list = byTable.get(t);
+        if (!list) byTable.set(t, (list = []));
+      }
       if (c.op === 'truncate') {
         // Names the table only; merkle removes every row the table holds at this point (README "Truncate").
         list.push(
