@@ -257,6 +257,10 @@ export class ByteWriter {
   finish(): Uint8Array {
     return this._buf.slice(0, this._len);
   }
+  /** The bytes written so far as a view of the writer's buffer (no copy): valid until the next write or reset. */
+  written(): Uint8Array {
+    return this._buf.subarray(0, this._len);
+  }
 }
 
 /**

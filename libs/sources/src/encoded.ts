@@ -1,5 +1,5 @@
 // Row changes of the pgoutput source that carry their canonical bytes and type their values only when read.
-import { PgTextRowEncoder, type PgType, type PgValue } from '@merklesync/crypto';
+import { BlockArena, PgTextRowEncoder, type PgType, type PgValue } from '@merklesync/crypto';
 import { tableKey } from './catalog.ts';
 import { SourceError, SourceErrorCode } from './errors.ts';
 import { UNCHANGED_TOAST, type TupleValue } from './pgoutput/messages.ts';
@@ -30,6 +30,10 @@ export interface _RowShape {
 /** Column texts; `undefined` marks a column left out (`unchanged`), UNCHANGED_TOAST a value not sent. */
 export type _Texts = readonly (TupleValue | undefined)[];
 
+// Encoded rows are carved out of shared 64 KiB chunks (crypto's PgTextRowEncoder `arena` option) instead of one
+// off-heap array each: a source's rows are consumed batch by batch and dropped together (README "Encoded rows").
+const _rowArena = new BlockArena();
+
 /**
  * The text → bytes encoder of a column list, or null when there can be none: a key column missing from the list
  * (index -1), or a list `encodeRow` refuses (the typed path then reports it, row by row).
@@ -40,6 +44,7 @@ export function _encoderFor(shape: _RowShape): PgTextRowEncoder | null {
     return new PgTextRowEncoder(
       shape.columns.map((c, i) => ({ name: c.name, type: shape.types[i]! })),
       shape.pk,
+      { arena: _rowArena },
     );
   } catch {
     return null;

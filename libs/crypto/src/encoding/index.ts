@@ -19,7 +19,7 @@ export {
 export { encodeValue } from './value.ts';
 export { encodeMongoDocument, encodeMongoId, encodePrimaryKey, encodeRow } from './row.ts';
 export { fromPgText } from './pg-text.ts';
-export { PgTextRowEncoder, type PgTextColumn } from './pg-text-row.ts';
+export { PgTextRowEncoder, type PgTextColumn, type PgTextRowEncoderOptions } from './pg-text-row.ts';
 export { PG_TYPE_OIDS, resolvePgType, type ResolvedPgType } from './pg-types.ts';
 export { canonicalJson, canonicalJsonText, type CanonicalJsonOptions } from './jcs.ts';
 export { canonicalExtendedJson } from './ejson.ts';

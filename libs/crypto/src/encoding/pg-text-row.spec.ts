@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { toHex } from '@merklesync/merkle';
 import { CryptoError } from '../errors.ts';
 import { fromPgText } from './pg-text.ts';
+import { BlockArena } from '../envelope/seal.ts';
 import { PgTextRowEncoder } from './pg-text-row.ts';
 import { encodePrimaryKey, encodeRow } from './row.ts';
 import { PG_TYPE_OIDS } from './pg-types.ts';
@@ -160,6 +161,28 @@ describe('PgTextRowEncoder: Postgres text → canonical bytes in one pass, equal
     const other = ['7', null, '{}', '', 'null', 'infinity', '\\x', '00000000-0000-0000-0000-000000000000'];
     expect(toHex(enc.row(other))).toBe(toHex(referenceRow(columns, other)));
     expect(toHex(enc.row(texts))).toBe(toHex(referenceRow(columns, texts)));
+  });
+
+  it('with an arena: the same bytes, each row its own view of a shared chunk (none overlaps another); a big row its own array', () => {
+    const columns = [
+      { name: 'id', type: 'int8' },
+      { name: 'note', type: 'text' },
+    ];
+    const arena = new BlockArena(1024);
+    const enc = new PgTextRowEncoder(columns, [0], { arena });
+    const rows = Array.from({ length: 40 }, (_, i) => [String(i), 'x'.repeat(i)]);
+    const out = rows.map((t) => enc.row(t));
+    for (const [i, t] of rows.entries()) expect(toHex(out[i]!)).toBe(toHex(referenceRow(columns, t)));
+    expect(out[1]!.buffer).toBe(out[0]!.buffer);
+    const spans = out.map((b) => [b.buffer, b.byteOffset, b.byteOffset + b.length] as const);
+    for (let i = 0; i < spans.length; i++) for (let j = i + 1; j < spans.length; j++) if (spans[i]![0] === spans[j]![0]) expect(spans[i]![2] <= spans[j]![1] || spans[j]![2] <= spans[i]![1]).toBe(true);
+    const big = enc.row(['1', 'y'.repeat(600)]);
+    expect(toHex(big)).toBe(toHex(referenceRow(columns, ['1', 'y'.repeat(600)])));
+    expect(big.buffer.byteLength).toBe(big.length);
+    // A refused value still takes the reference path (and error); keys are never put in the arena.
+    expect(outcome(() => new PgTextRowEncoder([{ name: 'd', type: 'date' }], [], { arena }).row(['2023-02-29']))).toMatch(/^CryptoError MALFORMED_INPUT/);
+    expect(enc.primaryKey(['5', 'z']).byteOffset).toBe(0);
+    expect(() => new PgTextRowEncoder(columns, [0], { arena: {} as BlockArena })).toThrow(TypeError);
   });
 
   it('a bad value anywhere in the row: the reference error, after the fast path had written earlier columns', () => {

@@ -5,6 +5,7 @@
 // handle gives up, and the whole row is then encoded the reference way, so results and errors are the
 // reference's even where a fast path would have been stricter.
 import { ByteWriter } from '@merklesync/merkle';
+import { BlockArena } from '../envelope/seal.ts';
 import { daysFromCivil, parsePgDate, parsePgTimestamp } from './datetime.ts';
 import { canonicalJson, canonicalJsonText } from './jcs.ts';
 import { parseNumeric } from './numeric.ts';
@@ -322,6 +323,16 @@ let _scratch = new ByteWriter(1024);
 const _keyScratch = new ByteWriter(256); // grows to the largest key once (btree keys stay under ≈ 2.7 kB)
 const _SCRATCH_KEEP_MAX = 1 << 20;
 
+/** Options of a {@link PgTextRowEncoder}. */
+export interface PgTextRowEncoderOptions {
+  /**
+   * Where `row` puts its results: views carved out of the arena's shared chunks instead of one array each (a fresh
+   * array of more than 64 bytes is an off-heap allocation, which cost more than encoding the row's integers). Each
+   * view keeps its whole chunk alive: for rows that are dropped together, as a source's batches are.
+   */
+  readonly arena?: BlockArena;
+}
+
 /**
  * Encodes rows of one column list given as Postgres TEXT output, straight to canonical bytes:
  * `row(texts)` equals `encodeRow` of the columns typed with `fromPgText`, and `primaryKey(texts)` equals
@@ -338,6 +349,7 @@ export class PgTextRowEncoder {
   readonly #writers: readonly _Writer[];
   readonly #nameBytes: readonly Uint8Array[];
   readonly #order: readonly number[];
+  readonly #arena: BlockArena | undefined;
 
   /**
    * @param columns every column, in the order `texts` will list them.
@@ -345,7 +357,7 @@ export class PgTextRowEncoder {
    * @throws TypeError for input of the wrong shape; RangeError for a key index out of range;
    *   CryptoError(UNSUPPORTED_VALUE) for duplicate or invalid column names (which `encodeRow` refuses).
    */
-  constructor(columns: readonly PgTextColumn[], primaryKey: readonly number[]) {
+  constructor(columns: readonly PgTextColumn[], primaryKey: readonly number[], options: PgTextRowEncoderOptions = {}) {
     if (!_isArray(columns)) throw new TypeError('columns must be an array of { name, type }');
     if (!_isArray(primaryKey)) throw new TypeError('primaryKey must be an array of column indexes');
     columns.forEach((c: unknown, i) => {
@@ -360,6 +372,8 @@ export class PgTextRowEncoder {
     this.#nameBytes = bytes;
     this.#order = order;
     this.#writers = columns.map((c) => _writer(c.type));
+    if (options.arena !== undefined && !(options.arena instanceof BlockArena)) throw new TypeError('options.arena must be a BlockArena');
+    this.#arena = options.arena;
   }
 
   /**
@@ -381,7 +395,12 @@ export class PgTextRowEncoder {
         else if (typeof t === 'string') this.#writers[k]!(w, t);
         else _giveUp();
       }
-      out = w.finish();
+      if (this.#arena === undefined) out = w.finish();
+      else {
+        const bytes = w.written();
+        out = this.#arena.take(bytes.length);
+        out.set(bytes);
+      }
     } catch {
       return encodeRow(this.#columns.map((c, i) => ({ name: c.name, value: fromPgText(c.type, texts[i]!) })));
     }
