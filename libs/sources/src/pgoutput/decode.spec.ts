@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SourceError, SourceErrorCode } from '../errors.ts';
 import { decodePgOutput, PG_EPOCH_OFFSET_MICROS } from './decode.ts';
@@ -26,6 +27,18 @@ describe('pgoutput decoding', () => {
     expect(upd).toEqual({ tag: 'update', relationId: 16384, oldKind: 'O', oldTuple: ['1', 'long'], newTuple: ['1', UNCHANGED_TOAST], bytes: 6 });
     const ins = decodePgOutput(msg([0x49], u32(1), [0x4e], tuple(['é', null])), 0);
     expect(ins).toEqual({ tag: 'insert', relationId: 1, newTuple: ['é', null], bytes: 2 });
+  });
+
+  it('column text is what toString("utf8") makes of the same bytes, anywhere in the message (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 40 }), { minLength: 1, maxLength: 6 }), fc.nat(7), (vals, pad) => {
+        const body = msg([0x49], u32(1), [0x4e], i16(vals.length), ...vals.map((v) => Buffer.concat([Buffer.from('t'), u32(v.length), Buffer.from(v)])));
+        const buf = Buffer.concat([Buffer.alloc(pad, 0x7f), body]);
+        const ins = decodePgOutput(buf, pad);
+        expect(ins).toEqual({ tag: 'insert', relationId: 1, newTuple: vals.map((v) => Buffer.from(v).toString('utf8')), bytes: vals.reduce((n, v) => n + v.length, 0) });
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('turns truncated or unknown messages into PROTOCOL errors', () => {
