@@ -34,6 +34,20 @@ const rootOf = (entries: [number, number][]): Uint8Array => {
   return m.update(m.emptyRoot, entries.map(([k, v]) => ({ key: key(k), value: leaf(v) })));
 };
 
+describe('MerkleState stage', () => {
+  it('groups changes by table when tables alternate, and when equal names are different string objects', () => {
+    const s = new MerkleState(suite);
+    // `${…}` makes a new string object per call: equal names must still land in one group.
+    const t = (name: string): string => `public.${name}`;
+    const staged = s.stage([ev(t('a'), RowOperation.INSERT, 1), ev(t('b'), RowOperation.INSERT, 9), ev(t('a'), RowOperation.INSERT, 2), ev(t('b'), RowOperation.INSERT, 8), ev(t('a'), RowOperation.INSERT, 3)]);
+    s.commit(s.seal(), 1);
+    expect(toHex(s.tableRoot('s', 'public.a'))).toBe(toHex(rootOf([[1, 1], [2, 2], [3, 3]])));
+    expect(toHex(s.tableRoot('s', 'public.b'))).toBe(toHex(rootOf([[9, 9], [8, 8]])));
+    expect(staged.tables.map((x) => [x.table, x.count])).toEqual([['public.a', 3], ['public.b', 2]]);
+    expect(staged.blocks.map((b) => [b.table, b.logIndex])).toEqual([['public.a', 0], ['public.b', 1], ['public.a', 2], ['public.b', 3], ['public.a', 4]]);
+  });
+});
+
 describe('MerkleState truncate', () => {
   it('deletes every row the table holds at that point, each with its own log entry and tombstone', () => {
     const s = new MerkleState(suite);

@@ -190,13 +190,18 @@ export class MerkleState {
     const tombstone = (source: string, table: string, mapKey: Uint8Array, rowVersion: bigint): void => {
       blocks.push({ source, table, mapKey, op: BlockOp.Delete, rowVersion, leafCommitment: null, block: null, logIndex: firstIndex + leaves.length, streamSeq });
     };
+    // The group of the previous change, reused while the source and table stay the same strings (the batch decoder
+    // hands out one string per run): a key built and hashed per change cost more than the Map lookup.
+    let g: { source: string; table: string; base: Uint8Array; ops: MapEntry[]; count: number } | undefined;
     for (const e of events) {
       const b = e.block!;
-      const k = _tableKey(b.source, b.table);
-      let g = groups.get(k);
-      if (g === undefined) {
-        const base = this.stagedRoots.get(k)?.root ?? this.inflight?.roots.get(k)?.root ?? this.tableRoot(b.source, b.table);
-        groups.set(k, (g = { source: b.source, table: b.table, base, ops: [], count: 0 }));
+      if (g === undefined || b.source !== g.source || b.table !== g.table) {
+        const k = _tableKey(b.source, b.table);
+        g = groups.get(k);
+        if (g === undefined) {
+          const base = this.stagedRoots.get(k)?.root ?? this.inflight?.roots.get(k)?.root ?? this.tableRoot(b.source, b.table);
+          groups.set(k, (g = { source: b.source, table: b.table, base, ops: [], count: 0 }));
+        }
       }
       if (b.op === RowOperation.TRUNCATE) {
         // Every key the table holds here, i.e. after the batch's earlier changes, is deleted in key order.
