@@ -27,4 +27,19 @@ describe('ByteWriter', () => {
     expect(a[4]).toBe(7);
     expect(w.length).toBe(1);
   });
+
+  it('lenUtf8 writes what lenBytes of TextEncoder.encode writes, lone surrogates included, after any prefix', () => {
+    const enc = new TextEncoder();
+    const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ maxLength: 600 }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 64 }), text, text, (prefix, capacity, s, s2) => {
+        const w = new ByteWriter(capacity).bytes(new Uint8Array(prefix).fill(0xee)).lenUtf8(s).lenUtf8(s2).u8(0x42);
+        const ref = new ByteWriter().bytes(new Uint8Array(prefix).fill(0xee)).lenBytes(enc.encode(s)).lenBytes(enc.encode(s2)).u8(0x42);
+        expect(toHex(w.finish())).toBe(toHex(ref.finish()));
+      }),
+      { numRuns: 500 },
+    );
+    expect(toHex(new ByteWriter().lenUtf8('').finish())).toBe('00000000');
+    expect(toHex(new ByteWriter().lenUtf8('a\u00e9\u{1f600}').finish())).toBe('0000000761c3a9f09f9880');
+  });
 });

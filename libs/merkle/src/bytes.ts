@@ -147,6 +147,7 @@ export function fromBase64(b64: string, what = 'base64'): Uint8Array {
   return out;
 }
 
+const _utf8 = new TextEncoder();
 const _I64_MIN = -(1n << 63n);
 const _I64_MAX = (1n << 63n) - 1n;
 
@@ -253,6 +254,26 @@ export class ByteWriter {
   /** u32 length prefix, then the bytes. */
   lenBytes(b: Uint8Array): this {
     return this.u32(b.length).bytes(b);
+  }
+  /**
+   * u32 byte length, then the UTF-8 of `s` — the bytes `TextEncoder` writes (a lone surrogate becomes U+FFFD: check
+   * first where that matters), put straight into the buffer without an array in between.
+   */
+  lenUtf8(s: string): this {
+    const n = s.length;
+    this._ensure(4 + 3 * n); // UTF-8 takes at most 3 bytes per UTF-16 code unit
+    const buf = this._buf;
+    const at = this._len + 4;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) break;
+      buf[at + i] = c;
+    }
+    const size = i === n ? n : i + _utf8.encodeInto(s.slice(i), buf.subarray(at + i)).written;
+    this._view.setUint32(this._len, size);
+    this._len = at + size;
+    return this;
   }
   finish(): Uint8Array {
     return this._buf.slice(0, this._len);

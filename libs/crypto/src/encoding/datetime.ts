@@ -4,6 +4,8 @@ import { _I32_MAX, _I32_MIN, _I64_MAX, _I64_MIN, _malformed } from './_util.ts';
 import type { Infinite, IntervalFields } from './types.ts';
 
 const _US_PER_DAY = 86_400_000_000n;
+const _DAYS_IN_MONTH: readonly number[] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const _DAYS_IN_MONTH_LEAP: readonly number[] = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /**
  * Days since 1970-01-01 of a proleptic Gregorian date, `year` astronomical (1 BC = 0, 2 BC = −1).
@@ -14,7 +16,7 @@ const _US_PER_DAY = 86_400_000_000n;
 export function daysFromCivil(year: number, month: number, day: number): number {
   if (!Number.isSafeInteger(year) || !Number.isInteger(month) || !Number.isInteger(day)) throw new TypeError('year, month and day must be integers');
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const dim = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  const dim = (leap ? _DAYS_IN_MONTH_LEAP : _DAYS_IN_MONTH)[month - 1];
   if (dim === undefined || day < 1 || day > dim) throw new RangeError(`no such date: ${year}-${month}-${day}`);
   const y = month <= 2 ? year - 1 : year;
   const era = Math.floor(y / 400);

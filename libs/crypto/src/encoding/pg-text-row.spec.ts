@@ -227,6 +227,30 @@ describe('PgTextRowEncoder: Postgres text → canonical bytes in one pass, equal
     );
   });
 
+  it('property: the one-scan paths (plain numerics, ISO dates, simple arrays, JSON members in any order) agree with the reference', () => {
+    const numeric = fc.tuple(fc.constantFrom('', '-', '+'), fc.stringMatching(/^[0-9]{0,20}$/), fc.option(fc.stringMatching(/^[0-9]{0,12}$/), { nil: undefined })).map(([s, i, f]) => `${s}${i}${f === undefined ? '' : '.' + f}`);
+    const date = fc.tuple(fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 })).map(([y, m, d]) => `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`);
+    const element = fc.oneof(fc.constantFrom('NULL', 'null', 'NuLl', 'NULLx', '', '1', '-2', '3.50', 'x y', 'é'), fc.stringMatching(/^[a-z0-9.]{1,6}$/));
+    const array = fc.array(element, { maxLength: 5 }).map((xs) => `{${xs.join(',')}}`);
+    const key = fc.oneof(fc.constantFrom('a', 'b', 'ab', 'a!', 'a ', 'A', '10', '9', 'é', '\u{1f600}', '\uffff', ''), fc.string({ maxLength: 3 }));
+    const num = fc.oneof(fc.integer().map(String), fc.constantFrom('-0', '0.0', '-0.0', '1.50', '0.000000000001', '123456789012345', '1234567890123456', '1e2', '1E-2', '12345678901234.5', '0.1000000000000001'));
+    const { value } = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, fc.constantFrom('null', 'true', 'false'), num, fc.string({ maxLength: 8 }).map((x) => JSON.stringify(x)), tie('array'), tie('object')),
+      array: fc.tuple(fc.array(tie('value'), { maxLength: 4 }), fc.constantFrom(',', ', ', ' ,\n')).map(([xs, sep]) => `[${xs.join(sep)}]`),
+      object: fc.array(fc.tuple(key, tie('value')), { maxLength: 5 }).map((ms) => `{${ms.map(([k, v]) => `${JSON.stringify(k)}: ${v as string}`).join(', ')}}`),
+    }));
+    fc.assert(
+      fc.property(numeric, date, array, value, fc.constantFrom('int4', 'text', 'numeric'), (n, d, a, j, elementType) => {
+        agrees('numeric', n);
+        agrees('date', d);
+        agrees(`_${elementType}`, a);
+        agrees('jsonb', j as string);
+        agrees('json', j as string);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('property: timestamps as timestamp_out prints them, around the fast path\'s year limits', () => {
     const two = (n: number): string => String(n).padStart(2, '0');
     fc.assert(

@@ -7,13 +7,14 @@
 import { ByteWriter } from '@merklesync/merkle';
 import { BlockArena } from '../envelope/seal.ts';
 import { daysFromCivil, parsePgDate, parsePgTimestamp } from './datetime.ts';
+import { _canonicalJsonFast } from './_jcs_text.ts';
 import { canonicalJson, canonicalJsonText } from './jcs.ts';
 import { parseNumeric } from './numeric.ts';
 import { _parseArrayText, _resolve, fromPgText } from './pg-text.ts';
 import { _columnOrder, encodePrimaryKey, encodeRow } from './row.ts';
 import { ENCODING_VERSION, EncodingKind, ValueTag, type JsonValue, type PgType, type ScalarTypeName } from './types.ts';
 import { _encodeValue, _int64OrInfinite, _uuid, _writeNumeric } from './value.ts';
-import { _I32_MAX, _I32_MIN, _I64_MAX, _I64_MIN, _encode, _utf8 } from './_util.ts';
+import { _I32_MAX, _I32_MIN, _I64_MAX, _I64_MIN, _encode, _isWellFormed } from './_util.ts';
 
 /** One column of the rows an encoder takes: its name and Postgres type (as `fromPgText` takes it). */
 export interface PgTextColumn {
@@ -72,7 +73,41 @@ function _floatWriter(type: 'float4' | 'float8'): _Writer {
       };
 }
 
+/**
+ * Writes numeric text of the form numeric_out prints ('-12.50', '0', '.5' and '5.' too), at most 1,000 characters,
+ * straight from the text: sign, scale = the fraction's digits, the digits without the point and leading zeros ('0'
+ * for zero, which is never negative) — parseNumeric's result for it. False (nothing written) for any other text.
+ */
+function _writePlainNumeric(w: ByteWriter, t: string): boolean {
+  const n = t.length;
+  if (n === 0 || n > 1000) return false;
+  const c0 = t.charCodeAt(0);
+  const from = c0 === 0x2d || c0 === 0x2b ? 1 : 0;
+  let point = -1;
+  for (let k = from; k < n; k++) {
+    const c = t.charCodeAt(k);
+    if (c === 0x2e && point < 0) point = k;
+    else if (c < 0x30 || c > 0x39) return false;
+  }
+  const fracLen = point < 0 ? 0 : n - point - 1;
+  if ((point < 0 ? n : point) === from && fracLen === 0) return false; // '', '-', '.'
+  let first = from; // the first significant digit
+  while (first < n && (t.charCodeAt(first) === 0x30 || first === point)) first++;
+  const significant = n - first - (point > first ? 1 : 0);
+  w.u8(ValueTag.numeric)
+    .u8(c0 === 0x2d && significant > 0 ? 0x01 : 0x00)
+    .u32(fracLen);
+  if (significant === 0) {
+    w.u32(1).u8(0x30);
+    return true;
+  }
+  w.u32(significant);
+  for (let k = first; k < n; k++) if (k !== point) w.u8(t.charCodeAt(k));
+  return true;
+}
+
 function _numericWriter(w: ByteWriter, t: string): void {
+  if (_writePlainNumeric(w, t)) return;
   const n = parseNumeric(t);
   w.u8(ValueTag.numeric);
   _writeNumeric(w, n);
@@ -81,8 +116,9 @@ function _numericWriter(w: ByteWriter, t: string): void {
 function _textWriter(type: 'text' | 'varchar' | 'bpchar' | 'name'): _Writer {
   const tag = ValueTag[type];
   return (w, t) => {
-    if (t.includes('\u0000')) _giveUp();
-    w.u8(tag).lenBytes(_utf8('text', t));
+    // NUL and lone surrogates: the reference's error. Anything else is written as UTF-8 straight into the row.
+    if (t.includes('\u0000') || !_isWellFormed(t)) _giveUp();
+    w.u8(tag).lenUtf8(t);
   };
 }
 
@@ -97,24 +133,25 @@ function _jsonWriter(type: 'json' | 'jsonb'): _Writer {
   if (type === 'json') {
     // json keeps duplicate members, which the reference refuses and JSON.parse would silently merge.
     return (w, t) => {
-      w.u8(tag).lenBytes(_encode(canonicalJsonText(t, { duplicates: 'reject' })));
+      w.u8(tag).lenBytes(_canonicalJsonFast(t) ?? _encode(canonicalJsonText(t, { duplicates: 'reject' })));
     };
   }
   return (w, t) => {
-    let canonical: string;
-    if (_INEXACT_NUMBER_RE.test(t)) canonical = canonicalJsonText(t, { duplicates: 'last' });
-    else {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(t); // duplicate members: the last wins, as in jsonb and the reference's 'last'
-      } catch {
-        return _giveUp();
-      }
-      // The same nesting limit and string rules as the reference parser: what it refuses, this refuses too.
-      canonical = canonicalJson(parsed as JsonValue);
-    }
-    w.u8(tag).lenBytes(_encode(canonical));
+    w.u8(tag).lenBytes(_canonicalJsonFast(t) ?? _encode(_canonicalJsonb(t)));
   };
+}
+
+/** The reference's canonical form of jsonb text that the one-scan path left (escapes, exponents, duplicates…). */
+function _canonicalJsonb(t: string): string {
+  if (_INEXACT_NUMBER_RE.test(t)) return canonicalJsonText(t, { duplicates: 'last' });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(t); // duplicate members: the last wins, as in jsonb and the reference's 'last'
+  } catch {
+    return _giveUp();
+  }
+  // The same nesting limit and string rules as the reference parser: what it refuses, this refuses too.
+  return canonicalJson(parsed as JsonValue);
 }
 
 const _C0 = 0x30;
@@ -184,6 +221,20 @@ function _fastTimestamp(t: string, withTimeZone: boolean): number | undefined {
   return days * _US_PER_DAY_N + tod - offset * 1_000_000;
 }
 
+/** Days of 'YYYY-MM-DD' as date_out prints years 1–9999 AD, or undefined for anything else (parsePgDate takes it). */
+function _fastDate(t: string): number | undefined {
+  if (t.length !== 10 || t.charCodeAt(4) !== 0x2d || t.charCodeAt(7) !== 0x2d) return undefined;
+  const year = _digits(t, 0, 4);
+  const month = _digits(t, 5, 2);
+  const day = _digits(t, 8, 2);
+  if (year < 1 || month < 0 || day < 0) return undefined;
+  try {
+    return daysFromCivil(year, month, day);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The fast writer of a scalar type, or undefined when the type has none (the generic writer serves it). */
 function _scalarWriter(type: ScalarTypeName): _Writer | undefined {
   switch (type) {
@@ -209,9 +260,10 @@ function _scalarWriter(type: ScalarTypeName): _Writer | undefined {
       return _textWriter(type);
     case 'date':
       return (w, t) => {
-        const d = parsePgDate(t);
+        const fast = _fastDate(t);
         w.u8(ValueTag.date);
-        _int64OrInfinite(w, 'date', d);
+        if (fast !== undefined) w.i64n(fast);
+        else _int64OrInfinite(w, 'date', parsePgDate(t));
       };
     case 'timestamp':
     case 'timestamptz': {
@@ -240,32 +292,48 @@ function _scalarWriter(type: ScalarTypeName): _Writer | undefined {
   }
 }
 
+/** Whether the 4 code units at `i` spell NULL in any case (what `toUpperCase() === 'NULL'` tells of them). */
+function _isNull(t: string, i: number): boolean {
+  return (t.charCodeAt(i) | 0x20) === 0x6e && (t.charCodeAt(i + 1) | 0x20) === 0x75 && (t.charCodeAt(i + 2) | 0x20) === 0x6c && (t.charCodeAt(i + 3) | 0x20) === 0x6c;
+}
+
 /**
- * The elements of a one-dimensional array_out text without quoting, escapes, nested braces or blanks
- * ('{a,NULL,c}'), or undefined for any other text (the full parser takes it).
+ * Writes a one-dimensional array_out text without quoting, escapes, nested braces, blanks or empty elements
+ * ('{a,NULL,c}') straight from the text, element by element, as the general path below would; false (nothing
+ * written) for any other text.
  */
-function _simpleArray(t: string): { items: (string | null)[]; lowerBounds?: undefined } | undefined {
+function _writeSimpleArray(w: ByteWriter, t: string, elementTag: number, element: _Writer): boolean {
   const n = t.length;
-  if (n < 3 || t.charCodeAt(0) !== 0x7b || t.charCodeAt(n - 1) !== 0x7d) return undefined;
+  if (n < 3 || t.charCodeAt(0) !== 0x7b || t.charCodeAt(n - 1) !== 0x7d) return false;
+  let count = 1;
+  let prev = 0x7b;
   for (let i = 1; i < n - 1; i++) {
     const c = t.charCodeAt(i);
-    if (c === 0x22 || c === 0x5c || c === 0x7b || c === 0x7d || c <= 0x20) return undefined;
+    if (c === 0x22 || c === 0x5c || c === 0x7b || c === 0x7d || c <= 0x20) return false;
+    if (c === 0x2c) {
+      if (prev === 0x2c || prev === 0x7b) return false; // '{,a}', '{a,,b}': the full parser reports them
+      count++;
+    }
+    prev = c;
   }
-  const parts = t.slice(1, -1).split(',');
-  const items: (string | null)[] = new Array<string | null>(parts.length);
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i]!;
-    if (p === '') return undefined; // '{a,,b}': the full parser reports it
-    items[i] = p.toUpperCase() === 'NULL' ? null : p;
+  if (prev === 0x2c) return false;
+  w.u8(ValueTag.array).u8(elementTag).u8(1).u32(count).i32(1);
+  let from = 1;
+  for (let k = 0; k < count; k++) {
+    const to = k === count - 1 ? n - 1 : t.indexOf(',', from);
+    if (to - from === 4 && _isNull(t, from)) w.u8(ValueTag.null);
+    else element(w, t.slice(from, to));
+    from = to + 1;
   }
-  return { items };
+  return true;
 }
 
 /** Array of a scalar with a fast writer: array_out text → the encoding of the typed array, element by element. */
 function _arrayWriter(elementType: ScalarTypeName, element: _Writer): _Writer {
   const elementTag = ValueTag[elementType];
   return (w, t) => {
-    const { items, lowerBounds } = _simpleArray(t) ?? _parseArrayText(t);
+    if (_writeSimpleArray(w, t, elementTag, element)) return;
+    const { items, lowerBounds } = _parseArrayText(t);
     w.u8(ValueTag.array).u8(elementTag);
     if (items.length === 0) {
       w.u8(0);
