@@ -19,6 +19,20 @@ export function intArg(name: string, dflt: number, min: number): number {
   return v;
 }
 
+/**
+ * The word after `name`, one of `choices`, or `dflt` when `name` is absent.
+ * @throws RangeError when the value is not one of `choices`.
+ * @example const server = choiceArg('--store-server', ['shared', 'own'] as const, 'shared')
+ */
+export function choiceArg<T extends string>(name: string, choices: readonly T[], dflt: T): T {
+  const i = _argv.indexOf(name);
+  if (i < 0) return dflt;
+  const raw = _argv[i + 1] ?? '';
+  const v = choices.find((c) => c === raw);
+  if (v === undefined) throw new RangeError(`${name} needs one of ${choices.join(', ')}, got ${JSON.stringify(raw)}`);
+  return v;
+}
+
 /** The servers the benchmarks use: BENCH_PG_URL (no database) and BENCH_NATS, defaulting to this machine's. */
 export const PG_URL = process.env['BENCH_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432';
 export const NATS = process.env['BENCH_NATS'] ?? '127.0.0.1:4222';

@@ -12,10 +12,11 @@
 //
 // Options: --changes N (default 100,000), --tx-size N (rows per transaction, 500; at most ingest's batch bound of
 // 1,000, so each transaction is one bus message), --checkpoint-ms N / --checkpoint-changes N (250 / 10,000),
-// --no-build (use the existing dist/apps bundles).
+// --no-build (use the existing dist/apps bundles), --store-server own (the store on a PostgreSQL server of its own:
+// bench/pipeline/store-server.ts; default shared).
 import os from 'node:os';
 import pg from 'pg';
-import { NATS, PG_URL, flag, intArg } from './args.ts';
+import { NATS, PG_URL, choiceArg, flag, intArg } from './args.ts';
 import { CpuMeter, pidOf } from './pipeline/cpu.ts';
 import { Infra, runWithInfra } from './pipeline/infra.ts';
 import { buildAppsUnlessSkipped, sleep, waitFor } from './pipeline/process.ts';
@@ -79,7 +80,8 @@ async function measureStage(total: number, done: () => Promise<number>, track: (
   }
 }
 
-const infra = new Infra({ pgUrl: PG_URL, nats: NATS, table: TABLE, checkpointEveryMs: CHECKPOINT_MS, checkpointEveryChanges: CHECKPOINT_CHANGES });
+const STORE_SERVER = choiceArg('--store-server', ['shared', 'own'] as const, 'shared');
+const infra = new Infra({ pgUrl: PG_URL, nats: NATS, table: TABLE, checkpointEveryMs: CHECKPOINT_MS, checkpointEveryChanges: CHECKPOINT_CHANGES, storeServer: STORE_SERVER });
 
 async function main(interrupted: () => boolean): Promise<void> {
   await buildAppsUnlessSkipped(['ingest', 'merkle', 'prover', 'gateway'], progress);
@@ -192,7 +194,7 @@ async function main(interrupted: () => boolean): Promise<void> {
 
 function report(stages: Record<'source' | 'ingest' | 'merkle', StageFigures>, storeRows: Map<string, number>): void {
   const cores = os.cpus().length;
-  const meta = { node: process.version, cpu: os.cpus()[0]?.model, cores, changes: CHANGES, txSize: TX_SIZE, checkpointEveryMs: CHECKPOINT_MS, checkpointEveryChanges: CHECKPOINT_CHANGES };
+  const meta = { node: process.version, cpu: os.cpus()[0]?.model, cores, changes: CHANGES, txSize: TX_SIZE, checkpointEveryMs: CHECKPOINT_MS, checkpointEveryChanges: CHECKPOINT_CHANGES, storeServer: STORE_SERVER };
   const total = (s: StageFigures): number => Object.values(s.cpuPer100k).reduce((a, b) => a + b, 0);
   // Rows merkle wrote (inserted or updated) per change, by store table, over the whole run (the sentinel included);
   // tables with fewer than 0.005 per change (log tiles, roots, checkpoints) are left out.
@@ -216,7 +218,8 @@ function report(stages: Record<'source' | 'ingest' | 'merkle', StageFigures>, st
   console.log(
     `\nEach stage drained the previous one's backlog with the machine to itself; figures are over 5 → 95 % of its progress` +
       ` (${stages.ingest.windowSeconds.toFixed(2)} s for ingest, ${stages.merkle.windowSeconds.toFixed(2)} s for merkle). CPU from /proc (10 ms ticks).` +
-      ` A stage's CPU per change is its cost on ${cores} cores whatever else runs; bench:pipeline runs all stages at once.`,
+      ` A stage's CPU per change is its cost on ${cores} cores whatever else runs; bench:pipeline runs all stages at once.` +
+      ` The store ${STORE_SERVER === 'own' ? 'had a PostgreSQL server of its own' : "was a database of the source's PostgreSQL server"}.`,
   );
   console.log(`Store rows written per change (pg_stat_user_tables, inserts + updates): ${perChange.map(([t, r]) => `${t} ${r.toFixed(2)}`).join(', ') || 'n/a'}.`);
 }

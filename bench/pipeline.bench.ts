@@ -8,11 +8,13 @@
 // Options: --changes N (default 100,000; --quick 20,000), --tx-size N (rows per transaction, 500), --rate N (row
 // changes/s the writer aims at; 0 = unthrottled, the default), --checkpoint-ms N / --checkpoint-changes N (merkle's
 // MERKLE_CHECKPOINT_EVERY_MS / _EVERY_CHANGES, 250 / 10,000), --concurrency N (gateway requests in flight, 8),
-// --no-build (use the existing dist/apps bundles), --debezium (also run the Debezium path: bench/pipeline-debezium.ts).
+// --no-build (use the existing dist/apps bundles), --debezium (also run the Debezium path: bench/pipeline-debezium.ts),
+// --store-server own (the store on a PostgreSQL server of its own, as a deployment has it: bench/pipeline/store-server.ts;
+// default shared, a database of the source's server).
 import os from 'node:os';
 import pg from 'pg';
 import { decodeEvent } from '@merklesync/protocol';
-import { NATS, PG_URL, flag, intArg } from './args.ts';
+import { NATS, PG_URL, choiceArg, flag, intArg } from './args.ts';
 import { CpuMeter, pidOf, selfCpu } from './pipeline/cpu.ts';
 import { debeziumRows, measureDebezium, type DebeziumFigures } from './pipeline-debezium.ts';
 import { Infra, runWithInfra } from './pipeline/infra.ts';
@@ -44,7 +46,8 @@ const progress = (msg: string): void => {
   process.stderr.write(`[bench:pipeline] ${msg}\n`);
 };
 
-const infra = new Infra({ pgUrl: PG_URL, nats: NATS, table: TABLE, checkpointEveryMs: CHECKPOINT_MS, checkpointEveryChanges: CHECKPOINT_CHANGES });
+const STORE_SERVER = choiceArg('--store-server', ['shared', 'own'] as const, 'shared');
+const infra = new Infra({ pgUrl: PG_URL, nats: NATS, table: TABLE, checkpointEveryMs: CHECKPOINT_MS, checkpointEveryChanges: CHECKPOINT_CHANGES, storeServer: STORE_SERVER });
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -212,6 +215,7 @@ async function main(interrupted: () => boolean): Promise<void> {
     txSize: TX_SIZE,
     rowTextBytes: rowBytes,
     writerRate: RATE,
+    storeServer: STORE_SERVER,
     wallSeconds: { firstCommitToCheckpoint: secs(cpDone.t), total: (performance.now() - began) / 1000 },
     changesPerSec: {
       sourceCommit: CHANGES / ((lastCommit - txs[0]!.sentAt) / 1000),
@@ -305,7 +309,8 @@ function report(f: Figures, debezium: DebeziumFigures | null = null): void {
   console.log(`Pipeline benchmark — ${meta.cpu ?? 'cpu'}, ${meta.cores} cores, Node ${process.version}${quick ? ' (--quick)' : ''}\n`);
   printTable(rows, (c) => c === 1);
   console.log(
-    `\nServices: node dist/apps/{ingest,merkle,prover,gateway}/main.js on this machine with PostgreSQL and NATS (isolated databases, slot, streams, subject prefix).` +
+    `\nServices: node dist/apps/{ingest,merkle,prover,gateway}/main.js on this machine with PostgreSQL and NATS (isolated databases, slot, streams, subject prefix;` +
+      ` the store ${STORE_SERVER === 'own' ? 'on a PostgreSQL server of its own, started for the run' : "in a database of the source's PostgreSQL server; --store-server own gives it its own"}).` +
       ` Checkpoints every ${n(CHECKPOINT_MS)} ms or ${n(CHECKPOINT_CHANGES)} changes. Rates are changes / (stage complete − first commit); "10→90 %" is the` +
       ` stage's pace over the middle of its progress. Latency = client-side COMMIT → first GET /v1/blocks answer whose map proof, table-root proof and` +
       ` signed checkpoint verify and whose leaf is the committed row (≤ ${CONCURRENCY} requests in flight). With an unthrottled writer, latency includes` +

@@ -1,6 +1,6 @@
 // Everything one benchmark run creates, isolated by a random run id (as test/e2e does): two databases (source and
-// MerkleSync store), a replication slot and publication, JetStream streams and subject prefix, key files, the
-// four services. `teardown()` removes all of it and is safe to call twice or after a partial setup.
+// MerkleSync store; the store's on a server of its own with `storeServer: 'own'`), a replication slot and
+// publication, JetStream streams and subject prefix, key files, the four services. `teardown()` removes all of it and is safe to call twice or after a partial setup.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ import {
 } from '@merklesync/crypto';
 import { createStore, storeConfig, type MerkleStore } from '@merklesync/store';
 import { Abort, ServiceProcess, freePort, waitFor } from './process.ts';
+import { startStoreServer, type OwnServer } from './store-server.ts';
 
 /** application_name of the harness's own store connections (left out of the services' CPU). */
 const _HARNESS = 'merklesync-bench';
@@ -32,6 +33,11 @@ export interface InfraOptions {
   /** MERKLE_CHECKPOINT_EVERY_MS / _EVERY_CHANGES. */
   readonly checkpointEveryMs: number;
   readonly checkpointEveryChanges: number;
+  /**
+   * 'shared' (default): the store is a database on the source's server (`pgUrl`). 'own': on a PostgreSQL server of
+   * its own, started for the run (store-server.ts), as a deployment has it.
+   */
+  readonly storeServer?: 'shared' | 'own';
 }
 
 export class Infra {
@@ -56,6 +62,11 @@ export class Infra {
   jsm: JetStreamManager | undefined;
   store: MerkleStore | undefined;
   private admin: pg.Client | undefined;
+  /** The store server's admin connection: `admin` itself unless the store has its own server. */
+  private storeAdmin: pg.Client | undefined;
+  private ownServer: OwnServer | undefined;
+  /** Connection string of the store's server (no database). */
+  private storeServerUrl = '';
   private msPool: pg.Pool | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), 'merklesync-bench-'));
   private readonly ring = Keyring.generate('bench');
@@ -86,10 +97,21 @@ export class Infra {
     const { pgUrl, nats } = this.opts;
     this.admin = new pg.Client({ connectionString: `${pgUrl}/postgres` });
     await this.admin.connect();
-    for (const db of [this.srcDb, this.msDb]) {
-      await this.admin.query(`CREATE DATABASE ${db}`);
-      this.createdDbs.push(db);
+    await this.admin.query(`CREATE DATABASE ${this.srcDb}`);
+    this.createdDbs.push(this.srcDb);
+    if (this.opts.storeServer === 'own') {
+      this.ownServer = await startStoreServer();
+      this.storeServerUrl = this.ownServer.url;
+      this.storeAdmin = new pg.Client({ connectionString: `${this.storeServerUrl}/postgres` });
+      await this.storeAdmin.connect();
+      await this.storeAdmin.query(`CREATE DATABASE ${this.msDb}`); // the server goes with its databases
+    } else {
+      this.storeServerUrl = pgUrl;
+      this.storeAdmin = this.admin;
+      await this.admin.query(`CREATE DATABASE ${this.msDb}`);
+      this.createdDbs.push(this.msDb);
     }
+    const storeUrl = `${this.storeServerUrl}/${this.msDb}`;
     const src = new pg.Client({ connectionString: this.srcUrl });
     await src.connect();
     try {
@@ -102,7 +124,7 @@ export class Infra {
 
     this.nc = await connect({ servers: nats });
     this.jsm = await jetstreamManager(this.nc);
-    this.msPool = new pg.Pool({ connectionString: `${pgUrl}/${this.msDb}`, max: 2, application_name: _HARNESS });
+    this.msPool = new pg.Pool({ connectionString: storeUrl, max: 2, application_name: _HARNESS });
     this.store = createStore(this.msPool, storeConfig(), { suite: 'sha256' });
 
     const ingest = new ServiceProcess('ingest', {
@@ -118,7 +140,7 @@ export class Infra {
       INGEST_CHANGES_STREAM: this.streams.changes,
     });
     const merkle = new ServiceProcess('merkle', {
-      MERKLE_DATABASE_URL: `${pgUrl}/${this.msDb}`,
+      MERKLE_DATABASE_URL: storeUrl,
       MERKLE_NATS_SERVERS: nats,
       MERKLE_SUBJECT_PREFIX: this.prefix,
       MERKLE_CHANGES_STREAM: this.streams.changes,
@@ -131,7 +153,7 @@ export class Infra {
       MERKLE_CHECKPOINT_EVERY_CHANGES: String(this.opts.checkpointEveryChanges),
     });
     const prover = new ServiceProcess('prover', {
-      PROVER_DATABASE_URL: `${pgUrl}/${this.msDb}`,
+      PROVER_DATABASE_URL: storeUrl,
       PROVER_NATS_SERVERS: nats,
       PROVER_SUBJECT_PREFIX: `${this.prefix}.prover`,
     });
@@ -141,7 +163,7 @@ export class Infra {
       GATEWAY_HTTP_PORT: String(httpPort),
       GATEWAY_GRPC_HOST: '127.0.0.1',
       GATEWAY_GRPC_PORT: String(grpcPort),
-      GATEWAY_DATABASE_URL: `${pgUrl}/${this.msDb}`,
+      GATEWAY_DATABASE_URL: storeUrl,
       GATEWAY_NATS_SERVERS: nats,
       GATEWAY_PROVER_PREFIX: `${this.prefix}.prover`,
     });
@@ -223,7 +245,7 @@ export class Infra {
 
   /** Process ids of the Postgres backends the services hold on the store database (not the harness's own). */
   async storeBackendPids(): Promise<number[]> {
-    const r = await this.admin!.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name <> $2`, [this.msDb, _HARNESS]);
+    const r = await this.storeAdmin!.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name <> $2`, [this.msDb, _HARNESS]);
     return r.rows.map((x) => x.pid);
   }
 
@@ -232,7 +254,7 @@ export class Infra {
    * flushed by each backend at the end of a transaction, at most once a second while it is busy).
    */
   async storeRowsWritten(): Promise<Map<string, number>> {
-    const c = new pg.Client({ connectionString: `${this.opts.pgUrl}/${this.msDb}`, application_name: _HARNESS });
+    const c = new pg.Client({ connectionString: `${this.storeServerUrl}/${this.msDb}`, application_name: _HARNESS });
     await c.connect();
     try {
       const r = await c.query<{ t: string; n: string }>(`SELECT relname AS t, (n_tup_ins + n_tup_upd)::text AS n FROM pg_stat_user_tables WHERE schemaname = 'merklesync'`);
@@ -272,6 +294,10 @@ export class Infra {
       await this.admin.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, [this.slot]).catch(() => undefined);
       for (const db of this.createdDbs) await this.admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined);
       await this.admin.end().catch(() => undefined);
+    }
+    if (this.ownServer) {
+      await this.storeAdmin?.end().catch(() => undefined);
+      this.ownServer.stop();
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
