@@ -1,6 +1,7 @@
 // Everything one benchmark run creates, isolated by a random run id (as test/e2e does): two databases (source and
-// MerkleSync store; the store's on a server of its own with `storeServer: 'own'`), a replication slot and
-// publication, JetStream streams and subject prefix, key files, the four services. `teardown()` removes all of it and is safe to call twice or after a partial setup.
+// MerkleSync store; the store on a server of its own with `storeServer: 'own'`), a replication slot and publication,
+// JetStream streams and subject prefix, key files, the four services. `teardown()` removes all of it and is safe to
+// call twice or after a partial setup.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -306,9 +306,9 @@ export function _canonicalJsonFast(text: string): Uint8Array | undefined {
   _value(0);
   _ws();
   _t = '';
-  if (_failed || _i !== text.length) return undefined;
-  const bytes = _out.subarray(0, _n);
-  if (_out.length > _KEEP_MAX) _out = new Uint8Array(1024); // a huge value does not pin its buffer
+  const bytes = _failed || _i !== text.length ? undefined : _out.subarray(0, _n);
+  // A huge value does not pin its buffers, whether or not the scan finished (the view keeps the old one alive).
+  if (_out.length > _KEEP_MAX) _out = new Uint8Array(1024);
   if (_tmp.length > _KEEP_MAX) _tmp = new Uint8Array(1024);
   return bytes;
 }

@@ -122,10 +122,10 @@ function _textWriter(type: 'text' | 'varchar' | 'bpchar' | 'name'): _Writer {
   };
 }
 
-// JSON whose numbers JSON.parse reads exactly: no exponent (a digit then 'e') and no run of 16 or more digits and
-// points, so every number has at most 15 significant digits and lies within ±1e15: its double prints back as
-// the same decimal value, which is what the exact canonical form then writes. Strings may trip the test; that
-// only sends them the reference way.
+// For the jsonb texts the one-scan path leaves (escapes, duplicates…): JSON.parse reads their numbers exactly when
+// the text has no exponent (a digit then 'e') and no run of 16 or more digits and points, so every number has at
+// most 15 significant digits and lies within ±1e15: its double prints back as the same decimal value, which is what
+// the exact canonical form then writes. Strings may trip the test; that only sends them the reference way.
 const _INEXACT_NUMBER_RE = /[0-9][eE]|[0-9.]{16}/;
 
 function _jsonWriter(type: 'json' | 'jsonb'): _Writer {
@@ -169,19 +169,34 @@ function _digits(t: string, i: number, len: number): number {
 const _US_PER_DAY_N = 86_400_000_000;
 
 /**
+ * Days since 1970-01-01 of the 'YYYY-MM-DD' that `t` starts with, for years `minYear`–`maxYear`, or undefined for
+ * anything else (another spelling, a day that does not exist).
+ */
+function _isoDays(t: string, minYear: number, maxYear: number): number | undefined {
+  if (t.charCodeAt(4) !== 0x2d || t.charCodeAt(7) !== 0x2d) return undefined;
+  const year = _digits(t, 0, 4);
+  const month = _digits(t, 5, 2);
+  const day = _digits(t, 8, 2);
+  if (year < minYear || year > maxYear || month < 0 || day < 0) return undefined;
+  try {
+    return daysFromCivil(year, month, day);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Microseconds of 'YYYY-MM-DD HH:MM:SS[.f{1,6}][±HH[:MM[:SS]]]' as timestamp_out prints it, for years 1700–2200
  * (every intermediate sum then stays an exact double), or undefined for anything else (parsePgTimestamp takes it).
  */
 function _fastTimestamp(t: string, withTimeZone: boolean): number | undefined {
   const n = t.length;
-  if (n < 19 || t.charCodeAt(4) !== 0x2d || t.charCodeAt(7) !== 0x2d || t.charCodeAt(10) !== 0x20 || t.charCodeAt(13) !== 0x3a || t.charCodeAt(16) !== 0x3a) return undefined;
-  const year = _digits(t, 0, 4);
-  const month = _digits(t, 5, 2);
-  const day = _digits(t, 8, 2);
+  if (n < 19 || t.charCodeAt(10) !== 0x20 || t.charCodeAt(13) !== 0x3a || t.charCodeAt(16) !== 0x3a) return undefined;
+  const days = _isoDays(t, 1700, 2200);
   const h = _digits(t, 11, 2);
   const mi = _digits(t, 14, 2);
   const sec = _digits(t, 17, 2);
-  if (year < 1700 || year > 2200 || month < 0 || day < 0 || h < 0 || mi < 0 || sec < 0 || mi > 59 || sec > 59) return undefined;
+  if (days === undefined || h < 0 || mi < 0 || sec < 0 || mi > 59 || sec > 59) return undefined;
   let i = 19;
   let frac = 0;
   if (t.charCodeAt(i) === 0x2e) {
@@ -210,12 +225,6 @@ function _fastTimestamp(t: string, withTimeZone: boolean): number | undefined {
     if (offset > 15 * 3600 + 59 * 60 + 59) return undefined;
     if (sign === 0x2d) offset = -offset;
   } else if (withTimeZone) return undefined;
-  let days: number;
-  try {
-    days = daysFromCivil(year, month, day);
-  } catch {
-    return undefined;
-  }
   const tod = ((h * 60 + mi) * 60 + sec) * 1_000_000 + frac;
   if (h > 24 || tod > _US_PER_DAY_N) return undefined;
   return days * _US_PER_DAY_N + tod - offset * 1_000_000;
@@ -223,16 +232,7 @@ function _fastTimestamp(t: string, withTimeZone: boolean): number | undefined {
 
 /** Days of 'YYYY-MM-DD' as date_out prints years 1–9999 AD, or undefined for anything else (parsePgDate takes it). */
 function _fastDate(t: string): number | undefined {
-  if (t.length !== 10 || t.charCodeAt(4) !== 0x2d || t.charCodeAt(7) !== 0x2d) return undefined;
-  const year = _digits(t, 0, 4);
-  const month = _digits(t, 5, 2);
-  const day = _digits(t, 8, 2);
-  if (year < 1 || month < 0 || day < 0) return undefined;
-  try {
-    return daysFromCivil(year, month, day);
-  } catch {
-    return undefined;
-  }
+  return t.length === 10 ? _isoDays(t, 1, 9999) : undefined;
 }
 
 /** The fast writer of a scalar type, or undefined when the type has none (the generic writer serves it). */
