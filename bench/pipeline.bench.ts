@@ -10,7 +10,8 @@
 // MERKLE_CHECKPOINT_EVERY_MS / _EVERY_CHANGES, 250 / 10,000), --concurrency N (gateway requests in flight, 8),
 // --no-build (use the existing dist/apps bundles), --debezium (also run the Debezium path: bench/pipeline-debezium.ts),
 // --store-server own (the store on a PostgreSQL server of its own, as a deployment has it: bench/pipeline/store-server.ts;
-// default shared, a database of the source's server).
+// default shared, a database of the source's server), --warmup N (N rows of the same workload through the whole
+// pipeline before the clock starts, their proofs fetched and verified; default 0: the services start cold).
 import os from 'node:os';
 import pg from 'pg';
 import { decodeEvent } from '@merklesync/protocol';
@@ -34,6 +35,7 @@ const RATE = num('--rate', 0);
 const CHECKPOINT_MS = num('--checkpoint-ms', 250);
 const CHECKPOINT_CHANGES = num('--checkpoint-changes', 10_000);
 const CONCURRENCY = num('--concurrency', 8);
+const WARMUP = num('--warmup', 0);
 if (CHANGES < 1 || TX_SIZE < 1 || CONCURRENCY < 1) throw new RangeError('--changes, --tx-size and --concurrency must be at least 1');
 
 const TARGETS = { changesPerSec: 30_000, p99Ms: 1_000 };
@@ -85,8 +87,7 @@ async function main(interrupted: () => boolean): Promise<void> {
     () => `the sentinel never reached a checkpoint\n${infra.logs()}`,
   );
   await waitFor(async () => ((await fetch(`${infra.gatewayUrl}/v1/checkpoints/latest`)).ok ? true : undefined), 30_000, () => `gateway serves no checkpoint\n${infra.logs()}`);
-  const baseLog = base.logSize;
-  const target = baseLog + CHANGES;
+  let baseLog = base.logSize;
 
   // The merkle service's checkpoint events: the sampler times checkpoints by them, the prober asks the gateway then.
   const checkpointEvents: CheckpointEvents = (record) => {
@@ -115,20 +116,57 @@ async function main(interrupted: () => boolean): Promise<void> {
     },
     checkpointEvents,
   );
-  const prober = new LatencyProber({
-    gatewayUrl: infra.gatewayUrl,
-    source: infra.source,
-    table: TABLE,
-    master: infra.master,
-    policy: infra.policy,
-    baseLogSize: baseLog,
-    concurrency: CONCURRENCY,
-    // The prober learns of a new checkpoint from the merkle service's checkpoint event (as a push-fed edge would)
-    // and asks the gateway at once; the poll is the fallback. Polling every 10 ms instead cost the gateway and the
-    // store ≈ 2 CPU-s per 100k changes on these two shared cores, taken from the pipeline under test.
-    pollMs: 100,
-    onCheckpointEvent: (wake) => checkpointEvents(() => wake()),
-  });
+  const newProber = (baseLogSize: number): LatencyProber =>
+    new LatencyProber({
+      gatewayUrl: infra.gatewayUrl,
+      source: infra.source,
+      table: TABLE,
+      master: infra.master,
+      policy: infra.policy,
+      baseLogSize,
+      concurrency: CONCURRENCY,
+      // The prober learns of a new checkpoint from the merkle service's checkpoint event (as a push-fed edge would)
+      // and asks the gateway at once; the poll is the fallback. Polling every 10 ms instead cost the gateway and the
+      // store ≈ 2 CPU-s per 100k changes on these two shared cores, taken from the pipeline under test.
+      pollMs: 100,
+      onCheckpointEvent: (wake) => checkpointEvents(() => wake()),
+    });
+  // --warmup: the same workload through every stage first, proofs included, so that the measured changes meet
+  // services whose hot code V8 has already compiled, as a long-running deployment's has (a 100k run starting cold
+  // spends a fifth of merkle's CPU in the JIT compiler: README "Measured"). Nothing of it is counted.
+  if (WARMUP > 0) {
+    progress(`warming up: ${WARMUP.toLocaleString('en-US')} rows in transactions of ${TX_SIZE}, one proof per transaction verified (not measured)`);
+    const warm = newProber(baseLog);
+    warm.start();
+    try {
+      const wtx = await runWriter({
+        url: infra.srcUrl,
+        changes: WARMUP,
+        txSize: TX_SIZE,
+        rate: RATE,
+        onCommit: (tx) => warm.add(tx),
+        aborted: () => interrupted() || infra.services.some((s) => !s.running),
+      });
+      if (wtx.at(-1)?.cumulative !== WARMUP) throw new Abort(`the warm-up stopped after ${wtx.at(-1)?.cumulative ?? 0} rows\n${infra.logs()}`);
+      const want = baseLog + WARMUP;
+      const cp = await waitFor(
+        async () => {
+          infra.assertRunning();
+          const c = await store.checkpoints.latest('global');
+          return c && c.logSize >= want ? c : undefined;
+        },
+        120_000 + WARMUP,
+        () => `no checkpoint reached log size ${want} after the warm-up\n${infra.logs()}`,
+      );
+      if (cp.logSize !== want) throw new Error(`the log holds ${cp.logSize} entries after the warm-up, expected ${want}`);
+      await waitFor(() => Promise.resolve(warm.outstanding === 0 ? true : undefined), 120_000, () => `${warm.outstanding} warm-up rows never got a verified proof\n${infra.logs()}`);
+      baseLog = want;
+    } finally {
+      await warm.stop();
+    }
+  }
+  const target = baseLog + CHANGES;
+  const prober = newProber(baseLog);
   // CPU of every process of the pipeline (and of this harness) from the first statement to the covering checkpoint.
   const meter = new CpuMeter();
   const nats = pidOf('nats-server');
@@ -160,6 +198,7 @@ async function main(interrupted: () => boolean): Promise<void> {
     txs = await runWriter({
       url: infra.srcUrl,
       changes: CHANGES,
+      firstId: WARMUP + 1,
       txSize: TX_SIZE,
       rate: RATE,
       onConnect: (pid) => meter.track('source Postgres', pid),
@@ -211,6 +250,7 @@ async function main(interrupted: () => boolean): Promise<void> {
 
   const figures = {
     changes: CHANGES,
+    warmupChanges: WARMUP,
     transactions: txs.length,
     txSize: TX_SIZE,
     rowTextBytes: rowBytes,
@@ -239,7 +279,7 @@ async function main(interrupted: () => boolean): Promise<void> {
   };
   // A backend flushes its table statistics when it exits: stop merkle first, then read them.
   await infra.stopService('merkle');
-  for (const [t, r] of await infra.storeRowsWritten()) if (r > 0) figures.storeRowsPerChange[t] = r / CHANGES;
+  for (const [t, r] of await infra.storeRowsWritten()) if (r > 0) figures.storeRowsPerChange[t] = r / (CHANGES + WARMUP);
   await infra.teardown();
   const debezium = flag('--debezium') ? await measureDebezium({ pgUrl: PG_URL, nats: NATS, changes: CHANGES, txSize: TX_SIZE, checkpointEveryMs: CHECKPOINT_MS, checkpointEveryChanges: CHECKPOINT_CHANGES, progress }) : null;
   report(figures, debezium);
@@ -247,6 +287,8 @@ async function main(interrupted: () => boolean): Promise<void> {
 
 type Figures = {
   changes: number;
+  /** Rows written through the pipeline before the measurement (--warmup). */
+  warmupChanges: number;
   transactions: number;
   txSize: number;
   rowTextBytes: number;
@@ -263,7 +305,7 @@ type Figures = {
   streamBytesPerChange: number;
   cpuSecondsPer100k: Record<string, number>;
   peakRssMiB: Record<string, number | null>;
-  /** Rows inserted or updated per change in the store's tables (the sentinel's included). */
+  /** Rows inserted or updated per change in the store's tables (the sentinel's and the warm-up's included). */
   storeRowsPerChange: Record<string, number>;
 };
 
@@ -273,7 +315,7 @@ function report(f: Figures, debezium: DebeziumFigures | null = null): void {
     node: process.version,
     cpu: os.cpus()[0]?.model,
     cores: os.cpus().length,
-    settings: { changes: CHANGES, txSize: TX_SIZE, rate: RATE, checkpointEveryMs: CHECKPOINT_MS, checkpointEveryChanges: CHECKPOINT_CHANGES, gatewayConcurrency: CONCURRENCY },
+    settings: { changes: CHANGES, warmup: WARMUP, txSize: TX_SIZE, rate: RATE, checkpointEveryMs: CHECKPOINT_MS, checkpointEveryChanges: CHECKPOINT_CHANGES, gatewayConcurrency: CONCURRENCY },
   };
   if (json) {
     console.log(JSON.stringify({ meta, figures: f, debezium, targets: TARGETS, peers: PEERS }, null, 2));
@@ -289,6 +331,7 @@ function report(f: Figures, debezium: DebeziumFigures | null = null): void {
   const rows: string[][] = [
     ['measure', 'value', 'target / context'],
     ['row changes (INSERTs)', n(f.changes), `${f.rowTextBytes} B/row as text, 13 columns`],
+    ...(f.warmupChanges > 0 ? [['warm-up before the clock (INSERTs)', n(f.warmupChanges), 'same workload and proofs; not measured']] : []),
     ['transactions', `${n(f.transactions)} × ${n(f.txSize)} rows`, f.writerRate ? `writer paced at ${n(f.writerRate)} rows/s` : 'writer unthrottled'],
     ['wall time, first commit → covering checkpoint', s(f.wallSeconds.firstCommitToCheckpoint), `whole run incl. build/start-up ${s(f.wallSeconds.total)}`],
     ['source commit rate (writer)', `${n(f.changesPerSec.sourceCommit)} /s`, `last commit at ${s(f.stageDoneSeconds.lastCommit)}`],
@@ -326,9 +369,9 @@ function report(f: Figures, debezium: DebeziumFigures | null = null): void {
   // Tables written per change (nodes, blocks) as a rate; those written per group or checkpoint as a count.
   const stored = Object.entries(f.storeRowsPerChange).sort((a, b) => b[1] - a[1]);
   const perChange = stored.filter(([, r]) => r >= 0.01).map(([t, r]) => `${t} ${r.toFixed(2)}`);
-  const perRun = stored.filter(([, r]) => r < 0.01).map(([t, r]) => `${t} ${Math.round(r * f.changes)}`);
+  const perRun = stored.filter(([, r]) => r < 0.01).map(([t, r]) => `${t} ${Math.round(r * (f.changes + f.warmupChanges))}`);
   console.log(
-    `Store rows written (pg_stat_user_tables, inserts + updates), per change: ${perChange.join(', ') || 'n/a'}; in all, for tables written per group or checkpoint: ${perRun.join(', ') || 'n/a'}.`,
+    `Store rows written (pg_stat_user_tables, inserts + updates${f.warmupChanges > 0 ? '; the warm-up included' : ''}), per change: ${perChange.join(', ') || 'n/a'}; in all, for tables written per group or checkpoint: ${perRun.join(', ') || 'n/a'}.`,
   );
 }
 

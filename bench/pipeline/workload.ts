@@ -36,7 +36,7 @@ export interface CommittedTx {
   /** performance.now() when the statement was sent / when COMMIT returned. */
   readonly sentAt: number;
   readonly committedAt: number;
-  /** Rows committed by the workload up to and including this transaction. */
+  /** Rows committed by this run of the writer up to and including this transaction. */
   readonly cumulative: number;
   /** The transaction's last row as committed (Postgres text output typed by column OID): the latency sample. */
   readonly sample: Readonly<Record<string, PgValue>>;
@@ -45,6 +45,8 @@ export interface CommittedTx {
 export interface WriterOptions {
   readonly url: string;
   readonly changes: number;
+  /** Id of the first row (default 1): a run after a warm-up of N rows starts at N + 1. */
+  readonly firstId?: number;
   readonly txSize: number;
   /** Row changes per second to aim at; 0 = as fast as Postgres takes them. */
   readonly rate: number;
@@ -57,7 +59,7 @@ export interface WriterOptions {
   readonly aborted: () => boolean;
 }
 
-/** Runs the workload to the end; ids 1..changes. Resolves with every committed transaction, in commit order. */
+/** Runs the workload to the end; ids firstId..firstId + changes − 1. Resolves with every committed transaction, in commit order. */
 export async function runWriter(o: WriterOptions): Promise<CommittedTx[]> {
   // Every value as its text output (the form ingest reads from pgoutput and commits to).
   const client = new pg.Client({ connectionString: o.url, types: { getTypeParser: () => (v: string) => v } });
@@ -66,6 +68,7 @@ export async function runWriter(o: WriterOptions): Promise<CommittedTx[]> {
   const out: CommittedTx[] = [];
   try {
     const start = performance.now();
+    const id0 = (o.firstId ?? 1) - 1;
     let done = 0;
     while (done < o.changes && !o.aborted()) {
       if (o.rate > 0) {
@@ -73,8 +76,8 @@ export async function runWriter(o: WriterOptions): Promise<CommittedTx[]> {
         const now = performance.now();
         if (due > now) await sleep(due - now);
       }
-      const lo = done + 1;
-      const hi = Math.min(done + o.txSize, o.changes);
+      const lo = id0 + done + 1;
+      const hi = id0 + Math.min(done + o.txSize, o.changes);
       const sentAt = performance.now();
       const r = await client.query<Record<string, string | null>>(INSERT, [lo, hi]);
       const committedAt = performance.now();
@@ -82,7 +85,7 @@ export async function runWriter(o: WriterOptions): Promise<CommittedTx[]> {
       if (!row) throw new Error(`transaction ${lo}..${hi} returned no sample row`);
       const sample: Record<string, PgValue> = {};
       for (const f of r.fields) sample[f.name] = fromPgText(f.dataTypeID, row[f.name] ?? null);
-      done = hi;
+      done = hi - id0;
       const tx = { lo, hi, sentAt, committedAt, cumulative: done, sample };
       out.push(tx);
       o.onCommit(tx);
