@@ -77,15 +77,18 @@ async function main(interrupted: () => boolean): Promise<void> {
   await src.connect();
   await src.query(`INSERT INTO ${TABLE} (id, customer_id, sku) VALUES (0, 0, 'sentinel')`);
   await src.end();
-  const base = await waitFor(
-    async () => {
-      infra.assertRunning();
-      const cp = await store.checkpoints.latest('global');
-      return cp && cp.logSize >= 1 ? cp : undefined;
-    },
-    120_000,
-    () => `the sentinel never reached a checkpoint\n${infra.logs()}`,
-  );
+  // The first stored checkpoint whose log holds at least `size` entries.
+  const checkpointCovering = (size: number, timeoutMs: number, what: string) =>
+    waitFor(
+      async () => {
+        infra.assertRunning();
+        const cp = await store.checkpoints.latest('global');
+        return cp && cp.logSize >= size ? cp : undefined;
+      },
+      timeoutMs,
+      () => `${what} never reached a checkpoint (log size ${size})\n${infra.logs()}`,
+    );
+  const base = await checkpointCovering(1, 120_000, 'the sentinel');
   await waitFor(async () => ((await fetch(`${infra.gatewayUrl}/v1/checkpoints/latest`)).ok ? true : undefined), 30_000, () => `gateway serves no checkpoint\n${infra.logs()}`);
   let baseLog = base.logSize;
 
@@ -133,7 +136,7 @@ async function main(interrupted: () => boolean): Promise<void> {
     });
   // --warmup: the same workload through every stage first, proofs included, so that the measured changes meet
   // services whose hot code V8 has already compiled, as a long-running deployment's has (a 100k run starting cold
-  // spends a fifth of merkle's CPU in the JIT compiler: README "Measured"). Nothing of it is counted.
+  // spends a fifth of merkle's CPU in the JIT compiler: root README, the benchmark figures). Nothing of it is counted.
   if (WARMUP > 0) {
     progress(`warming up: ${WARMUP.toLocaleString('en-US')} rows in transactions of ${TX_SIZE}, one proof per transaction verified (not measured)`);
     const warm = newProber(baseLog);
@@ -149,15 +152,7 @@ async function main(interrupted: () => boolean): Promise<void> {
       });
       if (wtx.at(-1)?.cumulative !== WARMUP) throw new Abort(`the warm-up stopped after ${wtx.at(-1)?.cumulative ?? 0} rows\n${infra.logs()}`);
       const want = baseLog + WARMUP;
-      const cp = await waitFor(
-        async () => {
-          infra.assertRunning();
-          const c = await store.checkpoints.latest('global');
-          return c && c.logSize >= want ? c : undefined;
-        },
-        120_000 + WARMUP,
-        () => `no checkpoint reached log size ${want} after the warm-up\n${infra.logs()}`,
-      );
+      const cp = await checkpointCovering(want, 120_000 + WARMUP, 'the warm-up');
       if (cp.logSize !== want) throw new Error(`the log holds ${cp.logSize} entries after the warm-up, expected ${want}`);
       await waitFor(() => Promise.resolve(warm.outstanding === 0 ? true : undefined), 120_000, () => `${warm.outstanding} warm-up rows never got a verified proof\n${infra.logs()}`);
       baseLog = want;
