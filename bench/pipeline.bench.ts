@@ -16,7 +16,7 @@ import os from 'node:os';
 import pg from 'pg';
 import { decodeEvent } from '@merklesync/protocol';
 import { NATS, PG_URL, choiceArg, flag, intArg } from './args.ts';
-import { CpuMeter, pidOf, selfCpu } from './pipeline/cpu.ts';
+import { CpuMeter, pidOf, selfCpu, v8WorkerCpu } from './pipeline/cpu.ts';
 import { debeziumRows, measureDebezium, type DebeziumFigures } from './pipeline-debezium.ts';
 import { Infra, runWithInfra } from './pipeline/infra.ts';
 import { LatencyProber } from './pipeline/latency.ts';
@@ -166,7 +166,7 @@ async function main(interrupted: () => boolean): Promise<void> {
   const meter = new CpuMeter();
   const nats = pidOf('nats-server');
   const trackAll = async (): Promise<void> => {
-    for (const s of infra.services) if (s.pid !== undefined) meter.track(s.app, s.pid);
+    for (const s of infra.services) if (s.pid !== undefined) meter.track(s.app, s.pid, true);
     const ws = await infra.walsenderPid();
     if (ws !== undefined) meter.track('walsender', ws);
     for (const pid of await infra.storeBackendPids()) meter.track('store Postgres', pid);
@@ -186,9 +186,11 @@ async function main(interrupted: () => boolean): Promise<void> {
   prober.start();
   meter.start();
   const harness0 = selfCpu();
+  const harnessV8w0 = v8WorkerCpu(process.pid) ?? 0;
   progress(`writing ${CHANGES.toLocaleString('en-US')} rows in transactions of ${TX_SIZE}${RATE ? ` at ${RATE.toLocaleString('en-US')} rows/s` : ' (unthrottled)'}`);
   let txs: CommittedTx[];
   let cpu: Map<string, number>;
+  let v8w: Map<string, number>;
   try {
     txs = await runWriter({
       url: infra.srcUrl,
@@ -216,6 +218,8 @@ async function main(interrupted: () => boolean): Promise<void> {
     );
     cpu = meter.stop();
     cpu.set('bench harness (writer client, prober, sampler)', selfCpu() - harness0);
+    v8w = meter.v8Workers();
+    v8w.set('bench harness (writer client, prober, sampler)', (v8WorkerCpu(process.pid) ?? 0) - harnessV8w0);
     progress(`waiting for ${prober.outstanding} sampled proof(s) at the gateway`);
     await waitFor(() => Promise.resolve(prober.outstanding === 0 ? true : undefined), 120_000, () => `${prober.outstanding} sampled rows never got a verified proof (misses: ${JSON.stringify([...prober.missReasons])})\n${infra.logs()}`);
   } finally {
@@ -269,6 +273,8 @@ async function main(interrupted: () => boolean): Promise<void> {
     changesPerBatch: CHANGES / Math.max(1, batches),
     streamBytesPerChange: (final.streamBytes - start.streamBytes) / CHANGES,
     cpuSecondsPer100k: Object.fromEntries([...cpu].sort((a, b) => b[1] - a[1]).map(([g, c]) => [g, (c * 100_000) / CHANGES])),
+    // Of those, the V8 worker threads of each Node process: optimising compilers and the collector's helpers.
+    v8WorkerCpuSecondsPer100k: Object.fromEntries([...v8w].sort((a, b) => b[1] - a[1]).map(([g, c]) => [g, (c * 100_000) / CHANGES])),
     peakRssMiB: Object.fromEntries(infra.services.map((s) => [s.app, s.peakRssKiB === undefined ? null : s.peakRssKiB / 1024])),
     storeRowsPerChange: {} as Record<string, number>,
   };
@@ -299,6 +305,8 @@ type Figures = {
   changesPerBatch: number;
   streamBytesPerChange: number;
   cpuSecondsPer100k: Record<string, number>;
+  /** Part of cpuSecondsPer100k: the Node processes' V8 worker threads (JIT compilation, GC helpers). */
+  v8WorkerCpuSecondsPer100k: Record<string, number>;
   peakRssMiB: Record<string, number | null>;
   /** Rows inserted or updated per change in the store's tables (the sentinel's and the warm-up's included). */
   storeRowsPerChange: Record<string, number>;
@@ -339,6 +347,13 @@ function report(f: Figures, debezium: DebeziumFigures | null = null): void {
     ['checkpoints signed / change batches', `${n(f.checkpoints)} / ${n(f.batches)}`, `${n(f.changesPerBatch)} changes/batch, ${n(f.streamBytesPerChange)} stream B/change`],
     ['gateway requests (misses)', `${n(f.gatewayRequests)} (${n(Object.values(f.gatewayMisses).reduce((a, b) => a + b, 0))})`, Object.entries(f.gatewayMisses).map(([k, v]) => `${k}: ${v}`).join(', ') || 'every request verified'],
     ['CPU s per 100k changes, all processes', Object.values(f.cpuSecondsPer100k).reduce((a, b) => a + b, 0).toFixed(2), 'first statement → covering checkpoint; by process below'],
+    [
+      'of which V8 worker threads (JIT + GC)',
+      Object.values(f.v8WorkerCpuSecondsPer100k).reduce((a, b) => a + b, 0).toFixed(2),
+      Object.entries(f.v8WorkerCpuSecondsPer100k)
+        .map(([g, c]) => `${g.split(' ')[0]} ${c.toFixed(2)}`)
+        .join(', '),
+    ],
     ['peak RSS ingest / merkle', `${rss('ingest')} / ${rss('merkle')}`, 'VmHWM'],
     ['peak RSS prover / gateway', `${rss('prover')} / ${rss('gateway')}`, 'VmHWM'],
     ...(debezium ? debeziumRows(debezium, n) : []),

@@ -10,6 +10,37 @@ export function procCpu(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / TICK;
 }
 
+/**
+ * CPU seconds of a Node process's V8 background threads (JIT compilation, concurrent and parallel GC: the threads
+ * named `V8Worker` in /proc/<pid>/task/<tid>/comm), live threads only. Undefined when the process is gone.
+ */
+export function v8WorkerCpu(pid: number): number | undefined {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  let sum = 0;
+  for (const tid of tids) {
+    try {
+      // comm is inside the parentheses of stat, so one read gives both.
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      if (!_isV8Worker(stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')))) continue;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      sum += (Number(f[11]) + Number(f[12])) / TICK;
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return sum;
+}
+
+/** Node names V8's platform worker threads `V8Worker` (older releases: `V8 DefaultWorke`, cut to 15 characters). */
+export function _isV8Worker(comm: string): boolean {
+  return comm === 'V8Worker' || comm.startsWith('V8 DefaultWorke');
+}
+
 /** procCpu, or undefined once the process is gone. */
 function _cpuIfAlive(pid: number): number | undefined {
   try {
@@ -47,16 +78,29 @@ export class CpuMeter {
   private readonly first = new Map<number, number>();
   private readonly last = new Map<number, number>();
   private readonly group = new Map<number, string>();
+  /** Node processes whose V8 worker threads are read too (first and last reading, as for the whole process). */
+  private readonly v8First = new Map<number, number>();
+  private readonly v8Last = new Map<number, number>();
   private started = false;
 
-  /** Counts `pid` under `group` from now (or from zero when the interval has already started). */
-  track(group: string, pid: number): void {
+  /**
+   * Counts `pid` under `group` from now (or from zero when the interval has already started); with `v8Workers`,
+   * also the CPU of its V8 worker threads ({@link v8WorkerCpu}: a Node process).
+   */
+  track(group: string, pid: number, v8Workers = false): void {
     if (this.group.has(pid)) return;
     const c = _cpuIfAlive(pid);
     if (c === undefined) return;
     this.group.set(pid, group);
     this.first.set(pid, this.started ? 0 : c);
     this.last.set(pid, c);
+    if (v8Workers) {
+      const w = v8WorkerCpu(pid);
+      if (w !== undefined) {
+        this.v8First.set(pid, this.started ? 0 : w);
+        this.v8Last.set(pid, w);
+      }
+    }
   }
 
   start(): void {
@@ -65,6 +109,13 @@ export class CpuMeter {
       if (c !== undefined) {
         this.first.set(pid, c);
         this.last.set(pid, c);
+      }
+    }
+    for (const pid of this.v8First.keys()) {
+      const w = v8WorkerCpu(pid);
+      if (w !== undefined) {
+        this.v8First.set(pid, w);
+        this.v8Last.set(pid, w);
       }
     }
     this.started = true;
@@ -81,8 +132,26 @@ export class CpuMeter {
   /** CPU seconds per group since `start` (after a final poll). */
   stop(): Map<string, number> {
     this.poll();
+    // V8 workers live as long as their process: read at start and stop only (each read lists every thread).
+    for (const pid of this.v8First.keys()) {
+      const w = v8WorkerCpu(pid);
+      if (w !== undefined) this.v8Last.set(pid, w);
+    }
     const out = new Map<string, number>();
     for (const [pid, g] of this.group) out.set(g, (out.get(g) ?? 0) + (this.last.get(pid)! - this.first.get(pid)!));
+    return out;
+  }
+
+  /**
+   * Of {@link stop}'s figures, the CPU seconds of the V8 worker threads, per group tracked with `v8Workers` (read at
+   * start and at stop: call after stop; a process gone by then keeps its reading from start, i.e. counts 0).
+   */
+  v8Workers(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [pid, first] of this.v8First) {
+      const g = this.group.get(pid)!;
+      out.set(g, (out.get(g) ?? 0) + (this.v8Last.get(pid)! - first));
+    }
     return out;
   }
 }
