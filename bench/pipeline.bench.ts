@@ -217,9 +217,10 @@ async function main(interrupted: () => boolean): Promise<void> {
       () => `no checkpoint reached log size ${target} (last sample ${JSON.stringify(sampler.samples.at(-1))})\n${infra.logs()}`,
     );
     cpu = meter.stop();
-    cpu.set('bench harness (writer client, prober, sampler)', selfCpu() - harness0);
+    const harness = 'bench harness (writer client, prober, sampler)';
+    cpu.set(harness, selfCpu() - harness0);
     v8w = meter.v8Workers();
-    v8w.set('bench harness (writer client, prober, sampler)', (v8WorkerCpu(process.pid) ?? 0) - harnessV8w0);
+    v8w.set(harness, (v8WorkerCpu(process.pid) ?? 0) - harnessV8w0);
     progress(`waiting for ${prober.outstanding} sampled proof(s) at the gateway`);
     await waitFor(() => Promise.resolve(prober.outstanding === 0 ? true : undefined), 120_000, () => `${prober.outstanding} sampled rows never got a verified proof (misses: ${JSON.stringify([...prober.missReasons])})\n${infra.logs()}`);
   } finally {

@@ -5,14 +5,19 @@ const TICK = 100; // USER_HZ: /proc/<pid>/stat counts CPU in 1/100 s on Linux
 
 /** User + system CPU seconds of a process (clock-tick resolution). @throws when there is no such process. */
 export function procCpu(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return _statCpu(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/** User + system CPU seconds of a process's or thread's `stat` line (fields 14 and 15, after the name in parentheses). */
+function _statCpu(stat: string): number {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / TICK;
 }
 
 /**
  * CPU seconds of a Node process's V8 background threads (JIT compilation, concurrent and parallel GC: the threads
- * named `V8Worker` in /proc/<pid>/task/<tid>/comm), live threads only. Undefined when the process is gone.
+ * Node 24 names `V8Worker`), live threads only; 0 on a Node that leaves its threads unnamed (Node 20 calls them all
+ * `node`). Undefined when the process is gone.
  */
 export function v8WorkerCpu(pid: number): number | undefined {
   let tids: string[];
@@ -24,21 +29,14 @@ export function v8WorkerCpu(pid: number): number | undefined {
   let sum = 0;
   for (const tid of tids) {
     try {
-      // comm is inside the parentheses of stat, so one read gives both.
+      // The thread's name is inside the parentheses of its stat line, so one read gives both.
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      if (!_isV8Worker(stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')))) continue;
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      sum += (Number(f[11]) + Number(f[12])) / TICK;
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === 'V8Worker') sum += _statCpu(stat);
     } catch {
       // the thread ended between the listing and the read
     }
   }
   return sum;
-}
-
-/** Node names V8's platform worker threads `V8Worker` (older releases: `V8 DefaultWorke`, cut to 15 characters). */
-export function _isV8Worker(comm: string): boolean {
-  return comm === 'V8Worker' || comm.startsWith('V8 DefaultWorke');
 }
 
 /** procCpu, or undefined once the process is gone. */
