@@ -230,11 +230,13 @@ function _object(depth: number): void {
   _top = base;
 }
 
-/** Rewrites the object at `objStart` with the members stacked from `base` in name order; false on a duplicate. */
-function _reorder(base: number, objStart: number): boolean {
+// Up to this many members, an insertion sort (objects are mostly small); above, Array.prototype.sort, so that a big
+// object out of order costs n log n comparisons, not n².
+const _INSERTION_MAX = 16;
+
+/** Member indexes of the object stacked from `base` in name order, or undefined on a duplicate name. */
+function _insertionSortedMembers(base: number, count: number): number[] | undefined {
   const m = _members;
-  const count = (_top - base) >> 2;
-  // Insertion sort of member indexes (objects are mostly small); a stable order is not needed: names differ.
   const idx: number[] = [];
   for (let k = 0; k < count; k++) {
     const a = base + 4 * k;
@@ -242,15 +244,37 @@ function _reorder(base: number, objStart: number): boolean {
     while (j >= 0) {
       const b = base + 4 * idx[j]!;
       const d = _compare(m[b]!, m[b + 1]!, m[a]!, m[a + 1]!);
-      if (d === 0) {
-        _fail();
-        return false;
-      }
+      if (d === 0) return undefined;
       if (d < 0) break;
       idx[j + 1] = idx[j]!;
       j--;
     }
     idx[j + 1] = k;
+  }
+  return idx;
+}
+
+/** As {@link _insertionSortedMembers}, with Array.prototype.sort; duplicates end up adjacent and are found after. */
+function _sortedMembers(base: number, count: number): number[] | undefined {
+  const m = _members;
+  const cmp = (x: number, y: number): number => {
+    const a = base + 4 * x;
+    const b = base + 4 * y;
+    return _compare(m[a]!, m[a + 1]!, m[b]!, m[b + 1]!);
+  };
+  const idx = Array.from({ length: count }, (_, k) => k).sort(cmp);
+  for (let k = 1; k < count; k++) if (cmp(idx[k - 1]!, idx[k]!) === 0) return undefined;
+  return idx;
+}
+
+/** Rewrites the object at `objStart` with the members stacked from `base` in name order; false on a duplicate. */
+function _reorder(base: number, objStart: number): boolean {
+  const m = _members;
+  const count = (_top - base) >> 2;
+  const idx = count > _INSERTION_MAX ? _sortedMembers(base, count) : _insertionSortedMembers(base, count);
+  if (idx === undefined) {
+    _fail(); // a duplicate name: the reference's rule decides
+    return false;
   }
   const len = _n - objStart;
   if (_tmp.length < len) _tmp = new Uint8Array(Math.max(len, 2 * _tmp.length));

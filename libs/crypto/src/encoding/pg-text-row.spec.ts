@@ -251,6 +251,21 @@ describe('PgTextRowEncoder: Postgres text → canonical bytes in one pass, equal
     );
   });
 
+  it('property: JSON objects of more members than the one-scan path insertion-sorts, in any order, duplicates anywhere', () => {
+    // Above 16 members the scan sorts with Array.prototype.sort and looks for duplicates after the sort.
+    const names = fc.uniqueArray(fc.oneof(fc.stringMatching(/^[a-z0-9]{0,4}$/), fc.constantFrom('é', '\u{1f600}', '\uffff', 'A', '10', '9')), { minLength: 17, maxLength: 60 });
+    fc.assert(
+      fc.property(names, fc.option(fc.tuple(fc.nat(), fc.nat()), { nil: undefined }), fc.boolean(), (ks, dup, nested) => {
+        const keys = [...ks];
+        if (dup !== undefined) keys.splice(dup[1] % (keys.length + 1), 0, keys[dup[0] % keys.length]!); // a second copy anywhere
+        const text = `{${keys.map((k, i) => `${JSON.stringify(k)}: ${nested && i % 7 === 0 ? `{"b": ${i}, "a": [${i}]}` : String(i)}`).join(', ')}}`;
+        agrees('jsonb', text);
+        agrees('json', text);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('property: timestamps as timestamp_out prints them, around the fast path\'s year limits', () => {
     const two = (n: number): string => String(n).padStart(2, '0');
     fc.assert(
