@@ -416,7 +416,7 @@ export class ApplyService implements OnApplicationBootstrap {
         // Every member's blocks; the store keeps the latest per row key (later messages have higher log indexes).
         const blocks = await w.putBlocks(members.length === 1 ? members[0]!.staged.blocks : members.flatMap((m) => m.staged.blocks));
         const p4 = performance.now();
-        for (const t of _latestRoots(members)) await w.setTableRoot(t.source, t.table, t.root, t.seq);
+        for (const t of sealed.tables) await w.setTableRoot(t.source, t.table, t.root, t.seq ?? last.seq);
         // Parallel node writes: mapNodesMs is the time the transaction waited for them beyond its own writes.
         const p5 = early === undefined ? p4 : Math.max(p4, await early);
         this.timings.mapNodesMs += early === undefined ? p2 - t1 : p5 - p4;
@@ -447,7 +447,7 @@ export class ApplyService implements OnApplicationBootstrap {
     const changes = sealed.changes;
     state.commit(sealed, last.seq, this.config.pruneEveryChanges);
     this.checkpoints.noteApplied(changes);
-    await this.outbox.send(rootUpdateMessages(this.subjects, this.config.hashSuite, members));
+    await this.outbox.send(rootUpdateMessages(this.subjects, this.config.hashSuite, sealed, last.seq));
     if (result.result !== undefined) await this.checkpoints.appended(result.result);
     const t3 = performance.now();
     const tm = this.timings;
@@ -492,13 +492,6 @@ function _malformed(data: Uint8Array, subject: string, subjects: BusSubjects): b
   } catch {
     return true;
   }
-}
-
-// Each touched table's final root in the group, with the sequence of the message that produced it.
-function _latestRoots(members: readonly _Member[]): { source: string; table: string; root: Uint8Array; seq: number }[] {
-  const latest = new Map<string, { source: string; table: string; root: Uint8Array; seq: number }>();
-  for (const m of members) for (const t of m.staged.tables) latest.set(`${t.source}\u0000${t.table}`, { source: t.source, table: t.table, root: t.root, seq: m.seq });
-  return [...latest.values()];
 }
 
 // Database and connectivity failures are worth retrying; anything else keeps its identity (the transport

@@ -5,40 +5,24 @@ import type { HashSuiteName } from '@merklesync/merkle';
 import { HashSuite, encodeEvent, newEvent } from '@merklesync/protocol';
 import type { StoredCheckpoint } from '@merklesync/store';
 import type { BusSubjects } from '../bus-subjects.ts';
-import type { StagedBatch } from '../state/merkle-state.ts';
+import type { SealedGroup } from '../state/merkle-state.ts';
 
 /** The protocol's HashSuite code of a suite name. */
 function protoSuite(name: HashSuiteName): HashSuite {
   return name === 'blake3' ? HashSuite.BLAKE3 : HashSuite.SHA256;
 }
 
-/** A committed group's messages, in stream order: each one's stream sequence and staged batch. */
-export interface AppliedMessage {
-  readonly seq: number;
-  readonly staged: StagedBatch;
-}
-
 /**
- * One RootUpdate per table touched by a committed group of messages, to `<prefix>.roots.<source>.<table>`:
+ * One RootUpdate per table a committed group of messages changed, to `<prefix>.roots.<source>.<table>`:
  * the table's root after the group (the only one the store persists nodes for, so the one a proof can be
  * asked against), the state root, log size and log root after the group, the group's last sequence, and the
  * number of the table's changes in the group. A group of one message gives exactly that message's roots.
  * @throws ProtocolError when a field is out of the protocol's limits (a bug, not input).
- * @example await outbox.send(rootUpdateMessages(subjects, 'sha256', [{ seq, staged }]))
+ * @example await outbox.send(rootUpdateMessages(subjects, 'sha256', sealed, lastSeq))
  */
-export function rootUpdateMessages(subjects: BusSubjects, suite: HashSuiteName, group: readonly AppliedMessage[]): BatchMessage[] {
-  const last = group.at(-1);
-  if (last === undefined) return [];
-  const tables = new Map<string, { source: string; table: string; root: Uint8Array; count: number }>();
-  for (const m of group) {
-    for (const t of m.staged.tables) {
-      const k = `${t.source}\u0000${t.table}`;
-      const prev = tables.get(k);
-      tables.set(k, { source: t.source, table: t.table, root: t.root, count: (prev?.count ?? 0) + t.count });
-    }
-  }
-  const sequence = last.seq;
-  return [...tables.values()].map((t) => ({
+export function rootUpdateMessages(subjects: BusSubjects, suite: HashSuiteName, group: Pick<SealedGroup, 'tables' | 'last'>, sequence: number): BatchMessage[] {
+  const { last } = group;
+  return group.tables.map((t) => ({
     subject: subjects.roots(t.source, t.table),
     msgId: `root:${subjects.roots(t.source, t.table)}:${sequence}`,
     payload: encodeEvent(
@@ -48,9 +32,9 @@ export function rootUpdateMessages(subjects: BusSubjects, suite: HashSuiteName, 
         table: t.table,
         hashSuite: protoSuite(suite),
         tableRoot: t.root,
-        stateRoot: last.staged.stateRoot,
-        logSize: BigInt(last.staged.logSize),
-        logRoot: last.staged.logRoot,
+        stateRoot: last.stateRoot,
+        logSize: BigInt(last.logSize),
+        logRoot: last.logRoot,
         sequence: BigInt(sequence),
         blockCount: BigInt(t.count),
       }),
