@@ -75,3 +75,10 @@ export class ScratchBuffers {
 
 /** The store's write buffers (COPY files of map nodes and blocks), shared by every store of the process. */
 export const _writeBuffers = new ScratchBuffers();
+
+/**
+ * `_writeBuffers.take`, as one function object for every call: the COPY file writers take their allocator as a
+ * parameter, and optimised code that inlined a closure made per call was thrown away at the next call ("wrong call
+ * target" deopts of `blockCopyFile` and `MapNodeRows.copyFiles`, each then compiled again).
+ */
+export const _takeWriteBuffer = (size: number): Buffer => _writeBuffers.take(size);

@@ -1,6 +1,6 @@
 // The blocks' binary COPY file and the latest-per-key selection, written for the one row shape they have: no
 // per-row arrays, closures or strings (this runs once per stored change).
-import { COPY_HEADER, COPY_TRAILER } from '../map/copy.ts';
+import { COPY_HEADER, COPY_TRAILER, _allocUnsafe } from '../map/copy.ts';
 import type { BlockInput } from './pg-block-store.ts';
 import { blockTableKey } from './table-key.ts';
 const _FIELDS = 10;
@@ -45,7 +45,7 @@ function _frame(source: string, table: string): _Frame {
  * `alloc` gives the file's memory (default `Buffer.allocUnsafe`; the store passes reused buffers).
  * @example blockCopyFile(rows, 12)
  */
-export function blockCopyFile(rows: readonly BlockInput[], seq: number | null, alloc: (size: number) => Buffer = (n) => Buffer.allocUnsafe(n)): Buffer {
+export function blockCopyFile(rows: readonly BlockInput[], seq: number | null, alloc: (size: number) => Buffer = _allocUnsafe): Buffer {
   // The names and the table key repeat in every row of a table: each table's are encoded once.
   const frames = new Map<string, _Frame>();
   let lastSource: string | undefined;

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { _tables, type StoreConfig } from '../config.ts';
 import { _buf, _bytes, _dbError, _sortedByBytes, type PgPool, type Queryable } from '../db.ts';
 import { copyFromBinary, copyUnlessConflict, inClientTransaction, withStagingTable } from '../map/copy.ts';
-import { _writeBuffers } from '../scratch.ts';
+import { _takeWriteBuffer, _writeBuffers } from '../scratch.ts';
 import { _latestPerKey, blockCopyFile } from './copy-file.ts';
 import { blockTableKey } from './table-key.ts';
 
@@ -171,7 +171,7 @@ export class PgBlockStore {
         if (fresh.length >= _DIRECT_MIN) {
           const sql = `COPY ${this._table} (${_WRITE_COLUMNS}) FROM STDIN (FORMAT binary)`;
           // The file in a reused buffer, given back once the server has read it (README "Reused write buffers").
-          const file = blockCopyFile(fresh, streamSeq, (n) => _writeBuffers.take(n));
+          const file = blockCopyFile(fresh, streamSeq, _takeWriteBuffer);
           const copied = await copyUnlessConflict(c, sql, file, 'ms_blocks');
           _writeBuffers.give(file);
           if (copied) {
@@ -194,7 +194,7 @@ export class PgBlockStore {
       '_ms_blocks_staged',
       `(source text, table_name text, map_key bytea, op smallint, row_version bigint, leaf_commitment bytea, block bytea, stream_seq bigint, log_index bigint, table_key bigint)`,
       async () => {
-        const file = blockCopyFile(rows, null, (n) => _writeBuffers.take(n));
+        const file = blockCopyFile(rows, null, _takeWriteBuffer);
         await copyFromBinary(c, `COPY _ms_blocks_staged (${_WRITE_COLUMNS}) FROM STDIN (FORMAT binary)`, file);
         _writeBuffers.give(file);
         // Taken out of the staging table as they are upserted: a second use in the same transaction starts empty.

@@ -16,6 +16,12 @@ export const COPY_HEADER: Readonly<Uint8Array> = Uint8Array.from([0x50, 0x47, 0x
 export const COPY_TRAILER: Readonly<Uint8Array> = Uint8Array.of(0xff, 0xff);
 
 /**
+ * `Buffer.allocUnsafe`, the COPY file writers' default allocator: one function object for every call (a closure
+ * made per call defeats the inlining of the optimised writers).
+ */
+export const _allocUnsafe = (size: number): Buffer => Buffer.allocUnsafe(size);
+
+/**
  * Runs `COPY … FROM STDIN (FORMAT binary)` on `client`, sending `payload` (a complete binary COPY file).
  * pg has no COPY API of its own; its Query calls `handleCopyInResponse(connection)` when the server asks
  * for data (that is the hook pg-copy-streams uses), so a Query with that method overridden streams the

@@ -3,7 +3,7 @@
 // per node between the map and the database file. README "Writing map nodes".
 import { equalBytes, type HashSuite, type HashSuiteName, type MapNodeSink, type MapNodeWithHash } from '@merklesync/merkle';
 import type { ScratchBuffers } from '../scratch.ts';
-import { COPY_HEADER, COPY_TRAILER } from './copy.ts';
+import { COPY_HEADER, COPY_TRAILER, _allocUnsafe } from './copy.ts';
 import { NODE_BRANCH, NODE_BRANCH_AT, NODE_LEAF, checkLocator, suiteCode, writeLocator } from './node-codec.ts';
 /** Row prefix: field count (2), suite (4 + 2), at (4 + 8), hash (4 + 32), node length (4). The hash starts 24 bytes in. */
 const _ROW_FIXED = 60;
@@ -179,7 +179,7 @@ export class MapNodeRows implements MapNodeSink {
    * write buffers").
    * @example for (const f of rows.copyFiles(2)) await copyFromBinary(client, sql, f)
    */
-  copyFiles(parts = 1, alloc: (size: number) => Buffer = (n) => Buffer.allocUnsafe(n)): Buffer[] {
+  copyFiles(parts = 1, alloc: (size: number) => Buffer = _allocUnsafe): Buffer[] {
     this._live();
     const order = this._order();
     const n = this._count;

@@ -5,7 +5,7 @@ import { _buf, _bytes, _dbError, type Queryable } from '../db.ts';
 import { copyFromBinary, copyUnlessConflict, withStagingTable } from './copy.ts';
 import { checkLocator, decodeMapNode, suiteCode } from './node-codec.ts';
 import { MapNodeRows } from './node-rows.ts';
-import { _writeBuffers } from '../scratch.ts';
+import { _takeWriteBuffer, _writeBuffers } from '../scratch.ts';
 
 const _SKIP_DIRECT_AFTER_CONFLICT = 8;
 
@@ -142,7 +142,7 @@ export class PgMapNodeStore implements AsyncMapNodeSource {
   private async _putByCopy(nodes: MapNodeRows, c: pg.ClientBase): Promise<number> {
     // Rows in hash order (concurrent writers take index locks in one order); one file for either path, in a reused
     // buffer given back once the server has read it all (after a failure, it is left to the collector).
-    const file = nodes.copyFiles(1, (n) => _writeBuffers.take(n))[0]!;
+    const file = nodes.copyFiles(1, _takeWriteBuffer)[0]!;
     const written = await this._putFile(nodes, file, c);
     _writeBuffers.give(file);
     return written;
