@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LogTree, SparseMerkleMap, getHashSuite, toHex } from '@merklesync/merkle';
+import { LogTree, MemoryMapStore, SparseMerkleMap, getHashSuite, toHex } from '@merklesync/merkle';
 import { RowOperation, newEvent, stateRoot, type ChangeEvent } from '@merklesync/protocol';
 import { BlockOp } from '@merklesync/store';
 import { encodeLogLeaf } from './log-leaf.ts';
@@ -171,12 +171,14 @@ describe('MerkleState group-level map updates', () => {
   ];
 
   it('one update per table over the whole group gives the roots batch-by-batch staging gives', () => {
-    const one = new MerkleState(suite);
+    const oneStore = new MemoryMapStore();
+    const one = new MerkleState(suite, new LogTree(suite), oneStore);
     for (const [events, seq] of batches()) {
       one.stage(events, seq);
       one.commit(one.seal(seq), seq);
     }
-    const grouped = new MerkleState(suite);
+    const groupedStore = new MemoryMapStore();
+    const grouped = new MerkleState(suite, new LogTree(suite), groupedStore);
     const staged = batches().map(([events, seq]) => grouped.stage(events, seq));
     const group = grouped.seal(14);
     expect(staged.map((b) => b.tables.map((t) => [t.table, t.count]))).toEqual([[['public.a', 4]], [['public.b', 2]], [['public.a', 3]], [['public.a', 2]]]);
@@ -192,10 +194,13 @@ describe('MerkleState group-level map updates', () => {
     expect(group.last.logSize).toBe(11);
     expect(group.last.allTables.map((t) => t.table)).toEqual(['public.a', 'public.b']);
     // Only the group's final roots' nodes are collected: the final root of public.a is among them, the root it had
-    // after the first batch (never computed) is not.
+    // after the first batch is not.
     const hashes = group.nodes.sortedPairs().map((n) => toHex(n.hash));
     expect(hashes).toContain(toHex(rootOf([[1, 1], [3, 3], [4, 4]])));
     expect(hashes).not.toContain(toHex(rootOf([[1, 1], [2, 2], [3, 3], [4, 4]])));
+    // That root was never computed in the grouped state; batch by batch it was.
+    expect(oneStore.atOf(rootOf([[1, 1], [2, 2], [3, 3], [4, 4]]))).toBeDefined();
+    expect(groupedStore.atOf(rootOf([[1, 1], [2, 2], [3, 3], [4, 4]]))).toBeUndefined();
   });
 
   it('a truncate in a later batch removes what the group\'s earlier batches inserted', () => {
