@@ -80,7 +80,7 @@ describe.skipIf(!enabled)('merkle throughput', () => {
           blocksWritten: t.blocks,
           blockRows: Number((await db.pool.query(`SELECT count(*) FROM "${config.database.schema}".blocks`)).rows[0].count),
           mapNodesWritten: t.mapNodes,
-          mapNodes: Number((await db.pool.query(`SELECT count(*) FROM "${config.database.schema}".map_nodes`)).rows[0].count),
+          mapNodeChunks: Number((await db.pool.query(`SELECT count(*) FROM "${config.database.schema}".map_node_chunks`)).rows[0].count),
           rootT0: toHex(src.expectedRoot('public.t0')).slice(0, 16),
         },
         null,

@@ -29,7 +29,10 @@ export function storeConfig(input: { schema?: string } = {}): StoreConfig {
 export interface StoreTables {
   readonly schema: string;
   readonly migrations: string;
-  readonly mapNodes: string;
+  /** `map_node_chunks` (migration 007; `map_nodes` before it). */
+  readonly mapNodeChunks: string;
+  /** The function `ms_chunk_node(chunk, hash)` (migration 007). */
+  readonly chunkNodeFn: string;
   readonly mapRoots: string;
   readonly logTiles: string;
   readonly logs: string;
@@ -46,7 +49,8 @@ export function _tables(config: StoreConfig): StoreTables {
   return {
     schema: `"${config.schema}"`,
     migrations: q('schema_migrations'),
-    mapNodes: q('map_nodes'),
+    mapNodeChunks: q('map_node_chunks'),
+    chunkNodeFn: q('ms_chunk_node'),
     mapRoots: q('map_roots'),
     logTiles: q('log_tiles'),
     logs: q('logs'),

@@ -4,8 +4,8 @@ export { DEFAULT_STORE_SCHEMA, storeConfig, type StoreConfig } from './config.ts
 export { inTransaction, type PgPool, type Queryable } from './db.ts';
 export { MIGRATIONS, type Migration } from './migrations/index.ts';
 export { migrate, type MigrationResult } from './migrations/runner.ts';
-export { NODE_BRANCH, NODE_BRANCH_AT, NODE_LEAF, decodeMapNode, encodeMapNode, suiteCode, suiteName } from './map/node-codec.ts';
-export { MapNodeRows, type MapNodeRowsOptions } from './map/node-rows.ts';
+export { NODE_BRANCH, NODE_BRANCH_AT, NODE_LEAF, chunkNode, chunkNodes, decodeMapNode, encodeChunk, encodeMapNode, suiteCode, suiteName } from './map/node-codec.ts';
+export { CHUNK_BYTES, MapNodeRows, type MapNodeRowsOptions } from './map/node-rows.ts';
 export { ScratchBuffers } from './scratch.ts';
 export { PgMapNodeStore, type PgMapNodeStoreOptions } from './map/pg-map-node-store.ts';
 export { CachedMapNodeSource, prefetchMapPath, type MapPathSource, type NodeCacheOptions, type NodeCacheStats } from './map/cached-source.ts';

@@ -52,7 +52,7 @@ describe('applyBatch', () => {
   });
 
   it('a failing batch leaves nothing behind and the sequence unchanged', async () => {
-    const before = await Promise.all(['map_nodes', 'log_tiles', 'table_roots', 'checkpoints'].map(count));
+    const before = await Promise.all(['map_node_chunks', 'log_tiles', 'table_roots', 'checkpoints'].map(count));
     const map = new SparseMerkleMap();
     const mark = map.store.mark();
     const root = map.update(map.emptyRoot, [{ key: rand(32), value: rand(4) }, { key: rand(32), value: rand(4) }]);
@@ -74,7 +74,7 @@ describe('applyBatch', () => {
         await w.appendCheckpoint({ logId: 'global', seq: 1, logSize: log.size, logRoot: log.root(), stateRoot: root, note: 'dup', prevHash: null });
       }),
     ).rejects.toMatchObject({ code: StoreErrorCode.CheckpointOutOfOrder });
-    expect(await Promise.all(['map_nodes', 'log_tiles', 'table_roots', 'checkpoints'].map(count))).toEqual(before);
+    expect(await Promise.all(['map_node_chunks', 'log_tiles', 'table_roots', 'checkpoints'].map(count))).toEqual(before);
     expect(await store.apply.appliedSequence('merkle')).toBe(5);
     expect((await store.logs.head('global'))?.size).toBe(20);
     await expect(store.apply.applyBatch('merkle', 0, () => Promise.resolve())).rejects.toThrow(RangeError);

@@ -13,7 +13,7 @@ import {
   type MapStoreMark,
 } from '@merklesync/merkle';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CachedMapNodeSource, MapNodeRows, PgMapNodeStore, StoreErrorCode, inTransaction, loadMapIntoMemory, migrate, storeConfig } from '../src/index.ts';
+import { CachedMapNodeSource, MapNodeRows, chunkNodes, PgMapNodeStore, StoreErrorCode, inTransaction, loadMapIntoMemory, migrate, storeConfig } from '../src/index.ts';
 import { createTestDb, rng, type TestDb } from '@merklesync/testkit';
 
 let db: TestDb;
@@ -155,7 +155,7 @@ describe('PgMapNodeStore', () => {
 
   it('stores each group under its locator: inner nodes are found only at it, roots also by hash alone', async () => {
     // (Locator 0: the nodes other tests here write as objects.)
-    const at = await db.pool.query<{ at: string }>(`SELECT DISTINCT at::text FROM ms_map.map_nodes ORDER BY 1`);
+    const at = await db.pool.query<{ at: string }>(`SELECT DISTINCT at::text FROM ms_map.map_node_chunks ORDER BY 1`);
     expect(at.rows.map((r) => r.at).filter((a) => a !== '0')).toEqual(['5', '8']);
     expect(await nodes.rootAt(root1)).toBe(5);
     expect(await nodes.rootAt(root2)).toBe(8);
@@ -193,20 +193,23 @@ describe('PgMapNodeStore', () => {
     await expect(loadMapIntoMemory(nodes, map.suite, new MemoryMapStore(), rand(32), { breadthFirst: true })).rejects.toMatchObject({
       code: StoreErrorCode.NotFound,
     });
-    // The leaf of a live key (leaves are `0x00 ‖ key ‖ value`), its value altered.
-    const { rows } = await db.pool.query('SELECT hash, node FROM ms_map.map_nodes WHERE at > 0 AND get_byte(node, 0) = 0 AND substring(node from 2 for 32) = $1', [
-      Buffer.from(entries[3]!.key),
-    ]);
-    expect(rows).toHaveLength(1);
-    const leafHash = rows[0].hash as Buffer;
-    const orig = rows[0].node as Buffer;
+    // The leaf of a live key (leaves are `0x00 ‖ key ‖ value`), its value altered inside its chunk.
+    const { rows } = await db.pool.query<{ at: string; lo: Buffer; nodes: Buffer }>('SELECT at::text, lo, nodes FROM ms_map.map_node_chunks WHERE at > 0');
+    const hits = rows.flatMap((r) =>
+      chunkNodes(r.nodes)
+        .filter((n) => n.node[0] === 0 && Buffer.from(n.node.subarray(1, 33)).equals(Buffer.from(entries[3]!.key)))
+        .map((n) => ({ row: r, end: n.node.byteOffset - r.nodes.byteOffset + n.node.length })),
+    );
+    expect(hits).toHaveLength(1);
+    const { row, end } = hits[0]!;
+    const orig = Buffer.from(row.nodes);
     const bad = Buffer.from(orig);
-    bad[bad.length - 1] = (bad[bad.length - 1]! + 1) & 0xff;
-    await db.pool.query('UPDATE ms_map.map_nodes SET node = $2 WHERE hash = $1 AND at > 0', [Buffer.from(leafHash), bad]);
+    bad[end - 1] = (bad[end - 1]! + 1) & 0xff;
+    await db.pool.query('UPDATE ms_map.map_node_chunks SET nodes = $3 WHERE at = $1 AND lo = $2', [row.at, row.lo, bad]);
     try {
       await expect(loadMapIntoMemory(nodes, map.suite, new MemoryMapStore(), root2)).rejects.toMatchObject({ code: StoreErrorCode.CorruptNode });
     } finally {
-      await db.pool.query('UPDATE ms_map.map_nodes SET node = $2 WHERE hash = $1 AND at > 0', [Buffer.from(leafHash), orig]);
+      await db.pool.query('UPDATE ms_map.map_node_chunks SET nodes = $3 WHERE at = $1 AND lo = $2', [row.at, row.lo, orig]);
     }
   });
 });

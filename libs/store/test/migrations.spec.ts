@@ -15,10 +15,10 @@ afterAll(async () => {
 describe('migrate', () => {
   it('creates the schema once and is idempotent', async () => {
     const config = storeConfig({ schema: 'ms_a' });
-    expect(await migrate(db.pool, config)).toEqual({ applied: [1, 2, 3, 4, 5, 6], version: 6 });
-    expect(await migrate(db.pool, config)).toEqual({ applied: [], version: 6 });
+    expect(await migrate(db.pool, config)).toEqual({ applied: [1, 2, 3, 4, 5, 6, 7], version: 7 });
+    expect(await migrate(db.pool, config)).toEqual({ applied: [], version: 7 });
     const { rows } = await db.pool.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'ms_a' ORDER BY 1`);
-    expect(rows.map((r) => r.table_name)).toEqual(['applied_sequences', 'blocks', 'checkpoint_tables', 'checkpoints', 'log_tiles', 'logs', 'map_nodes', 'map_roots', 'schema_migrations', 'table_roots']);
+    expect(rows.map((r) => r.table_name)).toEqual(['applied_sequences', 'blocks', 'checkpoint_tables', 'checkpoints', 'log_tiles', 'logs', 'map_node_chunks', 'map_roots', 'schema_migrations', 'table_roots']);
   });
 
   it('two runners starting together apply each migration exactly once', async () => {
@@ -27,7 +27,7 @@ describe('migrate', () => {
     const results = await Promise.all([migrate(p1, config), migrate(p2, config), migrate(p3, config)]);
     expect(results.map((r) => r.applied.length).sort()).toEqual([0, 0, MIGRATIONS.length]);
     const { rows } = await db.pool.query('SELECT version FROM ms_race.schema_migrations ORDER BY version');
-    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }]);
   });
 
   it('refuses a database with a migration newer than the code, and an edited migration', async () => {
@@ -114,7 +114,7 @@ describe('migrate', () => {
     expect(idx.rows[0]!.indexdef).toContain('(table_key, log_index)');
   });
 
-  it('005 and 006 re-key the map nodes of a schema at version 4: stored trees read, prove and load the same; new groups are located', async () => {
+  it('005, 006 and 007 carry the map nodes of a schema at version 4 over: stored trees read, prove and load the same; new groups are located and chunked', async () => {
     const config = storeConfig({ schema: 'ms_hfirst' });
     await migrate(db.pool, config, MIGRATIONS.slice(0, 4));
     const suite = getHashSuite('sha256');
@@ -129,9 +129,29 @@ describe('migrate', () => {
       written.map((w) => Buffer.from(encodeMapNode(w.node))),
     ]);
     await db.pool.query(`INSERT INTO ms_hfirst.table_roots (source, table_name, suite, root, stream_seq) VALUES ('pg', 'public.t', 0, $1, 3)`, [Buffer.from(root)]);
-    expect(await migrate(db.pool, config)).toEqual({ applied: [5, 6], version: 6 });
+    expect(await migrate(db.pool, config, MIGRATIONS.slice(0, 6))).toEqual({ applied: [5, 6], version: 6 });
     const idx = await db.pool.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE schemaname = 'ms_hfirst' AND indexname = 'map_nodes_pkey'`);
     expect(idx.rows[0]!.indexdef).toContain('(at, hash, suite)');
+
+    // A group stored by version 6 under locator 77 on top of the old trie: one row per node, its branches naming old
+    // children at 0 and new ones at 77.
+    const mark2 = map.store.mark();
+    const root2 = map.update(
+      root,
+      keys.slice(0, 40).map((key) => ({ key, value: Uint8Array.of(200) })),
+    );
+    const rows = new MapNodeRows('sha256', 64, 77);
+    const n2 = map.store.visitNewNodesSince(mark2, [root2], rows, 77);
+    const pairs = rows.sortedPairs();
+    await db.pool.query(`INSERT INTO ms_hfirst.map_nodes (suite, at, hash, node) SELECT 0, 77, h, n FROM unnest($1::bytea[], $2::bytea[]) AS u(h, n)`, [pairs.map((p) => p.hash), pairs.map((p) => p.node)]);
+    await db.pool.query(`INSERT INTO ms_hfirst.map_roots (suite, hash, at) VALUES (0, $1, 77)`, [Buffer.from(root2)]);
+
+    expect(await migrate(db.pool, config)).toEqual({ applied: [7], version: 7 });
+    const tables = await db.pool.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'ms_hfirst' AND table_name LIKE 'map_%' ORDER BY 1`);
+    expect(tables.rows.map((r) => r.table_name)).toEqual(['map_node_chunks', 'map_roots']);
+    // Every node of version 6 is a chunk of its own, under its locator.
+    const at = await db.pool.query<{ at: string; n: string }>(`SELECT at::text, count(*)::text AS n FROM ms_hfirst.map_node_chunks GROUP BY at ORDER BY at`);
+    expect(at.rows).toEqual([{ at: '0', n: String(written.length) }, { at: '77', n: String(n2) }]);
     const nodes = new PgMapNodeStore(db.pool, config, 'sha256');
     expect(await nodes.rootAt(root)).toBe(0);
     for (const k of [keys[0]!, keys[299]!, suite.digest(Uint8Array.of(9, 9, 9))]) {
@@ -140,34 +160,52 @@ describe('migrate', () => {
     expect((await nodes.fetchTrie(root)).size).toBe(written.length);
     // Nodes written again without a locator are still deduplicated by the key.
     expect(await nodes.putNodes(written)).toBe(0);
-
-    // A group stored under locator 77 on top of the old trie: its branches name old children at 0 and new ones at 77.
-    const mark2 = map.store.mark();
-    const more = keys.slice(0, 40).map((key) => ({ key, value: Uint8Array.of(200) }));
-    const root2 = map.update(root, more);
-    const rows = new MapNodeRows('sha256', 64, 77);
-    const n2 = map.store.visitNewNodesSince(mark2, [root2], rows, 77);
-    rows.root(root2, map.store.atOf(root2)!);
-    expect(await nodes.putNodes(rows)).toBe(n2);
-    const at = await db.pool.query<{ at: string; n: string }>(`SELECT at::text, count(*)::text AS n FROM ms_hfirst.map_nodes GROUP BY at ORDER BY at`);
-    expect(at.rows).toEqual([{ at: '0', n: String(written.length) }, { at: '77', n: String(n2) }]);
     expect(await nodes.rootAt(root2)).toBe(77);
     for (const k of [keys[0]!, keys[39]!, keys[299]!]) {
       expect(await runMapReadAsync(mapProve(nodes.suite, root2, k), nodes)).toEqual(map.prove(root2, k));
       const path = await nodes.fetchPath(root2, k);
       expect(path.at(-1)!.node).toMatchObject({ type: 'leaf', key: k });
     }
+
+    // The next group, written now: chunks of many nodes under locator 88.
+    const mark3 = map.store.mark();
+    const root3 = map.update(
+      root2,
+      keys.slice(100, 200).map((key) => ({ key, value: Uint8Array.of(201) })),
+    );
+    const rows3 = new MapNodeRows('sha256', 64, 88);
+    const n3 = map.store.visitNewNodesSince(mark3, [root3], rows3, 88);
+    rows3.root(root3, map.store.atOf(root3)!);
+    expect(await nodes.putNodes(rows3)).toBe(n3);
+    const chunks3 = Number((await db.pool.query(`SELECT count(*) FROM ms_hfirst.map_node_chunks WHERE at = 88`)).rows[0].count);
+    expect(chunks3).toBeGreaterThan(0);
+    expect(chunks3).toBeLessThan(n3 / 8);
+    for (const k of [keys[0]!, keys[150]!, keys[299]!, suite.digest(Uint8Array.of(7))]) {
+      expect(await runMapReadAsync(mapProve(nodes.suite, root3, k), nodes)).toEqual(map.prove(root3, k));
+    }
+    for (const k of [keys[150]!, keys[39]!]) {
+      const path = await nodes.fetchPath(root3, k);
+      // Root first, then each node the child its parent names at the key's bit, down to the key's leaf.
+      expect(Buffer.from(path[0]!.hash).equals(Buffer.from(root3))).toBe(true);
+      for (let i = 1; i < path.length; i++) {
+        const parent = path[i - 1]!.node;
+        if (parent.type !== 'branch') throw new Error('a leaf above the end of a path');
+        const side = (k[parent.bit >>> 3]! >>> (7 - (parent.bit & 7))) & 1;
+        expect(Buffer.from(path[i]!.hash).equals(Buffer.from(side === 0 ? parent.left : parent.right))).toBe(true);
+      }
+      expect(path.at(-1)!.node).toMatchObject({ type: 'leaf', key: k });
+    }
     // Without its locator a located inner node is not found; with it, it is.
-    const inner = map.store.getNode(root2);
-    if (inner?.type !== 'branch') throw new Error('root2 must be a branch');
+    const inner = map.store.getNode(root3);
+    if (inner?.type !== 'branch') throw new Error('root3 must be a branch');
     const child = await nodes.getNodesAt([inner.left, inner.right], [undefined, undefined]);
     const childAt = await nodes.getNodesAt([inner.left, inner.right], [map.store.atOf(inner.left)!, map.store.atOf(inner.right)!]);
     expect(childAt.every((c) => c !== undefined)).toBe(true);
     expect(child.filter((c) => c !== undefined).length).toBe([inner.left, inner.right].filter((h) => map.store.atOf(h) === 0).length);
     // A reload keeps every node's locator.
     const mem = new MemoryMapStore();
-    const trie = await nodes.fetchTrie(root2);
-    expect((await loadMapIntoMemory(nodes, suite, mem, root2)).nodes).toBe(trie.size);
+    const trie = await nodes.fetchTrie(root3);
+    expect((await loadMapIntoMemory(nodes, suite, mem, root3)).nodes).toBe(trie.size);
     for (const [h] of trie) {
       const hash = Uint8Array.from(Buffer.from(h, 'latin1'));
       expect(mem.atOf(hash)).toBe(map.store.atOf(hash));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../errors.ts';
-import { decodeMapNode, encodeMapNode, suiteCode, suiteName } from './node-codec.ts';
+import { chunkNode, chunkNodes, decodeMapNode, encodeChunk, encodeMapNode, suiteCode, suiteName } from './node-codec.ts';
 
 const b = (n: number, v: number): Uint8Array => new Uint8Array(n).fill(v);
 
@@ -49,5 +49,33 @@ describe('map node encoding', () => {
     expect([suiteCode('sha256'), suiteCode('blake3')]).toEqual([0, 1]);
     expect(suiteName(1)).toBe('blake3');
     expect(() => suiteName(9)).toThrow(StoreError);
+  });
+});
+
+describe('map node chunks', () => {
+  const nodes = [3, 9, 200].map((v, i) => ({ hash: b(32, v), node: encodeMapNode({ type: 'leaf', key: b(32, v), value: new Uint8Array(i * 40) }) }));
+
+  it('finds every node of a chunk by its hash and nothing else; lists them in hash order', () => {
+    const c = encodeChunk(nodes);
+    expect(c.length).toBe(2 + 36 * 3 + nodes.reduce((n, x) => n + x.node.length, 0));
+    for (const x of nodes) expect([...chunkNode(c, x.hash)!]).toEqual([...x.node]);
+    for (const v of [0, 4, 199, 255]) expect(chunkNode(c, b(32, v))).toBeUndefined();
+    expect(chunkNodes(c).map((x) => [x.hash[0], x.node.length])).toEqual(nodes.map((x) => [x.hash[0], x.node.length]));
+    const one = encodeChunk([nodes[1]!]);
+    expect([...chunkNode(one, nodes[1]!.hash)!]).toEqual([...nodes[1]!.node]);
+  });
+
+  it('refuses unsorted, repeated or missing nodes, and reports inconsistent chunks as CORRUPT_NODE', () => {
+    expect(() => encodeChunk([])).toThrow(RangeError);
+    expect(() => encodeChunk([nodes[1]!, nodes[0]!])).toThrow(RangeError);
+    expect(() => encodeChunk([nodes[0]!, nodes[0]!])).toThrow(RangeError);
+    expect(() => encodeChunk([{ hash: b(31, 1), node: nodes[0]!.node }])).toThrow(RangeError);
+    const c = encodeChunk(nodes);
+    expect(() => chunkNode(c.subarray(0, 50), nodes[0]!.hash)).toThrow(StoreError);
+    expect(() => chunkNode(new Uint8Array(0), nodes[0]!.hash)).toThrow(StoreError);
+    expect(() => chunkNodes(c.subarray(0, c.length - 1))).toThrow(StoreError);
+    const bad = Uint8Array.from(c);
+    bad[2 + 32 * 3 + 4 * 2 + 3] = 0xff; // the last node's end beyond the chunk
+    expect(() => chunkNode(bad, nodes[2]!.hash)).toThrow(StoreError);
   });
 });

@@ -115,3 +115,102 @@ export function suiteName(code: number): HashSuiteName {
   if (code === 1) return 'blake3';
   throw new StoreError(StoreErrorCode.CorruptNode, `unknown suite code ${code}`);
 }
+
+/**
+ * A chunk of map nodes: the `nodes` column of `map_node_chunks` (README "Node chunks"). Layout:
+ * `count[u16] ‖ hash[32] × count (ascending) ‖ end[u32] × count ‖ node encodings`, where node `i` is the bytes
+ * `end[i−1] .. end[i]` (`end[−1]` = 0) of the part after the ends, each in the encoding above.
+ */
+export const CHUNK_HEAD = 2;
+/** Bytes a chunk spends per node besides the node's encoding: its hash and its end offset. */
+export const CHUNK_PER_NODE = 36;
+
+/**
+ * The encoded node with hash `hash` inside chunk `chunk` (a view, no copy), or undefined when the chunk does not
+ * hold it. Binary search over the chunk's sorted hashes.
+ * @throws StoreError(CORRUPT_NODE) when the chunk's layout is inconsistent.
+ * @example const bytes = chunkNode(row.nodes, hash); if (bytes) decodeMapNode(bytes)
+ */
+export function chunkNode(chunk: Uint8Array, hash: Uint8Array): Uint8Array | undefined {
+  const n = chunk.length >= CHUNK_HEAD ? (chunk[0]! << 8) | chunk[1]! : 0;
+  const ends = CHUNK_HEAD + 32 * n;
+  const body = ends + 4 * n;
+  if (n === 0 || chunk.length < body) throw new StoreError(StoreErrorCode.CorruptNode, `stored map node chunk of ${chunk.length} bytes holds ${n} nodes`);
+  let lo = 0;
+  let hi = n - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const o = CHUNK_HEAD + 32 * mid;
+    let d = 0;
+    for (let i = 0; i < 32 && d === 0; i++) d = chunk[o + i]! - hash[i]!;
+    if (d < 0) lo = mid + 1;
+    else if (d > 0) hi = mid - 1;
+    else {
+      const s = mid === 0 ? 0 : _u32(chunk, ends + 4 * (mid - 1));
+      const e = _u32(chunk, ends + 4 * mid);
+      if (!(s <= e && body + e <= chunk.length)) throw new StoreError(StoreErrorCode.CorruptNode, `stored map node chunk has node ${mid} at bytes ${s}..${e} of ${chunk.length - body}`);
+      return chunk.subarray(body + s, body + e);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Every node of a chunk with its hash (views, no copy), in hash order.
+ * @throws StoreError(CORRUPT_NODE) when the chunk's layout is inconsistent.
+ */
+export function chunkNodes(chunk: Uint8Array): { hash: Uint8Array; node: Uint8Array }[] {
+  const n = chunk.length >= CHUNK_HEAD ? (chunk[0]! << 8) | chunk[1]! : 0;
+  const ends = CHUNK_HEAD + 32 * n;
+  const body = ends + 4 * n;
+  if (n === 0 || chunk.length < body) throw new StoreError(StoreErrorCode.CorruptNode, `stored map node chunk of ${chunk.length} bytes holds ${n} nodes`);
+  const out: { hash: Uint8Array; node: Uint8Array }[] = [];
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const e = _u32(chunk, ends + 4 * i);
+    if (!(s <= e && body + e <= chunk.length)) throw new StoreError(StoreErrorCode.CorruptNode, `stored map node chunk has node ${i} at bytes ${s}..${e} of ${chunk.length - body}`);
+    out.push({ hash: chunk.subarray(CHUNK_HEAD + 32 * i, CHUNK_HEAD + 32 * i + 32), node: chunk.subarray(body + s, body + e) });
+    s = e;
+  }
+  return out;
+}
+
+/**
+ * Encodes nodes as one chunk; they must be in ascending hash order without repeats.
+ * @throws RangeError when they are not, when there are none or more than 65,535, or a hash is not 32 bytes.
+ * @example encodeChunk([{ hash, node: encodeMapNode(n) }])
+ */
+export function encodeChunk(nodes: readonly { readonly hash: Uint8Array; readonly node: Uint8Array }[]): Uint8Array {
+  const n = nodes.length;
+  if (n === 0 || n > 0xffff) throw new RangeError(`a chunk holds 1 to 65,535 nodes, got ${n}`);
+  let size = CHUNK_HEAD + CHUNK_PER_NODE * n;
+  for (const x of nodes) size += x.node.length;
+  const out = new Uint8Array(size);
+  out[0] = n >>> 8;
+  out[1] = n & 0xff;
+  const ends = CHUNK_HEAD + 32 * n;
+  let w = ends + 4 * n;
+  let end = 0;
+  nodes.forEach((x, i) => {
+    if (!(x.hash instanceof Uint8Array) || x.hash.length !== 32) throw new RangeError(`nodes[${i}].hash must be 32 bytes`);
+    if (i > 0 && Buffer.compare(nodes[i - 1]!.hash, x.hash) >= 0) throw new RangeError('chunk nodes must be in ascending hash order without repeats');
+    out.set(x.hash, CHUNK_HEAD + 32 * i);
+    end += x.node.length;
+    _putU32(out, ends + 4 * i, end);
+    out.set(x.node, w);
+    w += x.node.length;
+  });
+  return out;
+}
+
+function _u32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+}
+
+/** Writes `v` as u32 big-endian at `b[o..o+4]`. */
+export function _putU32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = (v >>> 16) & 0xff;
+  b[o + 2] = (v >>> 8) & 0xff;
+  b[o + 3] = v & 0xff;
+}

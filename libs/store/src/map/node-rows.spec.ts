@@ -2,52 +2,124 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { SparseMerkleMap, type MapNodeWithHash } from '@merklesync/merkle';
 import { describe, expect, it } from 'vitest';
-import { encodeMapNode } from './node-codec.ts';
+import { chunkNode, chunkNodes, encodeChunk, encodeMapNode } from './node-codec.ts';
 import { ScratchBuffers } from '../scratch.ts';
-import { MapNodeRows } from './node-rows.ts';
+import { CHUNK_BYTES, MapNodeRows } from './node-rows.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-/** The COPY file of `nodes` from objects: in the order given, or in hash order. */
-function binaryCopyOfMapNodes(suite: number, nodes: readonly MapNodeWithHash[], options: { readonly byHash?: boolean } = {}): Buffer {
-  const rows = new MapNodeRows(suite, nodes.length);
-  for (const n of nodes) rows.add(n);
-  return options.byHash === true ? rows.copyFiles(1)[0]! : rows.copyFileInOrder();
+/** The chunks of `nodes` by the rule of README "Node chunks", built here from encodeChunk: sorted by hash, a hash met
+ * twice once, consecutive nodes in a chunk while it stays within CHUNK_BYTES, one node per chunk at locator 0. */
+function refChunks(nodes: readonly MapNodeWithHash[], at: number): Uint8Array[][] {
+  const sorted = [...nodes].sort((x, y) => Buffer.compare(Buffer.from(x.hash), Buffer.from(y.hash)));
+  const chunks: { hash: Uint8Array; node: Uint8Array }[][] = [];
+  let size = 0;
+  sorted.forEach((n, i) => {
+    if (i > 0 && Buffer.compare(Buffer.from(sorted[i - 1]!.hash), Buffer.from(n.hash)) === 0) return;
+    const enc = encodeMapNode(n.node);
+    if (chunks.length === 0 || at === 0 || size + 36 + enc.length > CHUNK_BYTES) {
+      chunks.push([]);
+      size = 2;
+    }
+    chunks.at(-1)!.push({ hash: n.hash, node: enc });
+    size += 36 + enc.length;
+  });
+  return chunks.map((c) => [c[0]!.hash, encodeChunk(c)]);
 }
 
-describe('binaryCopyOfMapNodes', () => {
-  it('writes the PGCOPY header, one (suite, at, hash, node) tuple per node in the storage encoding, and the trailer', () => {
-    const leaf = { type: 'leaf', key: new Uint8Array(32).fill(7), value: Uint8Array.of(1, 2, 3) } as const;
-    const branch = { type: 'branch', bit: 5, left: new Uint8Array(32).fill(1), right: new Uint8Array(32).fill(2), minKey: new Uint8Array(32).fill(3) } as const;
-    const nodes = [
-      { hash: new Uint8Array(32).fill(0xaa), node: leaf },
-      { hash: new Uint8Array(32).fill(0xbb), node: branch },
-    ];
-    for (const at of [0, 2 ** 53 - 1]) {
+/** The COPY file of `nodes`' chunks, field by field: (suite int2, at int8, lo bytea, nodes bytea) per chunk. */
+function refCopy(suite: number, at: number, nodes: readonly MapNodeWithHash[]): Buffer {
+  const parts: Buffer[] = [Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)];
+  for (const [lo, chunk] of refChunks(nodes, at)) {
+    const head = Buffer.alloc(2 + 6 + 12 + 4);
+    head.writeInt16BE(4, 0);
+    head.writeInt32BE(2, 2);
+    head.writeInt16BE(suite, 6);
+    head.writeInt32BE(8, 8);
+    head.writeBigInt64BE(BigInt(at), 12);
+    head.writeInt32BE(32, 20);
+    const len = Buffer.alloc(4);
+    len.writeInt32BE(chunk!.length);
+    parts.push(head, Buffer.from(lo!), len, Buffer.from(chunk!));
+  }
+  parts.push(Buffer.from([0xff, 0xff]));
+  return Buffer.concat(parts);
+}
+
+/** The rows of a COPY file that MapNodeRows wrote. */
+function rowsOf(file: Buffer): { suite: number; at: number; lo: Buffer; nodes: Buffer }[] {
+  const out: { suite: number; at: number; lo: Buffer; nodes: Buffer }[] = [];
+  let o = 19;
+  while (file.readInt16BE(o) !== -1) {
+    expect(file.readInt16BE(o)).toBe(4);
+    const len = file.readInt32BE(o + 56);
+    out.push({ suite: file.readInt16BE(o + 6), at: Number(file.readBigInt64BE(o + 12)), lo: file.subarray(o + 24, o + 56), nodes: file.subarray(o + 60, o + 60 + len) });
+    o += 60 + len;
+  }
+  expect(o + 2).toBe(file.length);
+  return out;
+}
+
+/** Every (hash, node) pair the chunks of COPY files hold, in file order. */
+function nodesOf(files: readonly Buffer[]): string[] {
+  return files.flatMap((f) => rowsOf(f).flatMap((r) => chunkNodes(r.nodes).map((n) => hex(n.hash) + ':' + hex(n.node))));
+}
+
+describe('MapNodeRows.copyFiles', () => {
+  const leaf = { type: 'leaf', key: new Uint8Array(32).fill(7), value: Uint8Array.of(1, 2, 3) } as const;
+  const branch = { type: 'branch', bit: 5, left: new Uint8Array(32).fill(1), right: new Uint8Array(32).fill(2), minKey: new Uint8Array(32).fill(3) } as const;
+  const two = [
+    { hash: new Uint8Array(32).fill(0xbb), node: branch },
+    { hash: new Uint8Array(32).fill(0xaa), node: leaf },
+  ];
+
+  it('writes the PGCOPY header, (suite, at, lo, nodes) chunk rows with the nodes in hash order, and the trailer', () => {
+    for (const at of [5, 2 ** 53 - 1]) {
       const rows = new MapNodeRows(1, 2, at);
-      for (const n of nodes) rows.add(n);
-      const out = rows.copyFileInOrder();
+      for (const n of two) rows.add(n);
+      const out = rows.copyFiles(1)[0]!;
       expect(out.subarray(0, 11).toString('latin1')).toBe('PGCOPY\n\xff\r\n\0');
-      let o = 19;
-      for (const n of nodes) {
-        expect(out.readInt16BE(o)).toBe(4);
-        expect(out.readInt32BE(o + 2)).toBe(2);
-        expect(out.readInt16BE(o + 6)).toBe(1);
-        expect(out.readInt32BE(o + 8)).toBe(8);
-        expect(out.readBigInt64BE(o + 12)).toBe(BigInt(at));
-        expect(out.readInt32BE(o + 20)).toBe(32);
-        expect([...out.subarray(o + 24, o + 56)]).toEqual([...n.hash]);
-        const enc = encodeMapNode(n.node);
-        expect(out.readInt32BE(o + 56)).toBe(enc.length);
-        expect([...out.subarray(o + 60, o + 60 + enc.length)]).toEqual([...enc]);
-        o += 60 + enc.length;
-      }
-      expect(out.readInt16BE(o)).toBe(-1);
-      expect(out.length).toBe(o + 2);
+      const got = rowsOf(out);
+      expect(got).toHaveLength(1);
+      expect(got[0]!.suite).toBe(1);
+      expect(got[0]!.at).toBe(at);
+      expect(hex(got[0]!.lo)).toBe(hex(two[1]!.hash));
+      expect(hex(got[0]!.nodes)).toBe(hex(encodeChunk([{ hash: two[1]!.hash, node: encodeMapNode(leaf) }, { hash: two[0]!.hash, node: encodeMapNode(branch) }])));
+      expect(hex(chunkNode(got[0]!.nodes, two[0]!.hash)!)).toBe(hex(encodeMapNode(branch)));
+      expect(chunkNode(got[0]!.nodes, new Uint8Array(32).fill(0xab))).toBeUndefined();
+      expect(hex(out)).toBe(hex(refCopy(1, at, two)));
     }
   });
 
-  it('writes a branch with child locators in the 114-byte form, records roots once, and gives the roots to the first part only', () => {
+  it('at locator 0 writes every node as a chunk of its own (locator-less writes of different nodes never overlap)', () => {
+    const rows = new MapNodeRows(0, 2);
+    for (const n of two) rows.add(n);
+    const got = rowsOf(rows.copyFiles(1)[0]!);
+    expect(got.map((r) => [hex(r.lo), chunkNodes(r.nodes).length])).toEqual([
+      [hex(two[1]!.hash), 1],
+      [hex(two[0]!.hash), 1],
+    ]);
+  });
+
+  it('fills chunks up to CHUNK_BYTES, gives a larger node a chunk of its own and writes a repeated hash once', () => {
+    const rows = new MapNodeRows(0, 64, 3);
+    const nodes: MapNodeWithHash[] = Array.from({ length: 60 }, (_, i) => ({ hash: Uint8Array.of(i, ...new Array<number>(31).fill(0)), node: { type: 'leaf', key: randomBytes(32), value: randomBytes(i === 30 ? 5000 : 32) } }));
+    for (const n of nodes) rows.add(n);
+    rows.add(nodes[7]!);
+    const got = rowsOf(rows.copyFiles(1)[0]!);
+    expect(got.every((r) => r.nodes.length <= CHUNK_BYTES || chunkNodes(r.nodes).length === 1)).toBe(true);
+    expect(got.find((r) => r.lo[0] === 30)!.nodes.length).toBeGreaterThan(5000);
+    expect(got.length).toBeGreaterThan(3);
+    expect(got.length).toBeLessThan(10);
+    expect(nodesOf([rows.copyFiles(1)[0]!])).toEqual([...nodes].map((n) => hex(n.hash) + ':' + hex(encodeMapNode(n.node))));
+    // Each chunk is found from any hash it holds as the chunk with the greatest lo ≤ that hash.
+    for (const n of nodes) {
+      const c = got.filter((r) => Buffer.compare(r.lo, Buffer.from(n.hash)) <= 0).at(-1)!;
+      expect(hex(chunkNode(c.nodes, n.hash)!)).toBe(hex(encodeMapNode(n.node)));
+    }
+  });
+
+  it('writes the row pairs of leaves and branches with child locators (114-byte form), records roots once, and gives the roots to the first part only', () => {
     const rows = new MapNodeRows(0, 4, 9);
     const children = new Uint8Array(64).fill(4);
     rows.branch(new Uint8Array(32).fill(0xcc), 0, 17, children, 0, new Uint8Array(32).fill(5), 0, 3, 9);
@@ -69,23 +141,25 @@ describe('binaryCopyOfMapNodes', () => {
     expect(parts.every((p) => p.at === 9)).toBe(true);
   });
 
-  it('byHash: the same rows as encoding the nodes sorted by hash (Buffer.compare order), for any nodes', () => {
+  it('is the chunk file of the nodes sorted by hash (Buffer.compare order), for any nodes, locators and chunk rows', () => {
     const node = fc.oneof(
-      fc.record({ type: fc.constant('leaf' as const), key: fc.uint8Array({ minLength: 32, maxLength: 32 }), value: fc.uint8Array({ maxLength: 40 }) }),
+      fc.record({ type: fc.constant('leaf' as const), key: fc.uint8Array({ minLength: 32, maxLength: 32 }), value: fc.uint8Array({ maxLength: 400 }) }),
       fc.record({ type: fc.constant('branch' as const), bit: fc.integer({ min: 0, max: 255 }), left: fc.uint8Array({ minLength: 32, maxLength: 32 }), right: fc.uint8Array({ minLength: 32, maxLength: 32 }), minKey: fc.uint8Array({ minLength: 32, maxLength: 32 }) }),
     );
     // Hashes that often share their first 8 bytes, so the tie-break on the remaining 24 is exercised.
     const hash = fc.tuple(fc.constantFrom(new Uint8Array(8), new Uint8Array(8).fill(255)), fc.uint8Array({ minLength: 24, maxLength: 24 })).map(([p, r]) => Uint8Array.of(...p, ...r));
     fc.assert(
-      fc.property(fc.array(fc.record({ hash: fc.oneof(hash, fc.uint8Array({ minLength: 32, maxLength: 32 })), node }), { maxLength: 40 }), (nodes) => {
-        const want = binaryCopyOfMapNodes(3, [...nodes].sort((a, b) => Buffer.compare(Buffer.from(a.hash), Buffer.from(b.hash))));
-        expect(binaryCopyOfMapNodes(3, nodes, { byHash: true }).toString('hex')).toBe(want.toString('hex'));
+      fc.property(fc.array(fc.record({ hash: fc.oneof(hash, fc.uint8Array({ minLength: 32, maxLength: 32 })), node }), { maxLength: 60 }), fc.constantFrom(0, 1, 2 ** 40), (nodes, at) => {
+        const rows = new MapNodeRows(3, nodes.length, at);
+        for (const n of nodes) rows.add(n);
+        expect(hex(rows.copyFiles(1)[0]!)).toBe(hex(refCopy(3, at, nodes)));
+        expect(rows.chunkPairs().map((c) => hex(c.lo) + ':' + hex(c.nodes))).toEqual(refChunks(nodes, at).map(([lo, c]) => hex(lo!) + ':' + hex(c!)));
       }),
     );
   });
 
   it('rejects a hash that is not 32 bytes', () => {
-    expect(() => binaryCopyOfMapNodes(0, [{ hash: new Uint8Array(31), node: { type: 'leaf', key: new Uint8Array(32), value: new Uint8Array(0) } }])).toThrow(RangeError);
+    expect(() => new MapNodeRows(0).add({ hash: new Uint8Array(31), node: { type: 'leaf', key: new Uint8Array(32), value: new Uint8Array(0) } })).toThrow(RangeError);
   });
 });
 
@@ -103,26 +177,26 @@ describe('MapNodeRows', () => {
       const objects = map.store.newNodesSince(mark, [root]);
       expect(visited).toBe(objects.length);
       expect(rows.count).toBe(objects.length);
-      expect(hex(rows.copyFiles(1)[0]!)).toBe(hex(binaryCopyOfMapNodes(0, objects, { byHash: true })));
-      expect(hex(rows.copyFileInOrder())).toBe(hex(binaryCopyOfMapNodes(0, objects)));
+      expect(hex(rows.copyFiles(1)[0]!)).toBe(hex(refCopy(0, 0, objects)));
+      const located = new MapNodeRows('sha256', 4, 12);
+      for (const o of objects) located.add(o);
+      expect(hex(located.copyFiles(1)[0]!)).toBe(hex(refCopy(0, 12, objects)));
       const pairs = rows.sortedPairs();
       const sorted = [...objects].sort((a, b) => Buffer.compare(Buffer.from(a.hash), Buffer.from(b.hash)));
       expect(pairs.map((p) => [hex(p.hash), hex(p.node)])).toEqual(sorted.map((n) => [hex(n.hash), hex(encodeMapNode(n.node))]));
     }
   });
 
-  it('splits into COPY files of contiguous hash ranges that together are the sorted file', () => {
-    const rows = new MapNodeRows(1);
+  it('splits into COPY files of contiguous hash ranges that together hold the sorted nodes', () => {
+    const rows = new MapNodeRows(1, 16, 4);
     for (let i = 0; i < 3_500; i++) rows.add({ hash: randomBytes(32), node: { type: 'leaf', key: randomBytes(32), value: randomBytes(i % 50) } });
     const whole = rows.copyFiles(1)[0]!;
     const parts = rows.copyFiles(3);
     expect(parts).toHaveLength(3);
-    const body = (f: Buffer): Buffer => f.subarray(19, f.length - 2);
-    for (const f of parts) {
-      expect(hex(f.subarray(0, 19))).toBe(hex(whole.subarray(0, 19)));
-      expect(f.readInt16BE(f.length - 2)).toBe(-1);
-    }
-    expect(hex(Buffer.concat(parts.map(body)))).toBe(hex(body(whole)));
+    for (const f of parts) expect(hex(f.subarray(0, 19))).toBe(hex(whole.subarray(0, 19)));
+    expect(nodesOf(parts)).toEqual(nodesOf([whole]));
+    const los = parts.flatMap((f) => rowsOf(f).map((r) => hex(r.lo)));
+    expect([...los].sort()).toEqual(los);
     // The same ranges as collections (parallel writers): each part's file is the matching file.
     const split = rows.parts(3);
     expect(split.map((p) => p.count)).toEqual([1_167, 1_167, 1_166]);
@@ -192,11 +266,11 @@ describe('MapNodeRows', () => {
     for (const n of nodes.slice(0, 100)) next.add(n);
     const check = new MapNodeRows(0, 16, 78);
     for (const n of nodes.slice(0, 100)) check.add(n);
-    expect(hex(next.copyFileInOrder())).toBe(hex(check.copyFileInOrder()));
+    expect(hex(next.copyFiles(1)[0]!)).toBe(hex(check.copyFiles(1)[0]!));
     // Without buffers, release only empties the collection.
     plain.release();
     expect(plain.count).toBe(0);
-    expect(() => plain.copyFileInOrder()).toThrow(/after release/);
+    expect(() => plain.copyFiles(1)).toThrow(/after release/);
   });
 
   it('refuses byte ranges outside their arrays and bits outside 0..255, and writes nothing for them', () => {

@@ -1,10 +1,17 @@
-// Map nodes as rows of `map_nodes (suite, at, hash, node)` in Postgres's binary COPY format, written straight from the
+// Map nodes packed into rows of `map_node_chunks (suite, at, lo, nodes)` in Postgres's binary COPY format, written straight from the
 // in-memory store's arrays (MemoryMapStore.visitNewNodesSince hands them over as a MapNodeSink): no object or array
 // per node between the map and the database file. README "Writing map nodes".
 import { equalBytes, type HashSuite, type HashSuiteName, type MapNodeSink, type MapNodeWithHash } from '@merklesync/merkle';
 import type { ScratchBuffers } from '../scratch.ts';
 import { COPY_HEADER, COPY_TRAILER, _allocUnsafe } from './copy.ts';
-import { NODE_BRANCH, NODE_BRANCH_AT, NODE_LEAF, checkLocator, suiteCode, writeLocator } from './node-codec.ts';
+import { CHUNK_HEAD, CHUNK_PER_NODE, NODE_BRANCH, NODE_BRANCH_AT, NODE_LEAF, _putU32, checkLocator, suiteCode, writeLocator } from './node-codec.ts';
+
+/**
+ * Bytes of the `nodes` column a chunk fills at most (README "Node chunks"; a single larger node is a chunk of its own): the
+ * row then stays below Postgres's TOAST threshold (≈ 2,032 bytes a tuple), so it is neither compressed nor moved
+ * out of line.
+ */
+export const CHUNK_BYTES = 1900;
 /** Row prefix: field count (2), suite (4 + 2), at (4 + 8), hash (4 + 32), node length (4). The hash starts 24 bytes in. */
 const _ROW_FIXED = 60;
 const _AT_AT = 12;
@@ -173,8 +180,11 @@ export class MapNodeRows implements MapNodeSink {
   }
 
   /**
-   * The rows sorted by hash, as up to `parts` complete COPY files of contiguous hash ranges and about equal row counts
-   * (fewer when there are fewer than 1,000 rows per part: a COPY has a fixed cost). No rows: one empty file.
+   * The nodes sorted by hash and packed into chunks (README "Node chunks"), as up to `parts` complete COPY files of
+   * `map_node_chunks (suite, at, lo, nodes)` rows over contiguous hash ranges and about equal node counts (fewer
+   * when there are fewer than 1,000 nodes per part: a COPY has a fixed cost). A chunk takes nodes in hash order while
+   * it stays within {@link CHUNK_BYTES} (at least one node); at locator 0, every node is a chunk of its own. A hash
+   * met twice is written once (content addressing: the same node). No nodes: one empty file.
    * `alloc` gives each file's memory (default `Buffer.allocUnsafe`; the store passes reused buffers, README "Reused
    * write buffers").
    * @example for (const f of rows.copyFiles(2)) await copyFromBinary(client, sql, f)
@@ -188,24 +198,106 @@ export class MapNodeRows implements MapNodeSink {
     const out: Buffer[] = [];
     for (let from = 0; from < n || out.length === 0; from += per) {
       const to = Math.min(n, from + per);
-      let size = COPY_HEADER.length + COPY_TRAILER.length;
-      for (let i = from; i < to; i++) size += this._len(order[i]!);
-      const f = alloc(size);
+      const plan = this._plan(order, from, to);
+      const f = alloc(COPY_HEADER.length + plan.bytes + plan.bounds.length * _ROW_FIXED + COPY_TRAILER.length);
       f.set(COPY_HEADER, 0);
       let w = COPY_HEADER.length;
       const b = this._buf;
-      for (let i = from; i < to; i++) {
-        const r = order[i]!;
-        const s = this._starts[r]!;
-        const e = this._starts[r + 1]!;
-        f.set(b.subarray(s, e), w);
-        w += e - s;
+      for (let c = 0; c < plan.bounds.length; c++) {
+        const a = plan.bounds[c]!;
+        const e = c + 1 < plan.bounds.length ? plan.bounds[c + 1]! : plan.sel.length;
+        // The first node's row prefix (field count, suite, at, its hash as `lo`), then the chunk's length and bytes.
+        const s0 = this._starts[plan.sel[a]!]!;
+        f.set(b.subarray(s0, s0 + _HASH_AT + 32), w);
+        w += _HASH_AT + 32;
+        const len = this._chunkLen(plan.sel, a, e);
+        _putU32(f, w, len);
+        w = this._writeChunk(f, w + 4, plan.sel, a, e);
       }
       f.set(COPY_TRAILER, w);
       out.push(f);
       if (to === n) break;
     }
     return out;
+  }
+
+  /** The chunks {@link copyFiles} writes, as their first hash (`lo`) and bytes (`nodes`), for an INSERT … unnest. */
+  chunkPairs(): { lo: Buffer; nodes: Buffer }[] {
+    this._live();
+    const order = this._order();
+    const plan = this._plan(order, 0, this._count);
+    const out: { lo: Buffer; nodes: Buffer }[] = [];
+    for (let c = 0; c < plan.bounds.length; c++) {
+      const a = plan.bounds[c]!;
+      const e = c + 1 < plan.bounds.length ? plan.bounds[c + 1]! : plan.sel.length;
+      const nodes = Buffer.allocUnsafe(this._chunkLen(plan.sel, a, e));
+      this._writeChunk(nodes, 0, plan.sel, a, e);
+      const s0 = this._starts[plan.sel[a]!]! + _HASH_AT;
+      out.push({ lo: Buffer.from(this._buf.subarray(s0, s0 + 32)), nodes });
+    }
+    return out;
+  }
+
+  /**
+   * The chunks of sorted rows `order[from..to)`: `sel`, the row numbers written (a hash equal to the one before it is
+   * left out), `bounds`, where each chunk starts in `sel`, and `bytes`, the chunks' bytes.
+   */
+  private _plan(order: Uint32Array, from: number, to: number): { sel: number[]; bounds: number[]; bytes: number } {
+    const b = this._buf;
+    const st = this._starts;
+    const sel: number[] = [];
+    const bounds: number[] = [];
+    const single = this.at === 0;
+    let bytes = 0;
+    let size = 0;
+    for (let i = from; i < to; i++) {
+      const r = order[i]!;
+      if (sel.length > 0 && _cmpHash(b, st[sel[sel.length - 1]!]! + _HASH_AT, st[r]! + _HASH_AT) === 0) continue;
+      const add = CHUNK_PER_NODE + this._len(r) - _ROW_FIXED;
+      if (bounds.length === 0 || single || size + add > CHUNK_BYTES) {
+        bounds.push(sel.length);
+        bytes += CHUNK_HEAD;
+        size = CHUNK_HEAD;
+      }
+      sel.push(r);
+      size += add;
+      bytes += add;
+    }
+    return { sel, bounds, bytes };
+  }
+
+  private _chunkLen(sel: readonly number[], a: number, e: number): number {
+    let len = CHUNK_HEAD;
+    for (let i = a; i < e; i++) len += CHUNK_PER_NODE + this._len(sel[i]!) - _ROW_FIXED;
+    return len;
+  }
+
+  /** Writes the chunk of rows `sel[a..e)` at `f[w..]` (layout: node-codec.ts `CHUNK_HEAD`); returns where it ends. */
+  private _writeChunk(f: Uint8Array, w: number, sel: readonly number[], a: number, e: number): number {
+    const b = this._buf;
+    const st = this._starts;
+    const m = e - a;
+    f[w] = m >>> 8;
+    f[w + 1] = m & 0xff;
+    let h = w + CHUNK_HEAD;
+    let ends = h + 32 * m;
+    let body = ends + 4 * m;
+    let end = 0;
+    for (let i = a; i < e; i++) {
+      const r = sel[i]!;
+      const s = st[r]!;
+      const len = st[r + 1]! - s - _ROW_FIXED;
+      // Byte loops, not subarray + set: a view per node costs more than copying ~150 bytes.
+      for (let j = 0, o = s + _HASH_AT; j < 32; j++) f[h + j] = b[o + j]!;
+      h += 32;
+      end += len;
+      _putU32(f, ends, end);
+      ends += 4;
+      if (len <= 128) for (let j = 0, o = s + _ROW_FIXED; j < len; j++) f[body + j] = b[o + j]!;
+      else f.set(b.subarray(s + _ROW_FIXED, s + _ROW_FIXED + len), body);
+      body += len;
+    }
+    return body;
   }
 
   /**
@@ -245,16 +337,6 @@ export class MapNodeRows implements MapNodeSink {
       out.push(p);
     }
     return out;
-  }
-
-  /** One COPY file with the rows in the order they were added. */
-  copyFileInOrder(): Buffer {
-    this._live();
-    const f = Buffer.allocUnsafe(COPY_HEADER.length + this._end + COPY_TRAILER.length);
-    f.set(COPY_HEADER, 0);
-    f.set(this._buf.subarray(0, this._end), COPY_HEADER.length);
-    f.set(COPY_TRAILER, f.length - COPY_TRAILER.length);
-    return f;
   }
 
   /** Every row's hash and encoded node (views into this collection), in hash order. */
