@@ -9,7 +9,7 @@ export { CHUNK_BYTES, MapNodeRows, type MapNodeRowsOptions } from './map/node-ro
 export { ScratchBuffers } from './scratch.ts';
 export { PgMapNodeStore, type PgMapNodeStoreOptions } from './map/pg-map-node-store.ts';
 export { CachedMapNodeSource, prefetchMapPath, type MapPathSource, type NodeCacheOptions, type NodeCacheStats } from './map/cached-source.ts';
-export { loadMapIntoMemory, type LoadMapOptions, type LoadMapResult, type TrieFetcher } from './map/load.ts';
+export { loadMapIntoMemory, readTrieBreadthFirst, type LoadMapOptions, type LoadMapResult, type TrieFetcher } from './map/load.ts';
 export {
   logConsistencyPlan,
   logInclusionPlan,

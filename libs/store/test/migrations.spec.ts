@@ -135,13 +135,17 @@ describe('migrate', () => {
 
     // A group stored by version 6 under locator 77 on top of the old trie: one row per node, its branches naming old
     // children at 0 and new ones at 77.
-    const mark2 = map.store.mark();
-    const root2 = map.update(
-      root,
-      keys.slice(0, 40).map((key) => ({ key, value: Uint8Array.of(200) })),
-    );
-    const rows = new MapNodeRows('sha256', 64, 77);
-    const n2 = map.store.visitNewNodesSince(mark2, [root2], rows, 77);
+    // A group: `value` for `groupKeys` on top of `from`, its new nodes collected under locator `at`.
+    const group = (from: Uint8Array, groupKeys: readonly Uint8Array[], value: number, at: number): { root: Uint8Array; rows: MapNodeRows; count: number } => {
+      const m = map.store.mark();
+      const r = map.update(
+        from,
+        groupKeys.map((key) => ({ key, value: Uint8Array.of(value) })),
+      );
+      const out = new MapNodeRows('sha256', 64, at);
+      return { root: r, rows: out, count: map.store.visitNewNodesSince(m, [r], out, at) };
+    };
+    const { root: root2, rows, count: n2 } = group(root, keys.slice(0, 40), 200, 77);
     const pairs = rows.sortedPairs();
     await db.pool.query(`INSERT INTO ms_hfirst.map_nodes (suite, at, hash, node) SELECT 0, 77, h, n FROM unnest($1::bytea[], $2::bytea[]) AS u(h, n)`, [pairs.map((p) => p.hash), pairs.map((p) => p.node)]);
     await db.pool.query(`INSERT INTO ms_hfirst.map_roots (suite, hash, at) VALUES (0, $1, 77)`, [Buffer.from(root2)]);
@@ -168,13 +172,7 @@ describe('migrate', () => {
     }
 
     // The next group, written now: chunks of many nodes under locator 88.
-    const mark3 = map.store.mark();
-    const root3 = map.update(
-      root2,
-      keys.slice(100, 200).map((key) => ({ key, value: Uint8Array.of(201) })),
-    );
-    const rows3 = new MapNodeRows('sha256', 64, 88);
-    const n3 = map.store.visitNewNodesSince(mark3, [root3], rows3, 88);
+    const { root: root3, rows: rows3, count: n3 } = group(root2, keys.slice(100, 200), 201, 88);
     rows3.root(root3, map.store.atOf(root3)!);
     expect(await nodes.putNodes(rows3)).toBe(n3);
     const chunks3 = Number((await db.pool.query(`SELECT count(*) FROM ms_hfirst.map_node_chunks WHERE at = 88`)).rows[0].count);

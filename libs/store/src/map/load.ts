@@ -1,7 +1,7 @@
-import { MerkleError, MerkleErrorCode, toHex, type AsyncMapNodeSource, type HashSuite, type MapNode, type MemoryMapStore } from '@merklesync/merkle';
+import { MerkleError, MerkleErrorCode, type AsyncMapNodeSource, type HashSuite, type MapNode, type MemoryMapStore } from '@merklesync/merkle';
 import { StoreError, StoreErrorCode } from '../errors.ts';
 
-/** A source that can return a whole trie at once (PgMapNodeStore: one recursive query). */
+/** A source that can return a whole trie in one call (PgMapNodeStore: breadth first, one query per trie level). */
 export interface TrieFetcher {
   fetchTrie(root: Uint8Array): Promise<Map<string, MapNode>>;
   /** The locator of the root's node (README "Node locators"); the store without one: 0. */
@@ -20,14 +20,13 @@ export interface LoadMapOptions {
 export interface LoadMapResult {
   /** Nodes read and imported. */
   readonly nodes: number;
-  /** Round trips to the source: 1 with a {@link TrieFetcher}, else one per trie level (more past the source's chunk). */
+  /** Calls to the source: 1 with a {@link TrieFetcher}, else one per trie level. */
   readonly rounds: number;
 }
 
 /**
- * Copies the whole trie of `root` from a persistent source into `target`: in one query when the source is
- * a {@link TrieFetcher} (PgMapNodeStore), else breadth first, each trie level one batched `getNodes` call
- * (a 100k-key map, ≈ 200k nodes, takes ≈ 22 round trips). Afterwards `new SparseMerkleMap({ store: target, suite })` can update and prove at `root`.
+ * Copies the whole trie of `root` from a persistent source into `target`: by its `fetchTrie` when the source is
+ * a {@link TrieFetcher} (PgMapNodeStore), else by {@link readTrieBreadthFirst}. Afterwards `new SparseMerkleMap({ store: target, suite })` can update and prove at `root`.
  * The empty root loads nothing.
  * @throws StoreError(NOT_FOUND) when a node is missing; StoreError(CORRUPT_NODE) when `verify` finds a node
  *   that does not hash to its address; whatever the source throws (StoreError(DATABASE)).
@@ -40,39 +39,13 @@ export async function loadMapIntoMemory(
   root: Uint8Array,
   options: LoadMapOptions = {},
 ): Promise<LoadMapResult> {
-  const key = (h: Uint8Array): string => Buffer.from(h.buffer, h.byteOffset, 32).toString('latin1');
   const empty = suite.digest(Uint8Array.of(0x12));
   if (Buffer.compare(Buffer.from(root), Buffer.from(empty)) === 0) return { nodes: 0, rounds: 0 };
-  let nodes = new Map<string, MapNode>();
-  // Each node with its locator (from its parent branch; the root's from the source): imported nodes keep theirs.
-  let frontier: Uint8Array[] = [root];
-  let frontierAts: (number | undefined)[] = [undefined];
-  let rounds = 0;
   const rootAt = 'rootAt' in source && typeof source.rootAt === 'function' ? await source.rootAt(root) : 0;
-  if ('fetchTrie' in source && options.breadthFirst !== true) {
-    nodes = await source.fetchTrie(root);
-    rounds = 1;
-    frontier = [];
-  }
-  while (frontier.length > 0) {
-    const got = typeof source.getNodesAt === 'function' ? await source.getNodesAt(frontier, frontierAts) : await source.getNodes(frontier);
-    rounds++;
-    const next: Uint8Array[] = [];
-    const nextAts: (number | undefined)[] = [];
-    for (let i = 0; i < frontier.length; i++) {
-      const n = got[i];
-      if (n === undefined) throw new StoreError(StoreErrorCode.NotFound, `map node ${toHex(frontier[i]!)} not stored`);
-      nodes.set(key(frontier[i]!), n);
-      if (n.type === 'branch') {
-        next.push(n.left, n.right);
-        nextAts.push(n.leftAt, n.rightAt);
-      }
-    }
-    frontier = next;
-    frontierAts = nextAts;
-  }
+  const { nodes, rounds } =
+    'fetchTrie' in source && options.breadthFirst !== true ? { nodes: await source.fetchTrie(root), rounds: 1 } : await readTrieBreadthFirst(source, root);
   try {
-    target.importTree(root, { getNode: (h) => nodes.get(key(h)) }, options.verify === false ? { rootAt } : { suite, rootAt });
+    target.importTree(root, { getNode: (h) => nodes.get(_key(h)) }, options.verify === false ? { rootAt } : { suite, rootAt });
   } catch (e) {
     if (e instanceof MerkleError && e.code === MerkleErrorCode.NodeNotFound) {
       throw new StoreError(StoreErrorCode.NotFound, e.message, { cause: e });
@@ -84,3 +57,38 @@ export async function loadMapIntoMemory(
   }
   return { nodes: nodes.size, rounds };
 }
+
+/**
+ * Every node of the trie below `root`, breadth first: one batched `getNodesAt` (else `getNodes`) call per trie level
+ * (a 100k-key map, ≈ 200k nodes, takes ≈ 35), each child at the locator its parent names, the root without one (the
+ * source finds it by hash). A node the source does not have is left out, with what lies below it. Keys of `nodes`
+ * are the hashes as latin1 strings.
+ * @throws whatever the source throws.
+ * @example const { nodes } = await readTrieBreadthFirst(pgNodes, root)
+ */
+export async function readTrieBreadthFirst(source: AsyncMapNodeSource, root: Uint8Array): Promise<{ nodes: Map<string, MapNode>; rounds: number }> {
+  const nodes = new Map<string, MapNode>();
+  let frontier: Uint8Array[] = [root];
+  let ats: (number | undefined)[] = [undefined];
+  let rounds = 0;
+  while (frontier.length > 0) {
+    const got = typeof source.getNodesAt === 'function' ? await source.getNodesAt(frontier, ats) : await source.getNodes(frontier);
+    rounds++;
+    const next: Uint8Array[] = [];
+    const nextAts: (number | undefined)[] = [];
+    for (let i = 0; i < frontier.length; i++) {
+      const n = got[i];
+      if (n === undefined) continue;
+      nodes.set(_key(frontier[i]!), n);
+      if (n.type === 'branch') {
+        next.push(n.left, n.right);
+        nextAts.push(n.leftAt, n.rightAt);
+      }
+    }
+    frontier = next;
+    ats = nextAts;
+  }
+  return { nodes, rounds };
+}
+
+const _key = (h: Uint8Array): string => Buffer.from(h.buffer, h.byteOffset, 32).toString('latin1');

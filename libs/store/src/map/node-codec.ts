@@ -132,10 +132,7 @@ export const CHUNK_PER_NODE = 36;
  * @example const bytes = chunkNode(row.nodes, hash); if (bytes) decodeMapNode(bytes)
  */
 export function chunkNode(chunk: Uint8Array, hash: Uint8Array): Uint8Array | undefined {
-  const n = chunk.length >= CHUNK_HEAD ? (chunk[0]! << 8) | chunk[1]! : 0;
-  const ends = CHUNK_HEAD + 32 * n;
-  const body = ends + 4 * n;
-  if (n === 0 || chunk.length < body) throw new StoreError(StoreErrorCode.CorruptNode, `stored map node chunk of ${chunk.length} bytes holds ${n} nodes`);
+  const { n, ends, body } = _chunkLayout(chunk);
   let lo = 0;
   let hi = n - 1;
   while (lo <= hi) {
@@ -160,10 +157,7 @@ export function chunkNode(chunk: Uint8Array, hash: Uint8Array): Uint8Array | und
  * @throws StoreError(CORRUPT_NODE) when the chunk's layout is inconsistent.
  */
 export function chunkNodes(chunk: Uint8Array): { hash: Uint8Array; node: Uint8Array }[] {
-  const n = chunk.length >= CHUNK_HEAD ? (chunk[0]! << 8) | chunk[1]! : 0;
-  const ends = CHUNK_HEAD + 32 * n;
-  const body = ends + 4 * n;
-  if (n === 0 || chunk.length < body) throw new StoreError(StoreErrorCode.CorruptNode, `stored map node chunk of ${chunk.length} bytes holds ${n} nodes`);
+  const { n, ends, body } = _chunkLayout(chunk);
   const out: { hash: Uint8Array; node: Uint8Array }[] = [];
   let s = 0;
   for (let i = 0; i < n; i++) {
@@ -201,6 +195,15 @@ export function encodeChunk(nodes: readonly { readonly hash: Uint8Array; readonl
     w += x.node.length;
   });
   return out;
+}
+
+/** A chunk's node count and where its ends and its node encodings start. @throws StoreError(CORRUPT_NODE). */
+function _chunkLayout(chunk: Uint8Array): { n: number; ends: number; body: number } {
+  const n = chunk.length >= CHUNK_HEAD ? (chunk[0]! << 8) | chunk[1]! : 0;
+  const ends = CHUNK_HEAD + 32 * n;
+  const body = ends + 4 * n;
+  if (n === 0 || chunk.length < body) throw new StoreError(StoreErrorCode.CorruptNode, `stored map node chunk of ${chunk.length} bytes holds ${n} nodes`);
+  return { n, ends, body };
 }
 
 function _u32(b: Uint8Array, o: number): number {

@@ -198,21 +198,19 @@ export class MapNodeRows implements MapNodeSink {
     const out: Buffer[] = [];
     for (let from = 0; from < n || out.length === 0; from += per) {
       const to = Math.min(n, from + per);
-      const plan = this._plan(order, from, to);
-      const f = alloc(COPY_HEADER.length + plan.bytes + plan.bounds.length * _ROW_FIXED + COPY_TRAILER.length);
+      const { sel, bounds, sizes } = this._plan(order, from, to);
+      let size = COPY_HEADER.length + COPY_TRAILER.length;
+      for (const len of sizes) size += _ROW_FIXED + len;
+      const f = alloc(size);
       f.set(COPY_HEADER, 0);
       let w = COPY_HEADER.length;
       const b = this._buf;
-      for (let c = 0; c < plan.bounds.length; c++) {
-        const a = plan.bounds[c]!;
-        const e = c + 1 < plan.bounds.length ? plan.bounds[c + 1]! : plan.sel.length;
+      for (let c = 0; c < sizes.length; c++) {
         // The first node's row prefix (field count, suite, at, its hash as `lo`), then the chunk's length and bytes.
-        const s0 = this._starts[plan.sel[a]!]!;
+        const s0 = this._starts[sel[bounds[c]!]!]!;
         f.set(b.subarray(s0, s0 + _HASH_AT + 32), w);
-        w += _HASH_AT + 32;
-        const len = this._chunkLen(plan.sel, a, e);
-        _putU32(f, w, len);
-        w = this._writeChunk(f, w + 4, plan.sel, a, e);
+        _putU32(f, w + _HASH_AT + 32, sizes[c]!);
+        w = this._writeChunk(f, w + _ROW_FIXED, sel, bounds[c]!, bounds[c + 1]!);
       }
       f.set(COPY_TRAILER, w);
       out.push(f);
@@ -225,51 +223,39 @@ export class MapNodeRows implements MapNodeSink {
   chunkPairs(): { lo: Buffer; nodes: Buffer }[] {
     this._live();
     const order = this._order();
-    const plan = this._plan(order, 0, this._count);
-    const out: { lo: Buffer; nodes: Buffer }[] = [];
-    for (let c = 0; c < plan.bounds.length; c++) {
-      const a = plan.bounds[c]!;
-      const e = c + 1 < plan.bounds.length ? plan.bounds[c + 1]! : plan.sel.length;
-      const nodes = Buffer.allocUnsafe(this._chunkLen(plan.sel, a, e));
-      this._writeChunk(nodes, 0, plan.sel, a, e);
-      const s0 = this._starts[plan.sel[a]!]! + _HASH_AT;
-      out.push({ lo: Buffer.from(this._buf.subarray(s0, s0 + 32)), nodes });
-    }
-    return out;
+    const { sel, bounds, sizes } = this._plan(order, 0, this._count);
+    return sizes.map((len, c) => {
+      const nodes = Buffer.allocUnsafe(len);
+      this._writeChunk(nodes, 0, sel, bounds[c]!, bounds[c + 1]!);
+      const s0 = this._starts[sel[bounds[c]!]!]! + _HASH_AT;
+      return { lo: Buffer.from(this._buf.subarray(s0, s0 + 32)), nodes };
+    });
   }
 
   /**
    * The chunks of sorted rows `order[from..to)`: `sel`, the row numbers written (a hash equal to the one before it is
-   * left out), `bounds`, where each chunk starts in `sel`, and `bytes`, the chunks' bytes.
+   * left out); chunk `c` is `sel[bounds[c] .. bounds[c + 1])` (`bounds` ends with `sel.length`) and takes `sizes[c]` bytes.
    */
-  private _plan(order: Uint32Array, from: number, to: number): { sel: number[]; bounds: number[]; bytes: number } {
+  private _plan(order: Uint32Array, from: number, to: number): { sel: number[]; bounds: number[]; sizes: number[] } {
     const b = this._buf;
     const st = this._starts;
     const sel: number[] = [];
     const bounds: number[] = [];
+    const sizes: number[] = [];
     const single = this.at === 0;
-    let bytes = 0;
-    let size = 0;
     for (let i = from; i < to; i++) {
       const r = order[i]!;
       if (sel.length > 0 && _cmpHash(b, st[sel[sel.length - 1]!]! + _HASH_AT, st[r]! + _HASH_AT) === 0) continue;
       const add = CHUNK_PER_NODE + this._len(r) - _ROW_FIXED;
-      if (bounds.length === 0 || single || size + add > CHUNK_BYTES) {
+      if (sizes.length === 0 || single || sizes[sizes.length - 1]! + add > CHUNK_BYTES) {
         bounds.push(sel.length);
-        bytes += CHUNK_HEAD;
-        size = CHUNK_HEAD;
+        sizes.push(CHUNK_HEAD);
       }
       sel.push(r);
-      size += add;
-      bytes += add;
+      sizes[sizes.length - 1]! += add;
     }
-    return { sel, bounds, bytes };
-  }
-
-  private _chunkLen(sel: readonly number[], a: number, e: number): number {
-    let len = CHUNK_HEAD;
-    for (let i = a; i < e; i++) len += CHUNK_PER_NODE + this._len(sel[i]!) - _ROW_FIXED;
-    return len;
+    bounds.push(sel.length);
+    return { sel, bounds, sizes };
   }
 
   /** Writes the chunk of rows `sel[a..e)` at `f[w..]` (layout: node-codec.ts `CHUNK_HEAD`); returns where it ends. */

@@ -5,6 +5,7 @@ import { _buf, _bytes, _dbError, type Queryable } from '../db.ts';
 import { copyFromBinary, copyUnlessConflict, withStagingTable } from './copy.ts';
 import { checkLocator, chunkNode, decodeMapNode, suiteCode } from './node-codec.ts';
 import { MapNodeRows } from './node-rows.ts';
+import { readTrieBreadthFirst } from './load.ts';
 import { _takeWriteBuffer, _writeBuffers } from '../scratch.ts';
 
 const _SKIP_DIRECT_AFTER_CONFLICT = 8;
@@ -132,7 +133,7 @@ export class PgMapNodeStore implements AsyncMapNodeSource {
              INSERT INTO ${this._table} (suite, at, lo, nodes)
              SELECT $1, $2, l, c FROM unnest($3::bytea[], $4::bytea[]) AS u(l, c)
              ON CONFLICT DO NOTHING RETURNING nodes)
-           SELECT ${_NODES_IN('ins')} AS n FROM ins`,
+           SELECT ${_nodesIn('ins')} AS n FROM ins`,
           [this._code, collected.at, part.map((r) => r.lo), part.map((r) => r.nodes)],
         )
         .catch((e: unknown) => {
@@ -169,7 +170,7 @@ export class PgMapNodeStore implements AsyncMapNodeSource {
         return c.query<{ n: number }>(
           `WITH staged AS (DELETE FROM _ms_chunks_staged RETURNING suite, at, lo, nodes),
                 ins AS (INSERT INTO ${this._table} (suite, at, lo, nodes) SELECT suite, at, lo, nodes FROM staged ORDER BY at, lo ON CONFLICT DO NOTHING RETURNING nodes)
-           SELECT ${_NODES_IN('ins')} AS n FROM ins`,
+           SELECT ${_nodesIn('ins')} AS n FROM ins`,
         );
       });
       return res.rows[0]?.n ?? 0;
@@ -190,34 +191,14 @@ export class PgMapNodeStore implements AsyncMapNodeSource {
   }
 
   /**
-   * Every node of the trie below `root`, breadth first: one {@link getNodesAt} query per trie level (≈ 2·log2 of the
-   * key count), each child at the locator its parent names, the root at its `map_roots` locator (0 when it has none).
-   * Keys of the result are the hashes as latin1 strings; branches carry their children's locators. Missing nodes are
-   * simply absent (the caller's import reports them).
+   * Every node of the trie below `root` ({@link readTrieBreadthFirst}: one {@link getNodesAt} query per trie level),
+   * the root at its `map_roots` locator (0 when it has none). Keys of the result are the hashes as latin1 strings;
+   * branches carry their children's locators. Missing nodes are simply absent (the caller's import reports them).
    * @throws StoreError(DATABASE) when Postgres fails; StoreError(CORRUPT_NODE) for undecodable bytes.
    * @example const nodes = await store.fetchTrie(root)
    */
   async fetchTrie(root: Uint8Array, db: Queryable = this._db): Promise<Map<string, MapNode>> {
-    const out = new Map<string, MapNode>();
-    let frontier: Uint8Array[] = [root];
-    let ats: (number | undefined)[] = [undefined];
-    while (frontier.length > 0) {
-      const got = await this.getNodesAt(frontier, ats, db);
-      const next: Uint8Array[] = [];
-      const nextAts: (number | undefined)[] = [];
-      for (let i = 0; i < frontier.length; i++) {
-        const n = got[i];
-        if (n === undefined) continue;
-        out.set(Buffer.from(frontier[i]!.buffer, frontier[i]!.byteOffset, 32).toString('latin1'), n);
-        if (n.type === 'branch') {
-          next.push(n.left, n.right);
-          nextAts.push(n.leftAt ?? 0, n.rightAt ?? 0);
-        }
-      }
-      frontier = next;
-      ats = nextAts;
-    }
-    return out;
+    return (await readTrieBreadthFirst({ getNodes: (h) => this.getNodesAt(h, [], db), getNodesAt: (h, a) => this.getNodesAt(h, a, db) }, root)).nodes;
   }
 
   /**
@@ -338,7 +319,7 @@ export class PgMapNodeStore implements AsyncMapNodeSource {
 }
 
 /** SQL for the number of nodes in the chunks (`nodes` column) of the rows of `from`. */
-function _NODES_IN(from: string): string {
+function _nodesIn(from: string): string {
   return `coalesce(sum(get_byte(${from}.nodes, 0) << 8 | get_byte(${from}.nodes, 1)), 0)::int`;
 }
 
