@@ -1,13 +1,13 @@
 // Measures the store's hot paths against the real Postgres: node -- libs/store/test/perf/measure.ts [keys]
 // Not a test (no assertions); prints the figures quoted in libs/store/README.md.
 import { MemoryMapStore, SparseMerkleMap, mapProve, runMapReadAsync } from '@merklesync/merkle';
-import { CachedMapNodeSource, PgMapNodeStore, encodeMapNode, loadMapIntoMemory, migrate, storeConfig } from '../../src/index.ts';
+import { CachedMapNodeSource, MapNodeRows, PgMapNodeStore, loadMapIntoMemory, migrate, storeConfig } from '../../src/index.ts';
 import { createTestDb, rng } from '@merklesync/testkit';
 
 const keys = Number(process.argv[2] ?? 100_000);
 const db = await createTestDb();
 const config = storeConfig({ schema: 'ms_perf' });
-const t = '"ms_perf"."map_nodes"';
+const t = '"ms_perf"."map_node_chunks"';
 const now = (): number => performance.now();
 const ms = (a: number): string => `${(now() - a).toFixed(0)} ms`;
 try {
@@ -29,17 +29,6 @@ try {
     const s = now();
     await store.putNodes(nodes);
     console.log(`putNodes unnest, ${chunk} rows/statement: ${rate(nodes.length, s)}`);
-  }
-  {
-    await truncate();
-    const s = now();
-    const rows = nodes.map((n) => [Buffer.from(n.hash), Buffer.from(encodeMapNode(n.node))] as const);
-    for (let i = 0; i < rows.length; i += 1000) {
-      const part = rows.slice(i, i + 1000);
-      const vals = part.map((_, j) => `(0, $${2 * j + 1}, $${2 * j + 2})`).join(',');
-      await db.pool.query(`INSERT INTO ${t} (suite, hash, node) VALUES ${vals} ON CONFLICT DO NOTHING`, part.flat());
-    }
-    console.log(`putNodes multi-row VALUES, 1000 rows/statement: ${rate(nodes.length, s)}`);
   }
   for (const chunk of [5000, 20_000, 200_000]) {
     await truncate();
@@ -80,31 +69,28 @@ try {
     console.log(`proof through a warm cache: ${((now() - c) / 200).toFixed(3)} ms each`);
   }
   {
-    const s = now();
-    const target = new MemoryMapStore();
-    const r = await loadMapIntoMemory(store, map.suite, target, root);
-    console.log(`loadMapIntoMemory (recursive CTE, verify): ${ms(s)} for ${r.nodes} nodes in ${r.rounds} round trip`);
-    const s2 = now();
-    await loadMapIntoMemory(store, map.suite, new MemoryMapStore(), root, { verify: false });
-    console.log(`loadMapIntoMemory (recursive CTE, no verify): ${ms(s2)}`);
-    const s3 = now();
-    const r3 = await loadMapIntoMemory(store, map.suite, new MemoryMapStore(), root, { breadthFirst: true });
-    console.log(`loadMapIntoMemory (breadth-first batches, verify): ${ms(s3)} in ${r3.rounds} round trips`);
-  }
-  {
-    const s = now();
-    const res = await db.pool.query(
-      `WITH RECURSIVE t(hash, node) AS (
-         SELECT hash, node FROM ${t} WHERE suite = 0 AND hash = $1
-         UNION ALL
-         SELECT c.hash, c.node FROM t
-           CROSS JOIN LATERAL (VALUES (substring(t.node from 3 for 32)), (substring(t.node from 35 for 32))) AS k(h)
-           JOIN ${t} c ON c.suite = 0 AND c.hash = k.h
-         WHERE get_byte(t.node, 0) = 1)
-       SELECT hash, node FROM t`,
-      [Buffer.from(root)],
-    );
-    console.log(`recursive CTE fetch of the same trie (one round trip, no import): ${ms(s)} for ${res.rowCount} rows`);
+    // Nodes written without a locator (above) are a chunk each; a group written under a locator is chunked.
+    for (const [what, located] of [
+      ['a chunk per node (locator 0)', false],
+      ['chunked (locator 1)', true],
+    ] as const) {
+      if (located) {
+        await truncate();
+        const rows = new MapNodeRows('sha256', nodes.length, 1);
+        map.store.visitNewNodesSince({ branches: 0, leaves: 0, epoch: 0 }, [root], rows, 1);
+        rows.root(root, 1);
+        const p = now();
+        await store.putNodes(rows);
+        console.log(`putNodes of one group's rows, chunked under locator 1: ${rate(nodes.length, p)} (${(await db.pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${t}`)).rows[0]!.n} chunk rows)`);
+        await db.pool.query(`VACUUM ANALYZE ${t}`);
+      }
+      const s = now();
+      const r = await loadMapIntoMemory(store, map.suite, new MemoryMapStore(), root);
+      console.log(`loadMapIntoMemory, ${what} (fetchTrie, verify): ${ms(s)} for ${r.nodes} nodes`);
+      const s2 = now();
+      await loadMapIntoMemory(store, map.suite, new MemoryMapStore(), root, { verify: false });
+      console.log(`loadMapIntoMemory, ${what} (fetchTrie, no verify): ${ms(s2)}`);
+    }
   }
 } finally {
   await db.drop();
