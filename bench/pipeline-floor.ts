@@ -10,10 +10,11 @@
 //   4. the row cryptography every change needs (AES-256-GCM seal of the row, keyed map key and leaf commitment),
 //      on rows already encoded, in this process;
 //   5. the trees: every change into the per-table map in groups, and its leaf (with the block's hash) onto the log;
-//   6. the store's Postgres writing each group's new map nodes and one block row per change, through libs/store's
-//      COPY paths, one transaction per group (bench/pipeline/store-floor.ts); and, for comparison, writing the same
-//      trees as nibble-aligned 16-way pages (the pages each group rewrites, computed from the real trees, written as
-//      rows of the size such a page would have): what a Jellyfish-style node layout would save the store.
+//   6. the store's Postgres writing each group's new map nodes (packed in chunk rows, libs/store README "Node
+//      chunks") and one block row per change, through libs/store's COPY paths, one transaction per group
+//      (bench/pipeline/store-floor.ts); and, for comparison, writing the same trees as nibble-aligned 16-way pages,
+//      one row each (the pages each group rewrites, computed from the real trees, written as rows of the size such a
+//      page would have): what a Jellyfish-style node layout would cost the store instead.
 //
 // The sum is a lower bound: it leaves out parsing pgoutput, encoding rows, protobuf, the NATS and Postgres client
 // libraries, the store's other writes (log nodes, roots, checkpoints) and all coordination. CPU is read from /proc (other processes) and
@@ -242,12 +243,12 @@ async function cryptoTreeAndStoreSteps(rows: Record<string, PgValue>[], store: S
   return [
     { name: 'row crypto: AES-256-GCM seal + 2 HMAC-SHA256', cpu: cryptoCpu, note: `rows already encoded (${avg.toFixed(0)} B); node:crypto`, inSum: true },
     { name: 'trees: map update + log append', cpu: treeCpu, note: `groups of ${GROUP.toLocaleString('en-US')} changes, sha256, in memory (no store writes)`, inSum: true },
-    { name: 'store Postgres: map nodes', cpu: r.nodes.cpu, note: `${perChange(r.nodes.rows)} rows/change (one per binary node), binary COPY`, inSum: true },
+    { name: 'store Postgres: map nodes', cpu: r.nodes.cpu, note: `${perChange(r.nodes.rows)} nodes/change in ${perChange(r.nodes.chunks)} chunk rows/change, binary COPY`, inSum: true },
     { name: 'store Postgres: blocks', cpu: r.blocks.cpu, note: `${perChange(r.blocks.rows)} rows/change, binary COPY`, inSum: true },
     {
       name: 'store Postgres: map as 16-way pages',
       cpu: r.pages.cpu,
-      note: `${perChange(r.pages.rows)} rows/change of ${(r.pages.bytes / Math.max(1, r.pages.rows)).toFixed(0)} B: the same trees, one row per nibble-aligned page`,
+      note: `${perChange(r.pages.rows)} rows/change of ${(r.pages.bytes / Math.max(1, r.pages.rows)).toFixed(0)} B: the same trees, one row per nibble-aligned page, not chunked`,
       inSum: false,
     },
   ];

@@ -170,7 +170,7 @@ async function main(interrupted: () => boolean): Promise<void> {
     async (m) => {
       const svc = infra.servicePid('merkle');
       if (svc !== undefined) m.track('merkle', svc);
-      for (const pid of await infra.storeBackendPids()) m.track('store Postgres', pid);
+      for (const b of await infra.storeBackendPids()) m.track('store Postgres', b.pid);
       if (nats !== undefined) m.track('nats-server', nats);
     },
     new CpuMeter(),

@@ -169,7 +169,7 @@ async function main(interrupted: () => boolean): Promise<void> {
     for (const s of infra.services) if (s.pid !== undefined) meter.track(s.app, s.pid, true);
     const ws = await infra.walsenderPid();
     if (ws !== undefined) meter.track('walsender', ws);
-    for (const pid of await infra.storeBackendPids()) meter.track('store Postgres', pid);
+    for (const b of await infra.storeBackendPids()) meter.track('store Postgres', b.pid, false, b.who);
     if (nats !== undefined) meter.track('nats-server', nats);
   };
   await trackAll();
@@ -191,6 +191,7 @@ async function main(interrupted: () => boolean): Promise<void> {
   let txs: CommittedTx[];
   let cpu: Map<string, number>;
   let v8w: Map<string, number>;
+  let parts: Map<string, Map<string, number>>;
   try {
     txs = await runWriter({
       url: infra.srcUrl,
@@ -220,6 +221,7 @@ async function main(interrupted: () => boolean): Promise<void> {
     const harness = 'bench harness (writer client, prober, sampler)';
     cpu.set(harness, selfCpu() - harness0);
     v8w = meter.v8Workers();
+    parts = meter.parts();
     v8w.set(harness, (v8WorkerCpu(process.pid) ?? 0) - harnessV8w0);
     progress(`waiting for ${prober.outstanding} sampled proof(s) at the gateway`);
     await waitFor(() => Promise.resolve(prober.outstanding === 0 ? true : undefined), 120_000, () => `${prober.outstanding} sampled rows never got a verified proof (misses: ${JSON.stringify([...prober.missReasons])})\n${infra.logs()}`);
@@ -276,6 +278,8 @@ async function main(interrupted: () => boolean): Promise<void> {
     cpuSecondsPer100k: Object.fromEntries([...cpu].sort((a, b) => b[1] - a[1]).map(([g, c]) => [g, (c * 100_000) / CHANGES])),
     // Of those, the V8 worker threads of each Node process: optimising compilers and the collector's helpers.
     v8WorkerCpuSecondsPer100k: Object.fromEntries([...v8w].sort((a, b) => b[1] - a[1]).map(([g, c]) => [g, (c * 100_000) / CHANGES])),
+    // The store's Postgres by who holds the backend (merkle's writes, the gateway's and prover's reads, autovacuum).
+    storePostgresCpuSecondsPer100k: Object.fromEntries([...(parts.get('store Postgres') ?? [])].sort((a, b) => b[1] - a[1]).map(([w, c]) => [w, (c * 100_000) / CHANGES])),
     peakRssMiB: Object.fromEntries(infra.services.map((s) => [s.app, s.peakRssKiB === undefined ? null : s.peakRssKiB / 1024])),
     storeRowsPerChange: {} as Record<string, number>,
   };
@@ -308,6 +312,8 @@ type Figures = {
   cpuSecondsPer100k: Record<string, number>;
   /** Part of cpuSecondsPer100k: the Node processes' V8 worker threads (JIT compilation, GC helpers). */
   v8WorkerCpuSecondsPer100k: Record<string, number>;
+  /** Part of cpuSecondsPer100k's store Postgres: per holder of the backends (application_name or backend type). */
+  storePostgresCpuSecondsPer100k: Record<string, number>;
   peakRssMiB: Record<string, number | null>;
   /** Rows inserted or updated per change in the store's tables (the sentinel's and the warm-up's included). */
   storeRowsPerChange: Record<string, number>;
@@ -353,6 +359,13 @@ function report(f: Figures, debezium: DebeziumFigures | null = null): void {
       Object.values(f.v8WorkerCpuSecondsPer100k).reduce((a, b) => a + b, 0).toFixed(2),
       Object.entries(f.v8WorkerCpuSecondsPer100k)
         .map(([g, c]) => `${g.split(' ')[0]} ${c.toFixed(2)}`)
+        .join(', '),
+    ],
+    [
+      'of which store Postgres, by connection',
+      Object.values(f.storePostgresCpuSecondsPer100k).reduce((a, b) => a + b, 0).toFixed(2),
+      Object.entries(f.storePostgresCpuSecondsPer100k)
+        .map(([w, c]) => `${w} ${c.toFixed(2)}`)
         .join(', '),
     ],
     ['peak RSS ingest / merkle', `${rss('ingest')} / ${rss('merkle')}`, 'VmHWM'],

@@ -76,6 +76,8 @@ export class CpuMeter {
   private readonly first = new Map<number, number>();
   private readonly last = new Map<number, number>();
   private readonly group = new Map<number, string>();
+  /** Within a group, what the process is (e.g. which service's connection a Postgres backend serves). */
+  private readonly part = new Map<number, string>();
   /** Node processes whose V8 worker threads are read too (first and last reading, as for the whole process). */
   private readonly v8First = new Map<number, number>();
   private readonly v8Last = new Map<number, number>();
@@ -83,13 +85,15 @@ export class CpuMeter {
 
   /**
    * Counts `pid` under `group` from now (or from zero when the interval has already started); with `v8Workers`,
-   * also the CPU of its V8 worker threads ({@link v8WorkerCpu}: a Node process).
+   * also the CPU of its V8 worker threads ({@link v8WorkerCpu}: a Node process); with `part`, also under that part
+   * of the group ({@link parts}).
    */
-  track(group: string, pid: number, v8Workers = false): void {
+  track(group: string, pid: number, v8Workers = false, part?: string): void {
     if (this.group.has(pid)) return;
     const c = _cpuIfAlive(pid);
     if (c === undefined) return;
     this.group.set(pid, group);
+    if (part !== undefined) this.part.set(pid, part);
     this.first.set(pid, this.started ? 0 : c);
     this.last.set(pid, c);
     if (v8Workers) {
@@ -137,6 +141,17 @@ export class CpuMeter {
     }
     const out = new Map<string, number>();
     for (const [pid, g] of this.group) out.set(g, (out.get(g) ?? 0) + (this.last.get(pid)! - this.first.get(pid)!));
+    return out;
+  }
+
+  /** Of {@link stop}'s figures, the CPU seconds per part of a group (call after stop): group → part → seconds. */
+  parts(): Map<string, Map<string, number>> {
+    const out = new Map<string, Map<string, number>>();
+    for (const [pid, p] of this.part) {
+      const g = this.group.get(pid)!;
+      const m = out.get(g) ?? new Map<string, number>();
+      out.set(g, m.set(p, (m.get(p) ?? 0) + (this.last.get(pid)! - this.first.get(pid)!)));
+    }
     return out;
   }
 

@@ -244,10 +244,16 @@ export class Infra {
     return this.service(app).pid;
   }
 
-  /** Process ids of the Postgres backends the services hold on the store database (not the harness's own). */
-  async storeBackendPids(): Promise<number[]> {
-    const r = await this.storeAdmin!.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name <> $2`, [this.msDb, _HARNESS]);
-    return r.rows.map((x) => x.pid);
+  /**
+   * Process ids of the Postgres backends on the store database (not the harness's own connections), each with who
+   * holds it: the connection's application_name (the service's NATS name), else the backend type (autovacuum worker).
+   */
+  async storeBackendPids(): Promise<{ pid: number; who: string }[]> {
+    const r = await this.storeAdmin!.query<{ pid: number; who: string }>(
+      `SELECT pid, coalesce(nullif(application_name, ''), backend_type) AS who FROM pg_stat_activity WHERE datname = $1 AND application_name <> $2`,
+      [this.msDb, _HARNESS],
+    );
+    return r.rows;
   }
 
   /**

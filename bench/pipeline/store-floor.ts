@@ -1,8 +1,8 @@
 // The store's share of bench:floor: what Postgres spends writing, group by group, the rows the merkle service
 // writes — the map nodes each group creates (under the group's locator) and one block row per change — through libs/store's own write paths
 // (binary COPY, one transaction per group), with nothing else running. And, for comparison, what it would spend if
-// the same trees were stored as nibble-aligned 16-way pages instead of one row per binary node (the node layout of
-// Jellyfish-style trees): the pages each group touches are computed exactly from the real trees; their rows are
+// the same trees were stored as nibble-aligned 16-way pages instead of binary nodes packed in chunks (libs/store
+// README "Node chunks"; the node layout of Jellyfish-style trees): the pages each group touches are computed exactly from the real trees; their rows are
 // written with the byte size such a page would have, through the same COPY path. Used by bench/pipeline-floor.ts.
 import pg from 'pg';
 import { BlockOp, MapNodeRows, createStore, storeConfig, type BlockInput, type MerkleStore } from '@merklesync/store';
@@ -69,9 +69,9 @@ export function pagesToWrite(nodes: MapNodeSource, root: Uint8Array, isNew: Read
   return [...pages.values()];
 }
 
-/** Postgres CPU (seconds) and rows written by each kind of store write. */
+/** Postgres CPU (seconds) and rows written by each kind of store write (map nodes: nodes, and the chunk rows holding them). */
 export interface StoreFloorResult {
-  readonly nodes: { cpu: number; rows: number };
+  readonly nodes: { cpu: number; rows: number; chunks: number };
   readonly blocks: { cpu: number; rows: number };
   readonly pages: { cpu: number; rows: number; bytes: number };
 }
@@ -87,7 +87,7 @@ export class StoreFloor {
   readonly #pids = { nodes: 0, pages: 0 };
   readonly #source: string;
   readonly #table: string;
-  readonly result = { nodes: { cpu: 0, rows: 0 }, blocks: { cpu: 0, rows: 0 }, pages: { cpu: 0, rows: 0, bytes: 0 } };
+  readonly result = { nodes: { cpu: 0, rows: 0, chunks: 0 }, blocks: { cpu: 0, rows: 0 }, pages: { cpu: 0, rows: 0, bytes: 0 } };
   #seq = 0;
 
   private constructor(url: string, prefix: string, source: string, table: string) {
@@ -132,6 +132,7 @@ export class StoreFloor {
     map.store.visitNewNodesSince(mark, [root], fresh, seq);
     fresh.root(root, map.store.atOf(root)!);
     const isNew = new Set(fresh.sortedPairs().map((n) => _latin1(n.hash)));
+    this.result.nodes.chunks += fresh.chunkPairs().length; // the rows putNodes writes (counted here, outside the measured CPU)
     const blocks: BlockInput[] = changes.map((c) => ({
       source: this.#source,
       table: this.#table,

@@ -45,7 +45,7 @@ export function readSignerKey(text: string): SignerKey {
  * @example const app = await createMerkleApp(config, { signer }); await app.listen();
  */
 export async function createMerkleApp(config: MerkleConfig, options: MerkleAppOptions): Promise<INestMicroservice> {
-  const pool = new pg.Pool({ connectionString: config.database.url, max: config.database.poolMax });
+  const pool = new pg.Pool({ connectionString: config.database.url, max: config.database.poolMax, application_name: config.nats.name });
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   const base = createStore(pool, storeConfig({ schema: config.database.schema }), { suite: config.hashSuite });
