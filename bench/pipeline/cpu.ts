@@ -140,8 +140,13 @@ export class CpuMeter {
       if (w !== undefined) this.v8Last.set(pid, w);
     }
     const out = new Map<string, number>();
-    for (const [pid, g] of this.group) out.set(g, (out.get(g) ?? 0) + (this.last.get(pid)! - this.first.get(pid)!));
+    for (const [pid, g] of this.group) out.set(g, (out.get(g) ?? 0) + this._used(pid));
     return out;
+  }
+
+  /** CPU seconds of one tracked process between its first and last reading. */
+  private _used(pid: number): number {
+    return this.last.get(pid)! - this.first.get(pid)!;
   }
 
   /** Of {@link stop}'s figures, the CPU seconds per part of a group (call after stop): group → part → seconds. */
@@ -150,7 +155,7 @@ export class CpuMeter {
     for (const [pid, p] of this.part) {
       const g = this.group.get(pid)!;
       const m = out.get(g) ?? new Map<string, number>();
-      out.set(g, m.set(p, (m.get(p) ?? 0) + (this.last.get(pid)! - this.first.get(pid)!)));
+      out.set(g, m.set(p, (m.get(p) ?? 0) + this._used(pid)));
     }
     return out;
   }
