@@ -79,6 +79,7 @@ function _fromStore(e: StoreError): GatewayError {
       return new GatewayError(GatewayErrorCode.Unavailable, 'store unavailable', { cause: e });
     case StoreErrorCode.NotFound:
     case StoreErrorCode.CorruptNode:
+    case StoreErrorCode.CorruptBlock:
     case StoreErrorCode.InvalidConfig:
     case StoreErrorCode.SchemaTooNew:
     case StoreErrorCode.MigrationChanged:

@@ -54,6 +54,7 @@ function _fromStore(e: StoreError): ErrorReply {
     // A missing or corrupt node the store itself should hold: the store is damaged, not the request.
     case StoreErrorCode.NotFound:
     case StoreErrorCode.CorruptNode:
+    case StoreErrorCode.CorruptBlock:
     case StoreErrorCode.InvalidConfig:
     case StoreErrorCode.SchemaTooNew:
     case StoreErrorCode.MigrationChanged:

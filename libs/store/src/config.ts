@@ -41,6 +41,7 @@ export interface StoreTables {
   readonly checkpoints: string;
   readonly checkpointTables: string;
   readonly blocks: string;
+  readonly blockChunks: string;
 }
 
 /** Qualified table names for `config` (the schema was validated, so quoting is enough). */
@@ -59,5 +60,6 @@ export function _tables(config: StoreConfig): StoreTables {
     checkpoints: q('checkpoints'),
     checkpointTables: q('checkpoint_tables'),
     blocks: q('blocks'),
+    blockChunks: q('block_chunks'),
   };
 }

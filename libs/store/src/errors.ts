@@ -12,6 +12,8 @@ export const StoreErrorCode = {
   MigrationChanged: 'MIGRATION_CHANGED',
   /** Stored bytes that do not decode as the documented node encoding. */
   CorruptNode: 'CORRUPT_NODE',
+  /** Stored bytes that do not decode as the documented block chunk encoding. */
+  CorruptBlock: 'CORRUPT_BLOCK',
   /** A node needed (log node for a proof, map node to load a tree) is not stored. */
   NotFound: 'NOT_FOUND',
   /** A checkpoint whose sequence, size or previous hash does not extend the stored chain. */

@@ -27,7 +27,8 @@ export {
   type CheckpointTableRoot,
   type StoredCheckpoint,
 } from './checkpoint/pg-checkpoint-store.ts';
-export { BlockOp, PgBlockStore, type BlockInput, type BlockPage, type BlockScanOptions, type StoredBlock } from './block/pg-block-store.ts';
+export { BlockOp, PgBlockStore, type BlockInput, type BlockPage, type BlockScanCursor, type BlockScanOptions, type StoredBlock } from './block/pg-block-store.ts';
+export { BLOCK_CHUNK_BYTES, blockChunk, blockChunkFile, chunkBlock, chunkBlocks, type BlockChunkFile, type BlockGroup } from './block/block-chunks.ts';
 export { blockTableKey } from './block/table-key.ts';
 export { PgApplyStore, type ApplyResult, type BatchWriter, type StoredTableRoot } from './apply/pg-apply-store.ts';
 export { createStore, type MerkleStore } from './store.ts';

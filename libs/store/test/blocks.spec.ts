@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BlockOp, StoreErrorCode, blockTableKey, createStore, storeConfig, type BlockInput, type MerkleStore } from '../src/index.ts';
+import { BlockOp, StoreErrorCode, blockTableKey, createStore, storeConfig, type BlockInput, type BlockPage, type BlockScanCursor, type BlockScanOptions, type MerkleStore, type StoredBlock } from '../src/index.ts';
 import { createTestDb, rng, type TestDb } from '@merklesync/testkit';
 
 let db: TestDb;
@@ -26,6 +26,17 @@ const live = (mapKey: Uint8Array, logIndex: number, op: BlockOp = BlockOp.Insert
   block: rand(60),
   logIndex,
 });
+/** Every page of a scan. */
+async function scanAll(t: { source: string; table: string }, options: BlockScanOptions = {}): Promise<StoredBlock[]> {
+  const out: StoredBlock[] = [];
+  let after: BlockScanCursor | undefined;
+  do {
+    const page = await store.blocks.scan(t.source, t.table, { ...options, after });
+    out.push(...page.blocks);
+    after = page.next;
+  } while (after !== undefined);
+  return out;
+}
 const tomb = (mapKey: Uint8Array, logIndex: number): BlockInput => ({ ...T, mapKey, op: BlockOp.Delete, rowVersion: BigInt(1000 + logIndex), leafCommitment: null, block: null, logIndex });
 
 describe('blocks', () => {
@@ -71,18 +82,17 @@ describe('blocks', () => {
   it('scan pages through one table in log order from a log index, with tombstones', async () => {
     await store.blocks.put([live(rand(32), 50, BlockOp.Insert, { source: 'pg', table: 'public.other' })], 4);
     const seen: number[] = [];
-    let from: number | undefined = 10;
-    while (from !== undefined) {
-      const page = await store.blocks.scan(T.source, T.table, { fromLogIndex: from, limit: 7 });
+    let after: BlockScanCursor | undefined;
+    do {
+      const page: BlockPage = await store.blocks.scan(T.source, T.table, { fromLogIndex: 10, limit: 7, after });
       seen.push(...page.blocks.map((b) => b.logIndex));
-      from = page.next;
-    }
+      after = page.next;
+    } while (after !== undefined);
     // Keys 10..29 (log indices 10..29), key 0 now at 31, key 1's tombstone at 32, the new key at 33.
     expect(seen).toEqual([...Array.from({ length: 20 }, (_, i) => 10 + i), 31, 32, 33]);
-    const bounded = await store.blocks.scan(T.source, T.table, { fromLogIndex: 30, toLogIndex: 33, includeDeleted: false });
-    expect(bounded.blocks.map((b) => b.logIndex)).toEqual([31]);
-    expect(bounded.next).toBeUndefined();
-    expect((await store.blocks.scan('pg', 'public.other')).blocks).toHaveLength(1);
+    const bounded = await scanAll(T, { fromLogIndex: 30, toLogIndex: 33, includeDeleted: false });
+    expect(bounded.map((b) => b.logIndex)).toEqual([31]);
+    expect(await scanAll({ source: 'pg', table: 'public.other' })).toHaveLength(1);
   });
 
   it('large batches go through binary COPY with the same results (tombstones, big row versions, latest wins)', async () => {

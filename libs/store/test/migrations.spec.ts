@@ -15,10 +15,10 @@ afterAll(async () => {
 describe('migrate', () => {
   it('creates the schema once and is idempotent', async () => {
     const config = storeConfig({ schema: 'ms_a' });
-    expect(await migrate(db.pool, config)).toEqual({ applied: [1, 2, 3, 4, 5, 6, 7], version: 7 });
-    expect(await migrate(db.pool, config)).toEqual({ applied: [], version: 7 });
+    expect(await migrate(db.pool, config)).toEqual({ applied: [1, 2, 3, 4, 5, 6, 7, 8], version: 8 });
+    expect(await migrate(db.pool, config)).toEqual({ applied: [], version: 8 });
     const { rows } = await db.pool.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'ms_a' ORDER BY 1`);
-    expect(rows.map((r) => r.table_name)).toEqual(['applied_sequences', 'blocks', 'checkpoint_tables', 'checkpoints', 'log_tiles', 'logs', 'map_node_chunks', 'map_roots', 'schema_migrations', 'table_roots']);
+    expect(rows.map((r) => r.table_name)).toEqual(['applied_sequences', 'block_chunks', 'blocks', 'checkpoint_tables', 'checkpoints', 'log_tiles', 'logs', 'map_node_chunks', 'map_roots', 'schema_migrations', 'table_roots']);
   });
 
   it('two runners starting together apply each migration exactly once', async () => {
@@ -27,7 +27,7 @@ describe('migrate', () => {
     const results = await Promise.all([migrate(p1, config), migrate(p2, config), migrate(p3, config)]);
     expect(results.map((r) => r.applied.length).sort()).toEqual([0, 0, MIGRATIONS.length]);
     const { rows } = await db.pool.query('SELECT version FROM ms_race.schema_migrations ORDER BY version');
-    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }, { version: 8 }]);
   });
 
   it('refuses a database with a migration newer than the code, and an edited migration', async () => {
@@ -150,7 +150,7 @@ describe('migrate', () => {
     await db.pool.query(`INSERT INTO ms_hfirst.map_nodes (suite, at, hash, node) SELECT 0, 77, h, n FROM unnest($1::bytea[], $2::bytea[]) AS u(h, n)`, [pairs.map((p) => p.hash), pairs.map((p) => p.node)]);
     await db.pool.query(`INSERT INTO ms_hfirst.map_roots (suite, hash, at) VALUES (0, $1, 77)`, [Buffer.from(root2)]);
 
-    expect(await migrate(db.pool, config)).toEqual({ applied: [7], version: 7 });
+    expect(await migrate(db.pool, config, MIGRATIONS.slice(0, 7))).toEqual({ applied: [7], version: 7 });
     const tables = await db.pool.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'ms_hfirst' AND table_name LIKE 'map_%' ORDER BY 1`);
     expect(tables.rows.map((r) => r.table_name)).toEqual(['map_node_chunks', 'map_roots']);
     // Every node of version 6 is a chunk of its own, under its locator.
@@ -208,6 +208,24 @@ describe('migrate', () => {
       const hash = Uint8Array.from(Buffer.from(h, 'latin1'));
       expect(mem.atOf(hash)).toBe(map.store.atOf(hash));
     }
+  });
+
+  it('008 leaves the blocks of a schema at version 7 where they are: read by getAt and scan before the chunks written after it', async () => {
+    const config = storeConfig({ schema: 'ms_m8' });
+    expect(await migrate(db.pool, config, MIGRATIONS.slice(0, 7))).toEqual({ applied: [1, 2, 3, 4, 5, 6, 7], version: 7 });
+    const blocks = new PgBlockStore(db.pool, config);
+    const k = (i: number): Uint8Array => Uint8Array.from({ length: 32 }, (_, j) => (i * 31 + j * 7) & 0xff);
+    const b = (i: number, logIndex: number) => ({ source: 'pg', table: 'public.t', mapKey: k(i), op: 1 as const, rowVersion: 5n, leafCommitment: new Uint8Array(32).fill(i), block: Uint8Array.of(i, i), logIndex });
+    await blocks.put([b(1, 0), b(2, 1)], 3);
+    expect(await migrate(db.pool, config)).toEqual({ applied: [8], version: 8 });
+    await blocks.put([b(2, 2), b(3, 3)], 9, db.pool, { at: 9, logEnd: 4 });
+    expect((await blocks.getAt('pg', 'public.t', k(1), 3))?.logIndex).toBe(0); // a leaf from before: its row
+    expect((await blocks.getAt('pg', 'public.t', k(2), 3))?.logIndex).toBe(1); // the row; the version at leaf 3
+    expect((await blocks.getAt('pg', 'public.t', k(2), 9))?.logIndex).toBe(2); // the chunk of group 9
+    const first = await blocks.scan('pg', 'public.t', { fromLogIndex: 1 });
+    const second = await blocks.scan('pg', 'public.t', { fromLogIndex: 1, after: first.next });
+    expect([...first.blocks, ...second.blocks].map((x) => x.logIndex)).toEqual([1, 2, 3]);
+    expect(second.next).toBeUndefined();
   });
 
   it('validates the schema name', () => {

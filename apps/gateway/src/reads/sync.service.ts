@@ -6,7 +6,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { equalBytes } from '@merklesync/merkle';
 import { SyncCompleteSchema, SyncRequestResponseSchema, consistencyToMessage, tableRootProofToMessage, type SyncRequestResponse } from '@merklesync/protocol';
 import type { ProverClient } from '@merklesync/prover-client';
-import type { StoredCheckpoint } from '@merklesync/store';
+import type { BlockPage, BlockScanCursor, StoredCheckpoint } from '@merklesync/store';
 import type { GatewayConfig } from '../config.ts';
 import { GatewayError, GatewayErrorCode, badRequest } from '../errors.ts';
 import type { BlockReader } from '../store/ports.ts';
@@ -71,10 +71,10 @@ export class SyncService {
     const fromLogIndex = since?.logSize ?? 0;
     for (const t of tables) {
       const at = this.anchors.table(target, t.source, t.table);
-      let next: number | undefined = fromLogIndex;
-      while (next !== undefined) {
+      let after: BlockScanCursor | undefined;
+      do {
         if (signal.aborted) return;
-        const page = await this.blocks.scan(t.source, t.table, { fromLogIndex: next, limit: this.config.syncPageSize });
+        const page: BlockPage = await this.blocks.scan(t.source, t.table, { fromLogIndex, after, limit: this.config.syncPageSize });
         if (page.blocks.length > 0) {
           const diff = await this.diff.prove(
             t.source,
@@ -84,8 +84,8 @@ export class SyncService {
           );
           yield create(SyncRequestResponseSchema, { message: { case: 'diff', value: diff } });
         }
-        next = page.next;
-      }
+        after = page.next;
+      } while (after !== undefined);
       yield create(SyncRequestResponseSchema, { message: { case: 'tableRoot', value: tableRootProofToMessage(at.inclusion, this.config.suite) } });
     }
     const fromSize = since !== undefined && since.logSize < cp.logSize ? BigInt(since.logSize) : 0n;

@@ -1,5 +1,6 @@
 import type { HashSuite, LogTree, MapNodeWithHash } from '@merklesync/merkle';
 import type pg from 'pg';
+import type { BlockGroup } from '../block/block-chunks.ts';
 import type { BlockInput, PgBlockStore } from '../block/pg-block-store.ts';
 import type { CheckpointInput, PgCheckpointStore, StoredCheckpoint } from '../checkpoint/pg-checkpoint-store.ts';
 import { _tables, type StoreConfig } from '../config.ts';
@@ -23,10 +24,12 @@ export interface BatchWriter {
   /** Appends a checkpoint (chain rules as {@link PgCheckpointStore.append}), with its table roots when given. */
   appendCheckpoint(cp: CheckpointInput): Promise<StoredCheckpoint>;
   /**
-   * Upserts the latest block per row key, stamped with the batch's stream sequence ({@link PgBlockStore.put}).
-   * @returns rows inserted or replaced.
+   * The latest block per row key, stamped with the batch's stream sequence ({@link PgBlockStore.put}): with `group`,
+   * as chunks under the group's locator (the merkle service: the locator of the map leaves the group wrote); without,
+   * as upserted rows of the `blocks` table.
+   * @returns blocks written.
    */
-  putBlocks(blocks: readonly BlockInput[]): Promise<number>;
+  putBlocks(blocks: readonly BlockInput[], group?: BlockGroup): Promise<number>;
 }
 
 /** Outcome of {@link PgApplyStore.applyBatch}. */
@@ -117,7 +120,7 @@ export class PgApplyStore {
             });
         },
         appendCheckpoint: (cp) => this._checkpoints.append(cp, tx),
-        putBlocks: (blocks) => this._blocks.put(blocks, streamSeq, tx),
+        putBlocks: (blocks, group) => this._blocks.put(blocks, streamSeq, tx, group),
       };
       const result = await work(writer);
       await tx.query(`UPDATE ${this._t.appliedSequences} SET stream_seq = $2, updated_at = now() WHERE consumer = $1`, [consumer, streamSeq]).catch((e: unknown) => {

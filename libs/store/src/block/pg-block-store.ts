@@ -3,6 +3,7 @@ import { _tables, type StoreConfig } from '../config.ts';
 import { _buf, _bytes, _dbError, _sortedByBytes, type PgPool, type Queryable } from '../db.ts';
 import { copyFromBinary, copyUnlessConflict, inClientTransaction, withStagingTable } from '../map/copy.ts';
 import { _takeWriteBuffer, _writeBuffers } from '../scratch.ts';
+import { blockChunkFile, chunkBlock, chunkBlocks, type BlockGroup } from './block-chunks.ts';
 import { _latestPerKey, blockCopyFile } from './copy-file.ts';
 import { blockTableKey } from './table-key.ts';
 
@@ -40,12 +41,23 @@ export interface StoredBlock extends BlockInput {
   readonly deleted: boolean;
 }
 
+/**
+ * Where {@link PgBlockStore.scan} goes on: rows of the `blocks` table from a log index, then the chunks of the groups
+ * after a (log end, smallest key) pair. Opaque to callers: pass a page's `next` back as `after`.
+ */
+export type BlockScanCursor =
+  | { readonly phase: 'rows'; readonly fromLogIndex: number }
+  | { readonly phase: 'chunks'; readonly logEnd: number; readonly lo: Uint8Array };
+
 /** One page of {@link PgBlockStore.scan}. */
 export interface BlockPage {
-  /** Blocks in increasing `logIndex`. */
+  /**
+   * Blocks of the `blocks` table in increasing `logIndex`, then blocks of chunks by group (increasing log end) and
+   * key. A page may be short, even empty, while `next` is set.
+   */
   readonly blocks: StoredBlock[];
-  /** `fromLogIndex` of the next page; undefined when this page is the last. */
-  readonly next: number | undefined;
+  /** `after` of the next page; undefined when this page is the last. */
+  readonly next: BlockScanCursor | undefined;
 }
 
 /** Options of {@link PgBlockStore.scan}. */
@@ -58,6 +70,8 @@ export interface BlockScanOptions {
   readonly limit?: number;
   /** Include tombstones (default true: a syncing client must learn about deletes). */
   readonly includeDeleted?: boolean;
+  /** The previous page's `next` (default: the first page). */
+  readonly after?: BlockScanCursor;
 }
 
 interface _Row {
@@ -81,6 +95,9 @@ const _DIRECT_MIN = 64;
 const _SKIP_DIRECT_AFTER_CONFLICT = 8;
 const _MAX_ROW_VERSION = (1n << 63n) - 1n;
 const _CHUNK = 5000;
+/** Chunk rows a scan page reads per `limit` blocks (a chunk of 7,600 bytes holds ≈ 20 rows of 350 bytes). */
+const _BLOCKS_PER_CHUNK_ROW = 16;
+const _EMPTY = Buffer.alloc(0);
 
 /**
  * The latest ciphertext block per row key (`blocks` table): written by the merkle service inside its apply
@@ -94,6 +111,7 @@ const _CHUNK = 5000;
 export class PgBlockStore {
   private readonly _db: Queryable;
   private readonly _table: string;
+  private readonly _chunks: string;
   private readonly _copyThreshold: number;
   /** Puts left that stage every row after a direct COPY met a stored one. */
   private _skipDirect = 0;
@@ -102,17 +120,22 @@ export class PgBlockStore {
   constructor(db: PgPool | Queryable, config: StoreConfig, options: { copyThreshold?: number } = {}) {
     this._db = db;
     this._table = _tables(config).blocks;
+    this._chunks = _tables(config).blockChunks;
     this._copyThreshold = options.copyThreshold ?? 200;
   }
 
   /**
-   * Upserts blocks (one statement per 5,000 rows, `unnest` of column arrays). When one key appears more than
-   * once, the entry with the highest log index wins (callers may pass every change of a key: one pass picks the latest).
-   * @returns rows inserted or replaced.
-   * @throws TypeError / RangeError for malformed entries (naming the index); StoreError(DATABASE).
-   * @example await blocks.put([{ source, table, mapKey, op: BlockOp.Insert, rowVersion: 7n, leafCommitment, block, logIndex: 41 }], 12, tx)
+   * With `group` (the merkle service): appends the group's blocks as chunks under its locator (README "Block chunks";
+   * one binary COPY; a repeated write of the same group finds its chunks stored and writes nothing). Every block of a
+   * group goes in one call: two calls under one locator would store chunks that overlap, and a lookup could land on
+   * the one without the key. Without: upserts
+   * rows of the `blocks` table (one statement per 5,000 rows, `unnest` of column arrays). Either way, when one key
+   * appears more than once, the entry with the highest log index wins (callers may pass every change of a key).
+   * @returns blocks written (chunk entries, or rows inserted or replaced).
+   * @throws TypeError / RangeError for malformed entries (naming the index) or a bad group; StoreError(DATABASE).
+   * @example await blocks.put([{ source, table, mapKey, op: BlockOp.Insert, rowVersion: 7n, leafCommitment, block, logIndex: 41 }], 12, tx, { at: 12, logEnd: 42 })
    */
-  async put(blocks: readonly BlockInput[], streamSeq: number, db: Queryable = this._db): Promise<number> {
+  async put(blocks: readonly BlockInput[], streamSeq: number, db: Queryable = this._db, group?: BlockGroup): Promise<number> {
     if (!Number.isSafeInteger(streamSeq) || streamSeq < 1) throw new RangeError(`streamSeq must be a positive safe integer, got ${streamSeq}`);
     for (let i = 0; i < blocks.length; i++) {
       const b = blocks[i]!;
@@ -121,6 +144,7 @@ export class PgBlockStore {
         throw new RangeError(`blocks[${i}].streamSeq must be a positive safe integer ≤ ${streamSeq}, got ${b.streamSeq}`);
       }
     }
+    if (group !== undefined) return this._putChunks(blocks, streamSeq, group, db);
     // Sorted by (source, table, key) so concurrent writers lock rows in one order (sort is stable: by key, then by name).
     const rows = _sortedByBytes(_latestPerKey(blocks), (b) => b.mapKey).sort((a, b) => _cmp(a.source, b.source) || _cmp(a.table, b.table));
     if (rows.length >= this._copyThreshold && db instanceof pg.Client) return this._putByCopy(rows, streamSeq, db);
@@ -187,6 +211,118 @@ export class PgBlockStore {
     });
   }
 
+  // The group's chunks straight into the table (COPY); when one is stored already (the same group written again after
+  // an ambiguous commit or a retry), that COPY is undone and the chunks are inserted with ON CONFLICT DO NOTHING.
+  private async _putChunks(blocks: readonly BlockInput[], streamSeq: number, group: BlockGroup, db: Queryable): Promise<number> {
+    if (!Number.isSafeInteger(group.at) || group.at < 1) throw new RangeError(`group.at must be a positive safe integer, got ${group.at}`);
+    if (!Number.isSafeInteger(group.logEnd) || group.logEnd < 1) throw new RangeError(`group.logEnd must be a positive safe integer, got ${group.logEnd}`);
+    for (let i = 0; i < blocks.length; i++) {
+      if (blocks[i]!.logIndex >= group.logEnd) throw new RangeError(`blocks[${i}].logIndex ${blocks[i]!.logIndex} is not below group.logEnd ${group.logEnd}`);
+    }
+    if (blocks.length === 0) return 0;
+    const { file, entries } = blockChunkFile(blocks, streamSeq, group, _takeWriteBuffer);
+    const write = async (c: pg.ClientBase): Promise<number> =>
+      inClientTransaction(c, async () => {
+        const cols = 'table_key, at, lo, log_end, source, table_name, blocks';
+        if (await copyUnlessConflict(c, `COPY ${this._chunks} (${cols}) FROM STDIN (FORMAT binary)`, file, 'ms_block_chunks')) return entries;
+        const res = await withStagingTable(c, '_ms_block_chunks_staged', '(table_key bigint, at bigint, lo bytea, log_end bigint, source text, table_name text, blocks bytea)', async () => {
+          await copyFromBinary(c, `COPY _ms_block_chunks_staged (${cols}) FROM STDIN (FORMAT binary)`, file);
+          return c.query<{ n: string }>(
+            `WITH staged AS (DELETE FROM _ms_block_chunks_staged RETURNING *),
+                  ins AS (INSERT INTO ${this._chunks} (${cols}) SELECT ${cols} FROM staged ORDER BY table_key, at, lo ON CONFLICT DO NOTHING RETURNING blocks)
+             SELECT coalesce(sum(get_byte(blocks, 0) << 8 | get_byte(blocks, 1)), 0) AS n FROM ins`,
+          );
+        });
+        return Number(res.rows[0]?.n ?? 0);
+      });
+    const pool = db as Queryable & { connect?: () => Promise<pg.PoolClient> };
+    if (!(db instanceof pg.Client) && typeof pool.connect !== 'function') throw new TypeError('block chunks are written through a pg.Client or a pg.Pool');
+    let written: number;
+    try {
+      if (db instanceof pg.Client) written = await write(db);
+      else {
+        const c = await pool.connect!();
+        try {
+          written = await write(c);
+        } finally {
+          c.release();
+        }
+      }
+    } catch (e) {
+      throw _dbError('putBlocks', e);
+    }
+    // The file in a reused buffer, given back once the server has read it all (after a failure, left to the collector).
+    _writeBuffers.give(file);
+    return written;
+  }
+
+  /**
+   * The block of one row key as of the map leaf whose locator is `at` (its parent branch's `leftAt`/`rightAt`, or the
+   * root's `map_roots` locator): the entry of the chunk of group `at` that holds the key; for `at` 0, or a group that
+   * wrote no chunks (before migration 008), the key's row in the `blocks` table. Undefined when neither holds it.
+   * @throws RangeError for a bad key or locator; StoreError(DATABASE, CORRUPT_BLOCK).
+   * @example const b = await blocks.getAt('pg', 'public.users', key, leafAt)
+   */
+  async getAt(source: string, table: string, mapKey: Uint8Array, at: number, db: Queryable = this._db): Promise<StoredBlock | undefined> {
+    return (await this.getManyAt(source, table, [mapKey], [at], db))[0];
+  }
+
+  /**
+   * {@link getAt} for several keys of one table (`ats[i]` is `mapKeys[i]`'s leaf locator): one query for the chunks
+   * (each chunk once), one more for the keys found in none.
+   * @throws RangeError for bad keys or locators, or lengths that differ; StoreError(DATABASE, CORRUPT_BLOCK).
+   * @example const [a, b] = await blocks.getManyAt('pg', 'public.users', [k1, k2], [at1, at2])
+   */
+  async getManyAt(source: string, table: string, mapKeys: readonly Uint8Array[], ats: readonly number[], db: Queryable = this._db): Promise<(StoredBlock | undefined)[]> {
+    _checkName(source, 'source');
+    _checkName(table, 'table');
+    if (ats.length !== mapKeys.length) throw new RangeError(`ats has ${ats.length} locators for ${mapKeys.length} keys`);
+    mapKeys.forEach((k, i) => _checkKey(k, `mapKeys[${i}]`));
+    ats.forEach((a, i) => {
+      if (!Number.isSafeInteger(a) || a < 0) throw new RangeError(`ats[${i}] must be a non-negative safe integer, got ${a}`);
+    });
+    const out = new Array<StoredBlock | undefined>(mapKeys.length);
+    const located = mapKeys.map((_, i) => i).filter((i) => ats[i]! > 0);
+    if (located.length > 0) {
+      const res = await db
+        .query<{ at: string; lo: Buffer; blocks: Buffer }>(
+          `SELECT DISTINCT ON (c.at, c.lo) c.at, c.lo, c.blocks
+             FROM unnest($3::bigint[], $4::bytea[]) AS u(at, k)
+             CROSS JOIN LATERAL (
+               SELECT at, lo, blocks FROM ${this._chunks}
+                WHERE table_key = $5 AND at = u.at AND lo <= u.k AND source = $1 AND table_name = $2
+                ORDER BY lo DESC LIMIT 1) c
+            ORDER BY c.at, c.lo`,
+          [source, table, located.map((i) => ats[i]!), located.map((i) => _buf(mapKeys[i]!)), blockTableKey(source, table).toString()],
+        )
+        .catch((e: unknown) => {
+          throw _dbError('getBlocks', e);
+        });
+      // Per locator, its chunks in `lo` order: a key's chunk is the last one whose lo ≤ key.
+      const byAt = new Map<number, { lo: Buffer; blocks: Buffer }[]>();
+      for (const r of res.rows) {
+        const a = Number(r.at);
+        let list = byAt.get(a);
+        if (list === undefined) byAt.set(a, (list = []));
+        list.push({ lo: r.lo, blocks: r.blocks });
+      }
+      for (const i of located) {
+        const list = byAt.get(ats[i]!);
+        if (list === undefined) continue;
+        const k = _buf(mapKeys[i]!);
+        let c: Buffer | undefined;
+        for (const x of list) if (Buffer.compare(x.lo, k) <= 0) c = x.blocks;
+        if (c !== undefined) out[i] = _copied(chunkBlock(_bytes(c), mapKeys[i]!, source, table));
+      }
+    }
+    const rest = mapKeys.map((_, i) => i).filter((i) => out[i] === undefined);
+    if (rest.length > 0) {
+      const rows = await this.getMany(source, table, rest.map((i) => mapKeys[i]!), db);
+      rest.forEach((i, j) => (out[i] = rows[j]));
+    }
+    return out;
+  }
+
   private async _upsertStaged(rows: readonly BlockInput[], streamSeq: number, c: pg.ClientBase): Promise<number> {
     // Staged in a session temp table emptied at commit (as the map nodes' deduplicating path), then upserted.
     const res = await withStagingTable(
@@ -249,12 +385,14 @@ export class PgBlockStore {
   }
 
   /**
-   * One page of a table's blocks in log order, from a log index on: the incremental sync of a client that
-   * holds a checkpoint of log size L is `scan(source, table, { fromLogIndex: L, toLogIndex: target.logSize })`,
-   * page after page (`next`). Rows changed again after `toLogIndex` are NOT in the range (only their latest
-   * version is stored): see the store README "Blocks".
-   * @throws RangeError for a bad range or limit; StoreError(DATABASE).
-   * @example let from = cp.logSize; do { const p = await blocks.scan('pg', 'public.users', { fromLogIndex: from }); send(p.blocks); from = p.next } while (from !== undefined)
+   * One page of what changed in a table after a log index: the `blocks` table's rows with `logIndex` ≥ `fromLogIndex`
+   * (written before migration 008, only each key's latest), then the blocks of every chunk of the groups that end after
+   * it (a key changed in several groups appears once per group; within one group, only its last change). The
+   * incremental sync of a client that holds a checkpoint of log size L is `scan(source, table, { fromLogIndex: L })`,
+   * page after page (`after: page.next`); checkpoints fall on group ends, so every block of those groups is after L.
+   * Blocks with `logIndex` outside [fromLogIndex, toLogIndex) are left out.
+   * @throws RangeError for a bad range, limit or cursor; StoreError(DATABASE, CORRUPT_BLOCK).
+   * @example let after; do { const p = await blocks.scan('pg', 'public.users', { fromLogIndex: cp.logSize, after }); send(p.blocks); after = p.next } while (after)
    */
   async scan(source: string, table: string, options: BlockScanOptions = {}, db: Queryable = this._db): Promise<BlockPage> {
     _checkName(source, 'source');
@@ -265,18 +403,47 @@ export class PgBlockStore {
     if (!Number.isSafeInteger(from) || from < 0) throw new RangeError(`fromLogIndex must be a non-negative safe integer, got ${from}`);
     if (!Number.isSafeInteger(to) || to < from) throw new RangeError(`toLogIndex must be a safe integer ≥ fromLogIndex, got ${to}`);
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) throw new RangeError(`limit must be 1..10000, got ${limit}`);
+    const after = options.after ?? { phase: 'rows', fromLogIndex: from };
+    const deleted = options.includeDeleted !== false;
+    const tableKey = blockTableKey(source, table).toString();
+    if (after.phase === 'rows') {
+      if (!Number.isSafeInteger(after.fromLogIndex) || after.fromLogIndex < from) throw new RangeError('after is not a cursor of this scan');
+      const res = await db
+        .query<_Row>(
+          `SELECT ${_COLUMNS} FROM ${this._table}
+            WHERE table_key = $6 AND source = $1 AND table_name = $2 AND log_index >= $3 AND log_index < $4 ${deleted ? '' : 'AND op <> 3'}
+            ORDER BY log_index LIMIT $5`,
+          [source, table, after.fromLogIndex, to, limit, tableKey],
+        )
+        .catch((e: unknown) => {
+          throw _dbError('scanBlocks', e);
+        });
+      const blocks = res.rows.map(_fromRow);
+      const next: BlockScanCursor =
+        blocks.length === limit ? { phase: 'rows', fromLogIndex: blocks[blocks.length - 1]!.logIndex + 1 } : { phase: 'chunks', logEnd: from, lo: _EMPTY };
+      return { blocks, next };
+    }
+    if (!Number.isSafeInteger(after.logEnd) || after.logEnd < 0 || !(after.lo instanceof Uint8Array)) throw new RangeError('after is not a cursor of this scan');
+    const rows = Math.max(1, Math.ceil(limit / _BLOCKS_PER_CHUNK_ROW));
     const res = await db
-      .query<_Row>(
-        `SELECT ${_COLUMNS} FROM ${this._table}
-          WHERE table_key = $6 AND source = $1 AND table_name = $2 AND log_index >= $3 AND log_index < $4 ${options.includeDeleted === false ? 'AND op <> 3' : ''}
-          ORDER BY log_index LIMIT $5`,
-        [source, table, from, to, limit, blockTableKey(source, table).toString()],
+      .query<{ log_end: string; lo: Buffer; blocks: Buffer }>(
+        `SELECT log_end, lo, blocks FROM ${this._chunks}
+          WHERE table_key = $1 AND (log_end, lo) > ($2, $3) AND log_end > $4 AND source = $5 AND table_name = $6
+          ORDER BY log_end, lo LIMIT $7`,
+        [tableKey, after.logEnd, _buf(after.lo), from, source, table, rows],
       )
       .catch((e: unknown) => {
         throw _dbError('scanBlocks', e);
       });
-    const blocks = res.rows.map(_fromRow);
-    return { blocks, next: blocks.length === limit ? blocks[blocks.length - 1]!.logIndex + 1 : undefined };
+    const blocks: StoredBlock[] = [];
+    for (const r of res.rows) {
+      for (const b of chunkBlocks(_bytes(r.blocks), source, table)) {
+        if (b.logIndex >= from && b.logIndex < to && (deleted || !b.deleted)) blocks.push(b);
+      }
+    }
+    const last = res.rows.at(-1);
+    const done = res.rows.length < rows || last === undefined || Number(last.log_end) >= to;
+    return { blocks, next: done ? undefined : { phase: 'chunks', logEnd: Number(last.log_end), lo: _bytes(last.lo) } };
   }
 }
 
@@ -303,6 +470,12 @@ function _check(b: BlockInput, i: number): void {
     throw new RangeError(`blocks[${i}].leafCommitment must be ${del ? 'null for a delete' : '32 bytes'}`);
   }
   if (del ? b.block !== null : !(b.block instanceof Uint8Array)) throw new RangeError(`blocks[${i}].block must be ${del ? 'null for a delete' : 'bytes'}`);
+}
+
+/** A block decoded from a chunk, with its byte fields copied out of the chunk (so the chunk's memory can go). */
+function _copied(b: StoredBlock | undefined): StoredBlock | undefined {
+  if (b === undefined) return undefined;
+  return { ...b, mapKey: b.mapKey.slice(), leafCommitment: b.leafCommitment?.slice() ?? null, block: b.block?.slice() ?? null };
 }
 
 function _fromRow(r: _Row): StoredBlock {

@@ -5,6 +5,7 @@ import { sql as blocksTableKey } from './004_blocks_table_key.ts';
 import { sql as mapNodesHashFirst } from './005_map_nodes_hash_first.ts';
 import { sql as mapNodeLocators } from './006_map_node_locators.ts';
 import { sql as mapNodeChunks } from './007_map_node_chunks.ts';
+import { sql as blockChunks } from './008_block_chunks.ts';
 
 /** One schema migration: applied once, in `version` order, inside the migration transaction. */
 export interface Migration {
@@ -22,4 +23,5 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 5, name: 'map_nodes_hash_first', sql: mapNodesHashFirst },
   { version: 6, name: 'map_node_locators', sql: mapNodeLocators },
   { version: 7, name: 'map_node_chunks', sql: mapNodeChunks },
+  { version: 8, name: 'block_chunks', sql: blockChunks },
 ]);
