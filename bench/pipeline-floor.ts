@@ -244,7 +244,7 @@ async function cryptoTreeAndStoreSteps(rows: Record<string, PgValue>[], store: S
     { name: 'row crypto: AES-256-GCM seal + 2 HMAC-SHA256', cpu: cryptoCpu, note: `rows already encoded (${avg.toFixed(0)} B); node:crypto`, inSum: true },
     { name: 'trees: map update + log append', cpu: treeCpu, note: `groups of ${GROUP.toLocaleString('en-US')} changes, sha256, in memory (no store writes)`, inSum: true },
     { name: 'store Postgres: map nodes', cpu: r.nodes.cpu, note: `${perChange(r.nodes.rows)} nodes/change in ${perChange(r.nodes.chunks)} chunk rows/change, binary COPY`, inSum: true },
-    { name: 'store Postgres: blocks', cpu: r.blocks.cpu, note: `${perChange(r.blocks.rows)} rows/change, binary COPY`, inSum: true },
+    { name: 'store Postgres: blocks', cpu: r.blocks.cpu, note: `${perChange(r.blocks.rows)} blocks/change in ${perChange(r.blocks.chunks)} chunk rows/change, binary COPY`, inSum: true },
     {
       name: 'store Postgres: map as 16-way pages',
       cpu: r.pages.cpu,

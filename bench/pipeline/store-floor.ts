@@ -5,7 +5,7 @@
 // README "Node chunks"; the node layout of Jellyfish-style trees): the pages each group touches are computed exactly from the real trees; their rows are
 // written with the byte size such a page would have, through the same COPY path. Used by bench/pipeline-floor.ts.
 import pg from 'pg';
-import { BlockOp, MapNodeRows, createStore, storeConfig, type BlockInput, type MerkleStore } from '@merklesync/store';
+import { BlockOp, MapNodeRows, blockTableKey, createStore, storeConfig, type BlockInput, type MerkleStore } from '@merklesync/store';
 import type { MapNode, MapNodeSource, MemoryMapStore, MapStoreMark } from '@merklesync/merkle';
 import { procCpu } from './cpu.ts';
 
@@ -72,7 +72,7 @@ export function pagesToWrite(nodes: MapNodeSource, root: Uint8Array, isNew: Read
 /** Postgres CPU (seconds) and rows written by each kind of store write (map nodes: nodes, and the chunk rows holding them). */
 export interface StoreFloorResult {
   readonly nodes: { cpu: number; rows: number; chunks: number };
-  readonly blocks: { cpu: number; rows: number };
+  readonly blocks: { cpu: number; rows: number; chunks: number };
   readonly pages: { cpu: number; rows: number; bytes: number };
 }
 
@@ -87,7 +87,7 @@ export class StoreFloor {
   readonly #pids = { nodes: 0, pages: 0 };
   readonly #source: string;
   readonly #table: string;
-  readonly result = { nodes: { cpu: 0, rows: 0, chunks: 0 }, blocks: { cpu: 0, rows: 0 }, pages: { cpu: 0, rows: 0, bytes: 0 } };
+  readonly result = { nodes: { cpu: 0, rows: 0, chunks: 0 }, blocks: { cpu: 0, rows: 0, chunks: 0 }, pages: { cpu: 0, rows: 0, bytes: 0 } };
   #seq = 0;
 
   private constructor(url: string, prefix: string, source: string, table: string) {
@@ -147,13 +147,16 @@ export class StoreFloor {
     await n.query('BEGIN');
     this.result.nodes.rows += await this.#stores.nodes.maps.putNodes(fresh, n);
     const p1 = procCpu(this.#pids.nodes);
-    this.result.blocks.rows += await this.#stores.nodes.blocks.put(blocks, seq, n);
+    // As the merkle service writes them: chunks under the group's locator (libs/store README "Block chunks").
+    const logEnd = changes.reduce((m, c) => Math.max(m, c.logIndex + 1), 1);
+    this.result.blocks.rows += await this.#stores.nodes.blocks.put(blocks, seq, n, { at: seq, logEnd });
     await n.query('COMMIT');
     const p2 = procCpu(this.#pids.nodes);
     this.result.nodes.cpu += p1 - p0;
     this.result.blocks.cpu += p2 - p1;
     // The chunk rows the group's nodes went into (read back after the measured interval, by the key's leading column).
     this.result.nodes.chunks += Number((await n.query<{ n: string }>('SELECT count(*) AS n FROM map_node_chunks WHERE at = $1', [seq])).rows[0]!.n);
+    this.result.blocks.chunks += Number((await n.query<{ n: string }>('SELECT count(*) AS n FROM block_chunks WHERE table_key = $1 AND at = $2', [blockTableKey(this.#source, this.#table).toString(), seq])).rows[0]!.n);
 
     const pages = pagesToWrite(map.store, root, isNew);
     const pageRows = new MapNodeRows('sha256', pages.length);

@@ -8,7 +8,7 @@ import { generateSignerKey, type SignerKey } from '@merklesync/crypto';
 import { toHex } from '@merklesync/merkle';
 import { NatsConnectionProvider, RetryableError } from '@merklesync/messaging';
 import { decodeEvent } from '@merklesync/protocol';
-import type { MerkleStore } from '@merklesync/store';
+import { leafLocators, type MerkleStore } from '@merklesync/store';
 import { ApplyService } from '../src/apply/apply.service.ts';
 import { createMerkleApp, type MerkleAppOptions } from '../src/bootstrap.ts';
 import { busSubjects } from '../src/bus-subjects.ts';
@@ -91,7 +91,12 @@ describe('group commit', () => {
     expect(applier.timings.groups).toBe(groups + 1);
     expect(await store.apply.appliedSequence('merkle')).toBe(4);
     // Each block carries the sequence of the message that brought it, not the group's.
-    const blockOf = async (table: string, bytes: Uint8Array, i: number) => store.blocks.get(src.source, table, batch(bytes).events[i]!.block!.mapKey);
+    const tableRoots = new Map((await store.apply.tableRoots()).map((t) => [t.table, t.root]));
+    const blockOf = async (table: string, bytes: Uint8Array, i: number) => {
+      const key = batch(bytes).events[i]!.block!.mapKey;
+      const [at] = await leafLocators(store.maps, tableRoots.get(table)!, [key]);
+      return store.blocks.getAt(src.source, table, key, at ?? 0);
+    };
     expect((await blockOf('users', b, 0))?.streamSeq).toBe(2); // key a, changed by B
     expect((await blockOf('orders', c, 1))?.streamSeq).toBe(4); // key b of orders, by C
     const roots = new Map((await store.apply.tableRoots()).map((t) => [t.table, t.streamSeq]));

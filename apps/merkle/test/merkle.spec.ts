@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPolicy, generateSignerKey, verifierKeyOf, verifyCheckpoint, type SignerKey } from '@merklesync/crypto';
 import { MemoryMapStore, getHashSuite, toHex } from '@merklesync/merkle';
 import { decodeEvent, stateRoot } from '@merklesync/protocol';
-import { loadMapIntoMemory, type MerkleStore } from '@merklesync/store';
+import { leafLocators, loadMapIntoMemory, type BlockScanCursor, type MerkleStore, type StoredBlock } from '@merklesync/store';
 import { ApplyService } from '../src/apply/apply.service.ts';
 import { createMerkleApp, type MerkleAppOptions } from '../src/bootstrap.ts';
 import { busSubjects } from '../src/bus-subjects.ts';
@@ -41,6 +41,18 @@ async function start(config: MerkleConfig, opts: Partial<MerkleAppOptions> = {})
   apps.push(app);
   await app.listen();
   return app;
+}
+
+/** Every page of a table's scan after `fromLogIndex`. */
+async function scanAll(store: MerkleStore, source: string, table: string, fromLogIndex: number): Promise<StoredBlock[]> {
+  const out: StoredBlock[] = [];
+  let after: BlockScanCursor | undefined;
+  do {
+    const page = await store.blocks.scan(source, table, { fromLogIndex, after });
+    out.push(...page.blocks);
+    after = page.next;
+  } while (after !== undefined);
+  return out;
 }
 
 async function stop(app: INestMicroservice): Promise<void> {
@@ -127,14 +139,29 @@ describe('merkle service', () => {
         want.set(`${table}/${toHex(b.mapKey)}`, { table, op: b.op, block: toHex(b.block), leaf: toHex(b.leafCommitment), logIndex: index++, seq: seqs[m]! });
       }
     });
+    // A live row's block is found through its leaf's locator (libs/store README "Block chunks"); a deleted one's
+    // tombstone through the scan, whose latest entry per key is the key's latest change.
+    const roots = new Map((await store.apply.tableRoots()).map((t) => [t.table, t.root]));
+    const scanned = new Map<string, StoredBlock>();
+    for (const table of new Set([...want.values()].map((w) => w.table))) {
+      for (const b of await scanAll(store, src.source, table, 0)) {
+        const k = `${table}/${toHex(b.mapKey)}`;
+        if ((scanned.get(k)?.logIndex ?? -1) < b.logIndex) scanned.set(k, b);
+      }
+    }
     for (const [k, w] of want) {
-      const got = await store.blocks.get(src.source, w.table, Uint8Array.from(Buffer.from(k.split('/')[1]!, 'hex')));
+      const key = Uint8Array.from(Buffer.from(k.split('/')[1]!, 'hex'));
+      const [at] = await leafLocators(store.maps, roots.get(w.table)!, [key]);
+      expect(at === undefined, k).toBe(w.op === 3);
+      const got = at === undefined ? scanned.get(k) : await store.blocks.getAt(src.source, w.table, key, at);
       expect(got, k).toMatchObject({ op: w.op, logIndex: w.logIndex, streamSeq: w.seq, deleted: w.op === 3 });
+      expect(scanned.get(k), k).toMatchObject({ op: w.op, logIndex: w.logIndex, streamSeq: w.seq });
       expect(toHex(got!.block ?? new Uint8Array(0))).toBe(w.block);
       expect(toHex(got!.leafCommitment ?? new Uint8Array(0))).toBe(w.leaf);
     }
-    const usersScan = await store.blocks.scan(src.source, 'users', { fromLogIndex: 8 });
-    expect(usersScan.blocks.map((b) => b.logIndex)).toEqual([...want.values()].filter((w) => w.table === 'users' && w.logIndex >= 8).map((w) => w.logIndex).sort((a, b) => a - b));
+    const usersLatest = new Map<string, number>();
+    for (const b of await scanAll(store, src.source, 'users', 8)) usersLatest.set(toHex(b.mapKey), Math.max(usersLatest.get(toHex(b.mapKey)) ?? -1, b.logIndex));
+    expect([...usersLatest.values()].sort((a, b) => a - b)).toEqual([...want.values()].filter((w) => w.table === 'users' && w.logIndex >= 8).map((w) => w.logIndex).sort((a, b) => a - b));
 
     // Published: one RootUpdate per table per committed group (messages delivered together are grouped, and a due
     // checkpoint closes a group, so 2–5 updates). Together they count every change once; each names the table's root

@@ -8,6 +8,7 @@ export { NODE_BRANCH, NODE_BRANCH_AT, NODE_LEAF, chunkNode, chunkNodes, decodeMa
 export { CHUNK_BYTES, MapNodeRows, type MapNodeRowsOptions } from './map/node-rows.ts';
 export { ScratchBuffers } from './scratch.ts';
 export { PgMapNodeStore, type PgMapNodeStoreOptions } from './map/pg-map-node-store.ts';
+export { leafLocators, type LocatingMapSource } from './map/leaf-locator.ts';
 export { CachedMapNodeSource, prefetchMapPath, type MapPathSource, type NodeCacheOptions, type NodeCacheStats } from './map/cached-source.ts';
 export { loadMapIntoMemory, readTrieBreadthFirst, type LoadMapOptions, type LoadMapResult, type TrieFetcher } from './map/load.ts';
 export {
@@ -28,7 +29,7 @@ export {
   type StoredCheckpoint,
 } from './checkpoint/pg-checkpoint-store.ts';
 export { BlockOp, PgBlockStore, type BlockInput, type BlockPage, type BlockScanCursor, type BlockScanOptions, type StoredBlock } from './block/pg-block-store.ts';
-export { BLOCK_CHUNK_BYTES, blockChunk, blockChunkFile, chunkBlock, chunkBlocks, type BlockChunkFile, type BlockGroup } from './block/block-chunks.ts';
+export { BLOCK_CHUNK_BYTES, blockChunk, blockChunkFile, chunkBlock, chunkBlocks, decodeBlockEntry, type BlockChunkFile, type BlockGroup } from './block/block-chunks.ts';
 export { blockTableKey } from './block/table-key.ts';
 export { PgApplyStore, type ApplyResult, type BatchWriter, type StoredTableRoot } from './apply/pg-apply-store.ts';
 export { createStore, type MerkleStore } from './store.ts';

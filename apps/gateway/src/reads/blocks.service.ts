@@ -4,7 +4,7 @@ import { create } from '@bufbuild/protobuf';
 import { Inject, Injectable } from '@nestjs/common';
 import { equalBytes, getHashSuite, mapProve, runMapReadAsync, type AsyncMapNodeSource, type HashSuite, type MapProofDocument } from '@merklesync/merkle';
 import { GetBlockResponseSchema, checkpointToMessage, proofToMessage, tableRootProofToMessage, type GetBlockResponse } from '@merklesync/protocol';
-import { prefetchMapPath } from '@merklesync/store';
+import { leafLocators, prefetchMapPath } from '@merklesync/store';
 import type { GatewayConfig } from '../config.ts';
 import { GatewayError, GatewayErrorCode } from '../errors.ts';
 import type { BlockReader } from '../store/ports.ts';
@@ -41,9 +41,11 @@ export class BlocksService {
   /**
    * The row's block (absent when the row does not exist at that checkpoint) with a membership or
    * non-membership proof, the table-root proof and the checkpoint.
-   * @throws GatewayError INVALID_ARGUMENT (names, key length), NOT_FOUND (checkpoint, table), CONFLICT (the row
-   *   changed after that checkpoint: the store keeps only each row's latest block), INTERNAL (no block matches
-   *   a leaf the map holds).
+   * The block is the one of the leaf at that checkpoint: found through the leaf's locator (the group that wrote it,
+   * README "Block chunks" in libs/store), so any checkpoint serves the row as it was then.
+   * @throws GatewayError INVALID_ARGUMENT (names, key length), NOT_FOUND (checkpoint, table), CONFLICT (a leaf stored
+   *   before block chunks whose row changed after that checkpoint: only the latest of those blocks is kept), INTERNAL
+   *   (no block matches a leaf the map holds).
    */
   async getBlock(source: string, table: string, mapKey: Uint8Array, checkpointSeq: number): Promise<GetBlockResponse> {
     checkName(source, 'source');
@@ -55,13 +57,15 @@ export class BlocksService {
       await prefetchMapPath(this.nodes, t.root, mapKey); // the key's path in one query, not one per trie level
       return runMapReadAsync(mapProve(this.suite, t.root, mapKey), this.nodes);
     };
-    const [p, stored] = await Promise.all([prove(), this.blocks.get(source, table, mapKey)]);
+    const p = await prove();
     const hash = this.suite.name;
     const cp = anchor.checkpoint;
     let proof: MapProofDocument;
     let block = undefined;
     if (p.kind === 'map-membership') {
       proof = { kind: 'map-membership', hash, root: t.root, key: mapKey, value: p.value, proof: p.proof };
+      const [at] = await leafLocators(this.nodes, t.root, [mapKey]); // the path is cached by the proof
+      const stored = await this.blocks.getAt(source, table, mapKey, at ?? 0);
       if (stored !== undefined && stored.leafCommitment !== null && equalBytes(stored.leafCommitment, p.value)) block = blockToMessage(stored);
       else if (stored !== undefined && stored.logIndex >= cp.logSize) {
         throw new GatewayError(GatewayErrorCode.Conflict, `row changed after checkpoint ${cp.seq} and only its latest block is kept; ask at a later checkpoint`);

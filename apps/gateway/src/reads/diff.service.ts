@@ -13,7 +13,7 @@ import {
   type HashSuite,
 } from '@merklesync/merkle';
 import { DataBlockSchema, DiffTreesResponseSchema, RowOperation, proofToMessage, type DataBlock, type DiffTreesResponse } from '@merklesync/protocol';
-import type { StoredBlock } from '@merklesync/store';
+import { leafLocators, type StoredBlock } from '@merklesync/store';
 import type { GatewayConfig } from '../config.ts';
 import { GatewayError, GatewayErrorCode } from '../errors.ts';
 import type { BlockReader } from '../store/ports.ts';
@@ -79,15 +79,21 @@ export class DiffService {
 
   /**
    * The DiffTreesResponse for `keys` under `root`, their states read from the multiproof itself: present keys
-   * with the stored block when its leaf commitment is the one under `root` (a row changed again since carries
+   * with their block as of `root` (found through each leaf's locator; a leaf stored before block chunks whose row
+   * changed again since has only its latest block kept, and is sent with its commitment and no ciphertext, as a row
+   * changed again since carries
    * the commitment without ciphertext), absent keys as deleted, and the multiproof of every key.
    * @throws GatewayError NOT_FOUND when `root` is not in the store.
    */
   async prove(source: string, table: string, root: Uint8Array, keys: readonly Uint8Array[]): Promise<DiffTreesResponse> {
     if (keys.length === 0) return create(DiffTreesResponseSchema, {});
-    const [stored, multi] = await Promise.all([this.blocks.getMany(source, table, keys), runMapReadAsync(mapProveMulti(this.suite, root, keys), this.nodes)]);
+    const multi = await runMapReadAsync(mapProveMulti(this.suite, root, keys), this.nodes);
+    // Each present key's block as of its leaf under `root`: found through the leaf's locator (paths cached by the proof).
+    const present = multi.entries.filter((e) => e.value !== null).map((e) => e.key);
+    const ats = present.length === 0 ? [] : await leafLocators(this.nodes, root, present);
+    const stored = present.length === 0 ? [] : await this.blocks.getManyAt(source, table, present, ats.map((a) => a ?? 0));
     const byKey = new Map<string, StoredBlock | undefined>();
-    keys.forEach((k, i) => byKey.set(hex(k), stored[i]));
+    present.forEach((k, i) => byKey.set(hex(k), stored[i]));
     const changed: DataBlock[] = [];
     const deleted: Uint8Array[] = [];
     for (const e of multi.entries) {

@@ -13,7 +13,10 @@ import type { BlockReader } from '../store/ports.ts';
 import { BLOCKS, GATEWAY_CONFIG, PROVER } from '../tokens.ts';
 import { AnchorsService } from './anchors.service.ts';
 import { DiffService } from './diff.service.ts';
-import { u53 } from './inputs.ts';
+import { hex, u53 } from './inputs.ts';
+
+/** Keys a sync remembers per table to send each once. */
+const _SEEN_MAX = 1_000_000;
 
 /** What the client holds. */
 export interface SyncFrom {
@@ -71,17 +74,22 @@ export class SyncService {
     const fromLogIndex = since?.logSize ?? 0;
     for (const t of tables) {
       const at = this.anchors.table(target, t.source, t.table);
+      // A key changed in several groups is listed once per group by the scan: each key is sent once (up to
+      // _SEEN_MAX keys per table; beyond that a repeat is sent again, proven at the same root, which is harmless).
+      const seen = new Set<string>();
       let after: BlockScanCursor | undefined;
       do {
         if (signal.aborted) return;
         const page: BlockPage = await this.blocks.scan(t.source, t.table, { fromLogIndex, after, limit: this.config.syncPageSize });
-        if (page.blocks.length > 0) {
-          const diff = await this.diff.prove(
-            t.source,
-            t.table,
-            at.root,
-            page.blocks.map((b) => b.mapKey),
-          );
+        const keys: Uint8Array[] = [];
+        for (const b of page.blocks) {
+          const k = hex(b.mapKey);
+          if (seen.has(k)) continue;
+          if (seen.size < _SEEN_MAX) seen.add(k);
+          keys.push(b.mapKey);
+        }
+        if (keys.length > 0) {
+          const diff = await this.diff.prove(t.source, t.table, at.root, keys);
           yield create(SyncRequestResponseSchema, { message: { case: 'diff', value: diff } });
         }
         after = page.next;

@@ -23,9 +23,10 @@ export interface TableRootsReader {
   tableRoots(): Promise<StoredTableRoot[]>;
 }
 
-/** The latest ciphertext block per (source, table, map key). */
+/** Ciphertext blocks: by a key's leaf locator (libs/store `leafLocators`), and what changed after a log size. */
 export interface BlockReader {
-  get(source: string, table: string, mapKey: Uint8Array): Promise<StoredBlock | undefined>;
-  getMany(source: string, table: string, mapKeys: readonly Uint8Array[]): Promise<(StoredBlock | undefined)[]>;
+  /** The block as of the leaf at locator `at` (PgBlockStore.getAt). */
+  getAt(source: string, table: string, mapKey: Uint8Array, at: number): Promise<StoredBlock | undefined>;
+  getManyAt(source: string, table: string, mapKeys: readonly Uint8Array[], ats: readonly number[]): Promise<(StoredBlock | undefined)[]>;
   scan(source: string, table: string, options: BlockScanOptions): Promise<BlockPage>;
 }

@@ -59,7 +59,11 @@ export class StoreModule {
         {
           provide: BLOCKS,
           inject: [store],
-          useFactory: ({ blocks: b }: MerkleStore): BlockReader => ({ get: (s, t, k) => b.get(s, t, k), getMany: (s, t, k) => b.getMany(s, t, k), scan: (s, t, o) => b.scan(s, t, o) }),
+          useFactory: ({ blocks: b }: MerkleStore): BlockReader => ({
+            getAt: (s, t, k, at) => b.getAt(s, t, k, at),
+            getManyAt: (s, t, k, ats) => b.getManyAt(s, t, k, ats),
+            scan: (s, t, o) => b.scan(s, t, o),
+          }),
         },
         _PoolCloser,
       ],

@@ -413,8 +413,11 @@ export class ApplyService implements OnApplicationBootstrap {
         const p2 = performance.now();
         await w.putLogNodes(logId, state.log, sealed.last.logSize); // the log may have grown by the next group since
         const p3 = performance.now();
-        // Every member's blocks; the store keeps the latest per row key (later messages have higher log indexes).
-        const blocks = await w.putBlocks(members.length === 1 ? members[0]!.staged.blocks : members.flatMap((m) => m.staged.blocks));
+        // Every member's blocks, the latest per row key (later messages have higher log indexes), in chunks under the
+        // group's locator: the locator of the map leaves it wrote, through which readers find them (libs/store README
+        // "Block chunks").
+        const group = { at: last.seq, logEnd: sealed.last.logSize };
+        const blocks = await w.putBlocks(members.length === 1 ? members[0]!.staged.blocks : members.flatMap((m) => m.staged.blocks), group);
         const p4 = performance.now();
         for (const t of sealed.tables) await w.setTableRoot(t.source, t.table, t.root, t.seq ?? last.seq);
         // Parallel node writes: mapNodesMs is the time the transaction waited for them beyond its own writes.

@@ -1,5 +1,6 @@
 // Blocks in chunks under their group's locator (README "Block chunks", migration 008): the chunk encoding, the binary
 // COPY file of a group's chunks, and lookups inside a chunk.
+import { _sortedByBytes } from '../db.ts';
 import { StoreError, StoreErrorCode } from '../errors.ts';
 import { COPY_HEADER, COPY_TRAILER, _allocUnsafe } from '../map/copy.ts';
 import { _latestPerKey } from './copy-file.ts';
@@ -16,6 +17,7 @@ const _PER_ENTRY = 36;
 const _FIXED = 25;
 const _DELETE = 3;
 const _TWO32 = 0x1_0000_0000;
+const _MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 /** Fields of a `block_chunks` COPY row: table_key, at, lo, log_end, source, table_name, blocks. */
 const _FIELDS = 7;
 /** A COPY row besides the names and the chunk: field count, three int8 fields and lo with their lengths, 3 lengths. */
@@ -53,9 +55,7 @@ interface _Entry {
  * @example const { file } = blockChunkFile(blocks, 12, { at: 12, logEnd: 4096 })
  */
 export function blockChunkFile(blocks: readonly BlockInput[], streamSeq: number, group: BlockGroup, alloc: (size: number) => Buffer = _allocUnsafe): BlockChunkFile {
-  const latest = _latestPerKey(blocks);
-  const entries: _Entry[] = latest.map((b) => ({ b, tk: blockTableKey(b.source, b.table), size: _FIXED + (b.op === _DELETE ? 0 : 32 + b.block!.length) }));
-  entries.sort(_byTableThenKey);
+  const entries = _sortedEntries(_latestPerKey(blocks), true);
   // Chunk boundaries: a new chunk at each table change and when the next entry would overflow.
   const starts: number[] = [];
   const sizes: number[] = [];
@@ -106,9 +106,7 @@ export function blockChunkFile(blocks: readonly BlockInput[], streamSeq: number,
  * @example blockChunk(blocks, 7)
  */
 export function blockChunk(blocks: readonly BlockInput[], streamSeq: number): Uint8Array {
-  const latest = _latestPerKey(blocks);
-  const entries: _Entry[] = latest.map((b) => ({ b, tk: 0n, size: _FIXED + (b.op === _DELETE ? 0 : 32 + b.block!.length) }));
-  entries.sort(_byTableThenKey);
+  const entries = _sortedEntries(_latestPerKey(blocks), false);
   let size = _HEAD;
   for (const e of entries) size += _PER_ENTRY + e.size;
   const out = Buffer.allocUnsafe(size);
@@ -132,7 +130,9 @@ function _writeChunk(f: Buffer, w: number, entries: readonly _Entry[], a: number
     f.writeUInt32BE(end, ends);
     ends += 4;
     f[body] = b.op;
-    f.writeBigUInt64BE(b.rowVersion, body + 1);
+    // Row versions (LSNs) fit a double's integers in practice: the BigInt write only above 2^53 − 1.
+    if (b.rowVersion <= _MAX_SAFE) _u64(f, body + 1, Number(b.rowVersion));
+    else f.writeBigUInt64BE(b.rowVersion, body + 1);
     _u64(f, body + 9, b.logIndex);
     _u64(f, body + 17, b.streamSeq ?? streamSeq);
     if (b.op !== _DELETE) {
@@ -188,18 +188,31 @@ function _layout(chunk: Uint8Array): { n: number; ends: number; body: number } {
 function _entry(c: Uint8Array, i: number, n: number, ends: number, body: number, source: string, table: string): StoredBlock {
   const s = i === 0 ? 0 : _u32(c, ends + 4 * (i - 1));
   const e = _u32(c, ends + 4 * i);
-  const at = body + s;
-  const len = e - s;
+  if (!(s <= e && body + e <= c.length && i < n)) throw new StoreError(StoreErrorCode.CorruptBlock, `stored block chunk has entry ${i} at bytes ${s}..${e} of ${c.length - body}`);
+  return _decode(c, body + s, e - s, c.subarray(_HEAD + 32 * i, _HEAD + 32 * i + 32), source, table);
+}
+
+/**
+ * One entry of a chunk as stored (what `ms_chunk_node(blocks, key)` returns in SQL: the chunk layout is the node
+ * chunks'), decoded as the block of `key` (views into `entry`).
+ * @throws StoreError(CORRUPT_BLOCK) when the entry does not decode.
+ * @example decodeBlockEntry(row.entry, key, 'pg', 'public.users')
+ */
+export function decodeBlockEntry(entry: Uint8Array, key: Uint8Array, source: string, table: string): StoredBlock {
+  return _decode(entry, 0, entry.length, key, source, table);
+}
+
+function _decode(c: Uint8Array, at: number, len: number, key: Uint8Array, source: string, table: string): StoredBlock {
   const op = c[at];
   const del = op === _DELETE;
-  if (!(s <= e && body + e <= c.length && i < n) || len < _FIXED || op === undefined || op < 1 || op > 4 || (del ? len !== _FIXED : len < _FIXED + 32)) {
-    throw new StoreError(StoreErrorCode.CorruptBlock, `stored block chunk has an entry ${i} of ${len} bytes (op ${String(op)})`);
+  if (len < _FIXED || at + len > c.length || op === undefined || op < 1 || op > 4 || (del ? len !== _FIXED : len < _FIXED + 32)) {
+    throw new StoreError(StoreErrorCode.CorruptBlock, `stored block entry of ${len} bytes (op ${String(op)}) does not decode`);
   }
   const v = new DataView(c.buffer, c.byteOffset + at, len);
   return {
     source,
     table,
-    mapKey: c.subarray(_HEAD + 32 * i, _HEAD + 32 * i + 32),
+    mapKey: key,
     op: op as StoredBlock['op'],
     rowVersion: v.getBigUint64(1),
     logIndex: v.getUint32(9) * _TWO32 + v.getUint32(13),
@@ -210,16 +223,31 @@ function _entry(c: Uint8Array, i: number, n: number, ends: number, body: number,
   };
 }
 
-function _byTableThenKey(x: _Entry, y: _Entry): number {
-  if (x.tk !== y.tk) return x.tk < y.tk ? -1 : 1;
-  const a = x.b;
-  const b = y.b;
-  if (a.source !== b.source) return a.source < b.source ? -1 : 1;
-  if (a.table !== b.table) return a.table < b.table ? -1 : 1;
-  const p = a.mapKey;
-  const q = b.mapKey;
-  for (let i = 0; i < 32; i++) if (p[i] !== q[i]) return p[i]! - q[i]!;
-  return 0;
+// By table (table key, then names), then by map key within each table: the tables are few, so the blocks are split
+// per table first and each part is sorted by its keys alone (_sortedByBytes: no allocation per comparison).
+function _sortedEntries(latest: readonly BlockInput[], byTableKey: boolean): _Entry[] {
+  const tables = new Map<string, BlockInput[]>();
+  let lastSource: string | undefined;
+  let lastTable: string | undefined;
+  let list: BlockInput[] = [];
+  for (const b of latest) {
+    if (b.source !== lastSource || b.table !== lastTable) {
+      const k = `${b.source}\u0000${b.table}`;
+      let l = tables.get(k);
+      if (l === undefined) tables.set(k, (l = []));
+      list = l;
+      lastSource = b.source;
+      lastTable = b.table;
+    }
+    list.push(b);
+  }
+  const parts = [...tables.values()].map((l) => ({ tk: byTableKey ? blockTableKey(l[0]!.source, l[0]!.table) : 0n, s: l[0]!.source, t: l[0]!.table, l }));
+  parts.sort((x, y) => (x.tk !== y.tk ? (x.tk < y.tk ? -1 : 1) : x.s !== y.s ? (x.s < y.s ? -1 : 1) : x.t < y.t ? -1 : x.t > y.t ? 1 : 0));
+  const out: _Entry[] = [];
+  for (const p of parts) {
+    for (const b of _sortedByBytes(p.l, (x) => x.mapKey)) out.push({ b, tk: p.tk, size: _FIXED + (b.op === _DELETE ? 0 : 32 + b.block!.length) });
+  }
+  return out;
 }
 
 function _sameTable(a: BlockInput, b: BlockInput): boolean {

@@ -136,6 +136,16 @@ export class CachedMapNodeSource implements AsyncMapNodeSource {
   }
 
   /**
+   * The `map_roots` locator of `root` from the source (0 when the source cannot tell: it keeps no locators). Not
+   * cached: asked only for a map whose root is its only leaf.
+   * @example const at = await cache.rootAt(root)
+   */
+  async rootAt(root: Uint8Array): Promise<number> {
+    const s = this._source as AsyncMapNodeSource & { rootAt?(root: Uint8Array): Promise<number> };
+    return typeof s.rootAt === 'function' ? s.rootAt(root) : 0;
+  }
+
+  /**
    * Makes `key`'s path below `root` cached before a single-key read walks it: follows the path through the cache
    * and, from the first node that is not cached, reads the rest in one `fetchPath` call when the source has one
    * (otherwise nothing happens and the read fetches level by level as before). A failure is left for the read
