@@ -3,6 +3,7 @@
 import { _sortedByBytes } from '../db.ts';
 import { StoreError, StoreErrorCode } from '../errors.ts';
 import { COPY_HEADER, COPY_TRAILER, _allocUnsafe } from '../map/copy.ts';
+import { _chunkFind } from '../map/node-codec.ts';
 import { _latestPerKey } from './copy-file.ts';
 import type { BlockInput, StoredBlock } from './pg-block-store.ts';
 import { blockTableKey } from './table-key.ts';
@@ -151,18 +152,8 @@ function _writeChunk(f: Buffer, w: number, entries: readonly _Entry[], a: number
  */
 export function chunkBlock(chunk: Uint8Array, key: Uint8Array, source: string, table: string): StoredBlock | undefined {
   const { n, ends, body } = _layout(chunk);
-  let lo = 0;
-  let hi = n - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const o = _HEAD + 32 * mid;
-    let d = 0;
-    for (let i = 0; i < 32 && d === 0; i++) d = chunk[o + i]! - key[i]!;
-    if (d < 0) lo = mid + 1;
-    else if (d > 0) hi = mid - 1;
-    else return _entry(chunk, mid, n, ends, body, source, table);
-  }
-  return undefined;
+  const i = _chunkFind(chunk, n, key);
+  return i < 0 ? undefined : _entry(chunk, i, n, ends, body, source, table);
 }
 
 /**

@@ -133,23 +133,31 @@ export const CHUNK_PER_NODE = 36;
  */
 export function chunkNode(chunk: Uint8Array, hash: Uint8Array): Uint8Array | undefined {
   const { n, ends, body } = _chunkLayout(chunk);
+  const mid = _chunkFind(chunk, n, hash);
+  if (mid < 0) return undefined;
+  const s = mid === 0 ? 0 : _u32(chunk, ends + 4 * (mid - 1));
+  const e = _u32(chunk, ends + 4 * mid);
+  if (!(s <= e && body + e <= chunk.length)) throw new StoreError(StoreErrorCode.CorruptNode, `stored map node chunk has node ${mid} at bytes ${s}..${e} of ${chunk.length - body}`);
+  return chunk.subarray(body + s, body + e);
+}
+
+/**
+ * Index of the 32-byte `key` among the `n` ascending keys of a chunk in this layout (node chunks, and the block chunks
+ * of src/block/block-chunks.ts), or −1. Binary search; the caller has checked that the keys are inside `chunk`.
+ */
+export function _chunkFind(chunk: Uint8Array, n: number, key: Uint8Array): number {
   let lo = 0;
   let hi = n - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
     const o = CHUNK_HEAD + 32 * mid;
     let d = 0;
-    for (let i = 0; i < 32 && d === 0; i++) d = chunk[o + i]! - hash[i]!;
+    for (let i = 0; i < 32 && d === 0; i++) d = chunk[o + i]! - key[i]!;
     if (d < 0) lo = mid + 1;
     else if (d > 0) hi = mid - 1;
-    else {
-      const s = mid === 0 ? 0 : _u32(chunk, ends + 4 * (mid - 1));
-      const e = _u32(chunk, ends + 4 * mid);
-      if (!(s <= e && body + e <= chunk.length)) throw new StoreError(StoreErrorCode.CorruptNode, `stored map node chunk has node ${mid} at bytes ${s}..${e} of ${chunk.length - body}`);
-      return chunk.subarray(body + s, body + e);
-    }
+    else return mid;
   }
-  return undefined;
+  return -1;
 }
 
 /**
