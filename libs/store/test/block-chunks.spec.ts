@@ -215,4 +215,20 @@ describe('block chunks in the store', () => {
     expect(g10Live.some((b) => b.deleted)).toBe(false);
     await expect(store.blocks.scan(T.source, T.table, { fromLogIndex: 400, after: { phase: 'rows', fromLogIndex: 3 } })).rejects.toThrow(RangeError);
   });
+
+  it('ends a page of chunks with the chunk that brings it to the limit', async () => {
+    // Group 10's 302 users entries, ≈ 22 per chunk: pages of 100 read 7 chunks, and keep only up to the 5th.
+    const sizes: number[] = [];
+    let after: BlockScanCursor | undefined = { phase: 'chunks', logEnd: 100, lo: new Uint8Array(0) };
+    do {
+      const page = await store.blocks.scan(T.source, T.table, { fromLogIndex: 100, toLogIndex: 400, limit: 100, after });
+      sizes.push(page.blocks.length);
+      after = page.next;
+    } while (after !== undefined);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(302);
+    for (const n of sizes.slice(0, -1)) {
+      expect(n).toBeGreaterThanOrEqual(100);
+      expect(n).toBeLessThan(100 + Math.ceil(BLOCK_CHUNK_BYTES / 336));
+    }
+  });
 });

@@ -80,9 +80,8 @@ export class DiffService {
   /**
    * The DiffTreesResponse for `keys` under `root`, their states read from the multiproof itself: present keys
    * with their block as of `root` (found through each leaf's locator; a leaf stored before block chunks whose row
-   * changed again since has only its latest block kept, and is sent with its commitment and no ciphertext, as a row
-   * changed again since carries
-   * the commitment without ciphertext), absent keys as deleted, and the multiproof of every key.
+   * changed again since has only its latest block kept: it is sent with its commitment and no ciphertext), absent
+   * keys as deleted, and the multiproof of every key.
    * @throws GatewayError NOT_FOUND when `root` is not in the store.
    */
   async prove(source: string, table: string, root: Uint8Array, keys: readonly Uint8Array[]): Promise<DiffTreesResponse> {

@@ -56,8 +56,8 @@ export class SyncService {
 
   /**
    * Streams `diff` messages (one per page of changed rows of a table, with a multiproof against the target
-   * table root), one `table_root` per table, then `sync_complete`. Rows changed again after the target
-   * checkpoint are proven at the target (their commitment there), without ciphertext: the next sync brings it.
+   * table root), one `table_root` per table, then `sync_complete`. Each changed key is sent once, with its block as of
+   * the target checkpoint (DiffService.prove); a key changed again after the target is proven at the target.
    * @throws GatewayError NOT_FOUND (no checkpoint yet, unknown `sinceSequence` or filter), INVALID_ARGUMENT
    *   (current_root without since_sequence, bad lengths), CONFLICT (current_root is not that checkpoint's).
    */

@@ -52,7 +52,7 @@ export interface ApplyTimings {
   /** Parts of persistMs: writing the map nodes, writing the log nodes. */
   mapNodesMs: number;
   logNodesMs: number;
-  /** Part of persistMs: upserting the latest block per row key. */
+  /** Part of persistMs: writing the latest block per row key (block chunks under the group's locator). */
   blocksMs: number;
   /** Map nodes written. */
   mapNodes: number;

@@ -3,17 +3,16 @@
 import { _sortedByBytes } from '../db.ts';
 import { StoreError, StoreErrorCode } from '../errors.ts';
 import { COPY_HEADER, COPY_TRAILER, _allocUnsafe } from '../map/copy.ts';
-import { _chunkFind } from '../map/node-codec.ts';
+import { CHUNK_HEAD, CHUNK_PER_NODE, _chunkFind, _chunkLayout, _u32 } from '../map/node-codec.ts';
 import { _latestPerKey } from './copy-file.ts';
 import type { BlockInput, StoredBlock } from './pg-block-store.ts';
 import { blockTableKey } from './table-key.ts';
 
 /** Most bytes of blocks in one chunk (its `blocks` column) unless a single entry is larger: inline in a page. */
 export const BLOCK_CHUNK_BYTES = 7_600;
-/** Chunk header: the entry count (u16). */
-const _HEAD = 2;
-/** Per entry besides its payload: its map key and its end offset. */
-const _PER_ENTRY = 36;
+/** Chunk header (the entry count, u16) and bytes per entry besides its payload (its key, its end): the node chunks'. */
+const _HEAD = CHUNK_HEAD;
+const _PER_ENTRY = CHUNK_PER_NODE;
 /** Payload before the commitment: op u8, row version u64, log index u64, stream seq u64. */
 const _FIXED = 25;
 const _DELETE = 3;
@@ -66,7 +65,7 @@ export function blockChunkFile(blocks: readonly BlockInput[], streamSeq: number,
     const e = entries[i]!;
     const add = _PER_ENTRY + e.size;
     const c = sizes.length - 1;
-    if (c < 0 || entries[starts[c]!]!.tk !== e.tk || !_sameTable(entries[starts[c]!]!.b, e.b) || sizes[c]! + add > BLOCK_CHUNK_BYTES) {
+    if (c < 0 || !_sameTable(entries[starts[c]!]!.b, e.b) || sizes[c]! + add > BLOCK_CHUNK_BYTES) {
       starts.push(i);
       sizes.push(_HEAD + add);
       const n = _names(names, e.b);
@@ -169,11 +168,7 @@ export function chunkBlocks(chunk: Uint8Array, source: string, table: string): S
 }
 
 function _layout(chunk: Uint8Array): { n: number; ends: number; body: number } {
-  const n = chunk.length >= _HEAD ? (chunk[0]! << 8) | chunk[1]! : 0;
-  const ends = _HEAD + 32 * n;
-  const body = ends + 4 * n;
-  if (n === 0 || chunk.length < body) throw new StoreError(StoreErrorCode.CorruptBlock, `stored block chunk of ${chunk.length} bytes holds ${n} blocks`);
-  return { n, ends, body };
+  return _chunkLayout(chunk, StoreErrorCode.CorruptBlock, 'block');
 }
 
 function _entry(c: Uint8Array, i: number, n: number, ends: number, body: number, source: string, table: string): StoredBlock {
@@ -196,7 +191,7 @@ export function decodeBlockEntry(entry: Uint8Array, key: Uint8Array, source: str
 function _decode(c: Uint8Array, at: number, len: number, key: Uint8Array, source: string, table: string): StoredBlock {
   const op = c[at];
   const del = op === _DELETE;
-  if (len < _FIXED || at + len > c.length || op === undefined || op < 1 || op > 4 || (del ? len !== _FIXED : len < _FIXED + 32)) {
+  if (len < _FIXED || op === undefined || op < 1 || op > 4 || (del ? len !== _FIXED : len < _FIXED + 32)) {
     throw new StoreError(StoreErrorCode.CorruptBlock, `stored block entry of ${len} bytes (op ${String(op)}) does not decode`);
   }
   const v = new DataView(c.buffer, c.byteOffset + at, len);
@@ -262,8 +257,4 @@ function _u64(f: Buffer, o: number, v: number): void {
   const hi = Math.floor(v / _TWO32);
   f.writeUInt32BE(hi, o);
   f.writeUInt32BE(v - hi * _TWO32, o + 4);
-}
-
-function _u32(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 }

@@ -100,13 +100,14 @@ const _BLOCKS_PER_CHUNK_ROW = 16;
 const _EMPTY = Buffer.alloc(0);
 
 /**
- * The latest ciphertext block per row key (`blocks` table): written by the merkle service inside its apply
- * transaction, read by the gateway. Deletes are kept as tombstones (`deleted`), so a scan tells a syncing
- * client what went away. A row is only ever replaced by a change with a higher log index, so a replayed
- * older write cannot roll a row back.
+ * Ciphertext blocks, read by the gateway: chunks under each merkle group's locator (`block_chunks`, README "Block
+ * chunks"; `put` with a group, found by a leaf's locator with `getAt`), and the latest block per row key of the
+ * `blocks` table (written before migration 008, and by `put` without a group). Deletes are kept as tombstones
+ * (`deleted`), so a scan tells a syncing client what went away. A `blocks` row is only ever replaced by a change with
+ * a higher log index, so a replayed older write cannot roll a row back.
  * @example
- * await blocks.put(latestPerKey, streamSeq, tx);
- * const b = await blocks.get('pg', 'public.users', mapKey); // b?.deleted → non-membership proof
+ * await blocks.put(groupBlocks, streamSeq, tx, { at: streamSeq, logEnd });
+ * const b = await blocks.getAt('pg', 'public.users', mapKey, leafAt);
  */
 export class PgBlockStore {
   private readonly _db: Queryable;
@@ -382,7 +383,8 @@ export class PgBlockStore {
    * it (a key changed in several groups appears once per group; within one group, only its last change). The
    * incremental sync of a client that holds a checkpoint of log size L is `scan(source, table, { fromLogIndex: L })`,
    * page after page (`after: page.next`); checkpoints fall on group ends, so every block of those groups is after L.
-   * Blocks with `logIndex` outside [fromLogIndex, toLogIndex) are left out.
+   * Blocks with `logIndex` outside [fromLogIndex, toLogIndex) are left out. A page of chunks holds whole chunks: it
+   * ends with the chunk that brings it to `limit` blocks, so it may exceed `limit` by less than one chunk's blocks.
    * @throws RangeError for a bad range, limit or cursor; StoreError(DATABASE, CORRUPT_BLOCK).
    * @example let after; do { const p = await blocks.scan('pg', 'public.users', { fromLogIndex: cp.logSize, after }); send(p.blocks); after = p.next } while (after)
    */
@@ -427,14 +429,25 @@ export class PgBlockStore {
       .catch((e: unknown) => {
         throw _dbError('scanBlocks', e);
       });
+    // Whole chunks, up to the one that brings the page to `limit` blocks (chunks of short rows hold more than the
+    // estimate: the rows read after that one are read again by the next page). Once a group ending at or after
+    // `toLogIndex` has been read, a later group holds nothing before it: the scan ends there.
     const blocks: StoredBlock[] = [];
-    for (const r of res.rows) {
+    let bound = after.logEnd >= to ? after.logEnd : undefined;
+    let used = 0;
+    for (; used < res.rows.length && blocks.length < limit; used++) {
+      const r = res.rows[used]!;
+      const end = Number(r.log_end);
+      if (bound !== undefined && end > bound) break;
+      if (bound === undefined && end >= to) bound = end;
       for (const b of chunkBlocks(_bytes(r.blocks), source, table)) {
         if (b.logIndex >= from && b.logIndex < to && (deleted || !b.deleted)) blocks.push(b);
       }
     }
-    const last = res.rows.at(-1);
-    const done = res.rows.length < rows || last === undefined || Number(last.log_end) >= to;
+    const following = res.rows[used];
+    const done = following === undefined ? res.rows.length < rows : bound !== undefined && Number(following.log_end) > bound;
+    const last = res.rows[used - 1];
+    if (last === undefined) return { blocks, next: undefined };
     return { blocks, next: done ? undefined : { phase: 'chunks', logEnd: Number(last.log_end), lo: _bytes(last.lo) } };
   }
 }

@@ -1,7 +1,7 @@
 // Where a key's leaf is stored: the locator its parent branch names (or the root's, for a one-leaf map). A leaf's
 // locator is the group that wrote it, so it also names the group whose block chunks hold the key's block as of that
 // leaf (README "Block chunks").
-import type { AsyncMapNodeSource } from '@merklesync/merkle';
+import { equalBytes, toHex, type AsyncMapNodeSource } from '@merklesync/merkle';
 import { StoreError, StoreErrorCode } from '../errors.ts';
 
 /** A source that may tell a root's locator (PgMapNodeStore, CachedMapNodeSource over one). */
@@ -25,10 +25,10 @@ export async function leafLocators(source: LocatingMapSource, root: Uint8Array, 
     for (let j = 0; j < frontier.length; j++) {
       const f = frontier[j]!;
       const n = nodes[j];
-      if (n === undefined) throw new StoreError(StoreErrorCode.NotFound, `map node ${Buffer.from(f.hash).toString('hex')} is not stored`);
+      if (n === undefined) throw new StoreError(StoreErrorCode.NotFound, `map node ${toHex(f.hash)} is not stored`);
       const key = keys[f.i]!;
       if (n.type === 'leaf') {
-        if (!_equal(n.key, key)) continue;
+        if (!equalBytes(n.key, key)) continue;
         out[f.i] = f.at ?? (typeof source.rootAt === 'function' ? await source.rootAt(f.hash) : 0);
         continue;
       }
@@ -40,8 +40,3 @@ export async function leafLocators(source: LocatingMapSource, root: Uint8Array, 
   return out;
 }
 
-function _equal(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}

@@ -205,16 +205,19 @@ export function encodeChunk(nodes: readonly { readonly hash: Uint8Array; readonl
   return out;
 }
 
-/** A chunk's node count and where its ends and its node encodings start. @throws StoreError(CORRUPT_NODE). */
-function _chunkLayout(chunk: Uint8Array): { n: number; ends: number; body: number } {
+/**
+ * A chunk's entry count and where its ends and its entries start (this layout: node chunks, and the block chunks of
+ * src/block/block-chunks.ts, which report `CORRUPT_BLOCK`). @throws StoreError(`code`) for a chunk too short for its count.
+ */
+export function _chunkLayout(chunk: Uint8Array, code: StoreErrorCode = StoreErrorCode.CorruptNode, what = 'map node'): { n: number; ends: number; body: number } {
   const n = chunk.length >= CHUNK_HEAD ? (chunk[0]! << 8) | chunk[1]! : 0;
   const ends = CHUNK_HEAD + 32 * n;
   const body = ends + 4 * n;
-  if (n === 0 || chunk.length < body) throw new StoreError(StoreErrorCode.CorruptNode, `stored map node chunk of ${chunk.length} bytes holds ${n} nodes`);
+  if (n === 0 || chunk.length < body) throw new StoreError(code, `stored ${what} chunk of ${chunk.length} bytes holds ${n} entries`);
   return { n, ends, body };
 }
 
-function _u32(b: Uint8Array, o: number): number {
+export function _u32(b: Uint8Array, o: number): number {
   return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 }
 
